@@ -1,0 +1,58 @@
+// Microbenchmarks of the report's network: one-image inference and one optimiser step of a
+// batch, reporting images/s. Run: linconv_bench [--benchmark_filter=REGEX].
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include "linconv/fashion_net.hpp"
+#include "linconv/trainer.hpp"
+
+namespace {
+
+using Net = linconv::FashionNet;
+constexpr int image_size = Net::input_shape.size();
+
+std::vector<float> random_images(int n) {
+  std::vector<float> images(std::size_t(n) * image_size);
+  linconv::Rng rng(7);
+  for (float& v : images) v = rng.uniform();
+  return images;
+}
+
+void infer(benchmark::State& state) {
+  const int batch = int(state.range(0));
+  const auto params = linconv::init_like_pytorch<Net>(1);
+  linconv::ThreadPool pool(1);
+  linconv::Workspace<Net> ws(batch, 1);
+  const std::vector<float> images = random_images(batch);
+  std::vector<std::uint8_t> labels(batch, 0);
+  for (auto _ : state) {
+    const auto result = linconv::evaluate(params, linconv::Batch<Net::input_shape>{images.data(), batch},
+                                          labels.data(), ws, pool);
+    benchmark::DoNotOptimize(result);
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+BENCHMARK(infer)->Name("infer/batch:1")->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+void train_step(benchmark::State& state) {
+  const int batch = int(state.range(0)), threads = int(state.range(1));
+  auto params = linconv::init_like_pytorch<Net>(1);
+  linconv::ThreadPool pool(threads);
+  linconv::Trainer<Net> trainer(params, {.lambda = 0.5f}, pool, batch);
+  const std::vector<float> images = random_images(batch);
+  std::vector<std::uint8_t> labels(batch);
+  for (int i = 0; i < batch; ++i) labels[i] = std::uint8_t(i % 10);
+  for (auto _ : state) {
+    const auto stats = trainer.step(linconv::Batch<Net::input_shape>{images.data(), batch}, labels.data());
+    benchmark::DoNotOptimize(stats);
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.counters["threads"] = threads;
+}
+BENCHMARK(train_step)->Name("train_step/batch:100")->Args({100, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(train_step)->Name("train_step/batch:100/threads:1")->Args({100, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

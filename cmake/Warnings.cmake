@@ -1,0 +1,25 @@
+# linconv_warnings: the warning set for our own code; errors when LINCONV_WERROR is on (CI).
+add_library(linconv_warnings INTERFACE)
+target_compile_options(linconv_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+  -Wno-missing-field-initializers  # designated initialisers of option structs rely on defaults
+  $<$<BOOL:${LINCONV_WERROR}>:-Werror>)
+
+add_library(linconv_options INTERFACE)
+if(LINCONV_NATIVE)
+  target_compile_options(linconv_options INTERFACE -march=native)
+endif()
+if(LINCONV_SANITIZE)
+  target_compile_options(linconv_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                                   -fno-sanitize-recover=undefined)
+  target_link_options(linconv_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+# g++ 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics when Eigen's GEMM is
+# inlined into a file (GCC bug 105593); the files that instantiate Eigen's GEMM turn it off.
+function(linconv_eigen_gemm_sources)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    set_source_files_properties(${ARGN} DIRECTORY ${PROJECT_SOURCE_DIR}/src
+      PROPERTIES COMPILE_OPTIONS "-Wno-uninitialized;-Wno-maybe-uninitialized")
+  endif()
+endfunction()

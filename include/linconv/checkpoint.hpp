@@ -1,0 +1,84 @@
+#pragma once
+// Checkpoints of a network type: safetensors files with PyTorch's names and layouts
+// (CONVENTIONS.md). Saving records the architecture string and hash and a configuration (JSON
+// text) in __metadata__; loading checks every tensor against the compiled network before any
+// value is used, and refuses a file made for another architecture.
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "linconv/error.hpp"
+#include "linconv/params.hpp"
+#include "linconv/safetensors.hpp"
+
+namespace linconv {
+
+inline std::string hash_text(std::uint64_t hash) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+namespace detail {
+inline std::string shape_text(std::span<const std::int64_t> dims) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) text += (i ? "," : "") + std::to_string(dims[i]);
+  return text + "]";
+}
+inline std::vector<std::int64_t> dims_of(const ParamTensor& t) {
+  return {t.dims.begin(), t.dims.begin() + t.rank};
+}
+}  // namespace detail
+
+template <class Net>
+void save_checkpoint(const std::filesystem::path& file, const Params<Net>& params,
+                     const std::string& config_json) {
+  std::vector<TensorView> views;
+  for (const NetTensor& t : Net::tensors)
+    views.push_back({t.name(), detail::dims_of(t.tensor), params.tensor(t)});
+  write_safetensors(file, views,
+                    {{"architecture", std::string(Net::architecture.view())},
+                     {"architecture_hash", hash_text(Net::architecture_hash)},
+                     {"config", config_json}});
+}
+
+// Loads a checkpoint into Params<Net>. A file without architecture metadata (a PyTorch
+// state_dict saved with safetensors) is accepted when its tensors match.
+template <class Net>
+Params<Net> load_checkpoint(const std::filesystem::path& file,
+                            std::map<std::string, std::string>* metadata = nullptr) {
+  const SafetensorsFile contents = read_safetensors(file);
+  const std::string where = file.string() + ": ";
+  if (auto it = contents.metadata.find("architecture_hash");
+      it != contents.metadata.end() && it->second != hash_text(Net::architecture_hash)) {
+    auto arch = contents.metadata.find("architecture");
+    throw Error(where + "made for another network (" +
+                (arch != contents.metadata.end() ? arch->second : "hash " + it->second) +
+                "), expected " + std::string(Net::architecture.view()));
+  }
+  Params<Net> params;
+  for (const NetTensor& t : Net::tensors) {
+    const Tensor* found = contents.find(t.name());
+    const std::vector<std::int64_t> expected = detail::dims_of(t.tensor);
+    if (!found)
+      throw Error(where + "tensor " + t.name() + " is missing (expected shape " +
+                  detail::shape_text(expected) + ")");
+    if (found->shape != expected)
+      throw Error(where + "tensor " + t.name() + " has shape " + detail::shape_text(found->shape) +
+                  ", expected " + detail::shape_text(expected));
+    std::copy(found->values.begin(), found->values.end(), params.tensor(t).begin());
+  }
+  if (contents.tensors.size() != Net::tensors.size()) {
+    for (const Tensor& tensor : contents.tensors)
+      if (std::none_of(Net::tensors.begin(), Net::tensors.end(),
+                       [&](const NetTensor& t) { return t.name() == tensor.name; }))
+        throw Error(where + "unexpected tensor " + tensor.name + " (the network " +
+                    std::string(Net::architecture.view()) + " has no such tensor)");
+  }
+  if (metadata) *metadata = contents.metadata;
+  return params;
+}
+
+}  // namespace linconv

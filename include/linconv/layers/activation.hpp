@@ -1,0 +1,99 @@
+#pragma once
+// The activations of the study, all of the family
+//   ReLU_alpha(x) = ReLU(x) - (1 - alpha) * ReLU(-x)  =  x (x >= 0),  (1 - alpha) * x (x < 0)
+// ReLUAlpha: one learnable alpha per layer (tensor "alpha", shape [1]), initialised to
+//            InitOptions::alpha;  d/dalpha = sum of dy * ReLU(-x).
+// ReLU:      alpha fixed at 1;  Identity: alpha fixed at 0. Neither has a tensor.
+// The derivative at x = 0 is 0 for ReLUAlpha and ReLU, as in PyTorch's autograd.
+#include <algorithm>
+
+#include "linconv/layer.hpp"
+#include "linconv/rng.hpp"
+
+namespace linconv {
+
+namespace detail {
+// Shape-preserving layer without parameters unless stated otherwise.
+template <std::size_t Index, Shape In>
+struct ElementwiseLayer {
+  static constexpr std::string_view kind = "act";
+  static constexpr Shape in = In;
+  static constexpr Shape out = In;
+  static constexpr std::size_t scratch_floats = 0;
+  static constexpr bool in_place = false;
+  static constexpr std::size_t count(int n) { return std::size_t(n) * In.size(); }
+};
+}  // namespace detail
+
+struct ReLUAlpha {
+  template <std::size_t Index, Shape In>
+  struct bind : detail::ElementwiseLayer<Index, In> {
+    using base = detail::ElementwiseLayer<Index, In>;
+    static constexpr auto name = FixedString("ReLUAlpha");
+    static constexpr std::array<ParamTensor, 1> tensors{{{"alpha", {1}, 1, 0}}};
+    static constexpr std::size_t param_count = 1;
+
+    static void init(float* params, Rng&, const InitOptions& options) { params[0] = options.alpha; }
+
+    static void forward(const float* params, const float* x, float* y, int n, float*) {
+      const float slope = 1.0f - params[0];
+      std::transform(x, x + base::count(n), y, [slope](float v) { return v >= 0.0f ? v : slope * v; });
+    }
+
+    static void backward(const float* params, const float* x, const float*, const float* dy,
+                         float* dx, float* dparams, int n, float*) {
+      const float slope = 1.0f - params[0];
+      double dalpha = 0.0;
+      for (std::size_t i = 0; i < base::count(n); ++i) {
+        if (x[i] < 0.0f) dalpha -= double(dy[i]) * x[i];
+        if (dx) dx[i] = x[i] > 0.0f ? dy[i] : (x[i] < 0.0f ? slope * dy[i] : 0.0f);
+      }
+      dparams[0] += static_cast<float>(dalpha);
+    }
+  };
+};
+
+struct ReLU {
+  template <std::size_t Index, Shape In>
+  struct bind : detail::ElementwiseLayer<Index, In> {
+    using base = detail::ElementwiseLayer<Index, In>;
+    static constexpr auto name = FixedString("ReLU");
+    static constexpr std::array<ParamTensor, 0> tensors{};
+    static constexpr std::size_t param_count = 0;
+
+    static void init(float*, Rng&, const InitOptions&) {}
+
+    static void forward(const float*, const float* x, float* y, int n, float*) {
+      std::transform(x, x + base::count(n), y, [](float v) { return std::max(v, 0.0f); });
+    }
+
+    static void backward(const float*, const float* x, const float*, const float* dy, float* dx,
+                         float*, int n, float*) {
+      if (!dx) return;
+      for (std::size_t i = 0; i < base::count(n); ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+    }
+  };
+};
+
+struct Identity {
+  template <std::size_t Index, Shape In>
+  struct bind : detail::ElementwiseLayer<Index, In> {
+    using base = detail::ElementwiseLayer<Index, In>;
+    static constexpr auto name = FixedString("Identity");
+    static constexpr std::array<ParamTensor, 0> tensors{};
+    static constexpr std::size_t param_count = 0;
+
+    static void init(float*, Rng&, const InitOptions&) {}
+
+    static void forward(const float*, const float* x, float* y, int n, float*) {
+      std::copy(x, x + base::count(n), y);
+    }
+
+    static void backward(const float*, const float*, const float*, const float* dy, float* dx,
+                         float*, int n, float*) {
+      if (dx) std::copy(dy, dy + base::count(n), dx);
+    }
+  };
+};
+
+}  // namespace linconv

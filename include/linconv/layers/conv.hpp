@@ -1,0 +1,71 @@
+#pragma once
+// Conv<OutC, K, Stride, Pad>: 2-D convolution (cross-correlation, as torch.nn.Conv2d) with a
+// square K x K kernel, zero padding and a bias:
+//   y[o, i, j] = b[o] + sum_{c, u, v} W[o, c, u, v] * x[c, i*Stride + u - Pad, j*Stride + v - Pad]
+// Output: {OutC, (H + 2*Pad - K) / Stride + 1, (W + 2*Pad - K) / Stride + 1}.
+// Parameters (PyTorch's): weight [OutC, C, K, K] (OIHW) then bias [OutC], both initialised
+// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = C*K*K.
+#include <algorithm>
+#include <cmath>
+
+#include "linconv/kernels.hpp"
+#include "linconv/layer.hpp"
+#include "linconv/rng.hpp"
+
+namespace linconv {
+
+template <std::size_t Layer, Shape Input, int Kernel, int Pad>
+struct CONV_KERNEL_LARGER_THAN_PADDED_INPUT : diagnostic {};
+template <std::size_t Layer, int OutChannels, int Kernel, int Stride, int Pad>
+struct CONV_SETTINGS_OUT_OF_RANGE : diagnostic {};
+template <std::size_t Layer, Shape Input>
+struct CONV_INPUT_IS_NOT_AN_IMAGE : diagnostic {};
+
+template <int OutC, int K, int Stride = 1, int Pad = 0>
+struct Conv {
+  template <std::size_t Index, Shape In>
+  struct bind {
+    static_assert(require<(OutC > 0 && K > 0 && Stride > 0 && Pad >= 0),
+                          CONV_SETTINGS_OUT_OF_RANGE<Index, OutC, K, Stride, Pad>>::value,
+                  "Conv<OutC, K, Stride, Pad> needs OutC, K, Stride > 0 and Pad >= 0");
+    static_assert(require<(In.h > 1 || In.w > 1), CONV_INPUT_IS_NOT_AN_IMAGE<Index, In>>::value,
+                  "Conv needs an image input {C, H, W}, not a flat vector");
+    static_assert(require<(K <= In.h + 2 * Pad && K <= In.w + 2 * Pad),
+                          CONV_KERNEL_LARGER_THAN_PADDED_INPUT<Index, In, K, Pad>>::value,
+                  "the convolution kernel is larger than its padded input");
+
+    static constexpr std::string_view kind = "conv";
+    static constexpr auto name = "Conv<" + to_fixed_string(OutC) + "," + to_fixed_string(K) + "," +
+                                 to_fixed_string(Stride) + "," + to_fixed_string(Pad) + ">";
+    static constexpr Shape in = In;
+    // Clamped to at least 1 so that a failed check above is the only error printed.
+    static constexpr Shape out{OutC, std::max(1, (In.h + 2 * Pad - K) / std::max(1, Stride) + 1),
+                               std::max(1, (In.w + 2 * Pad - K) / std::max(1, Stride) + 1)};
+    static constexpr kernels::ConvGeometry geometry{In.c, In.h, In.w, OutC, K, Stride, Pad, out.h, out.w};
+
+    static constexpr std::size_t weight_count = std::size_t(OutC) * In.c * K * K;
+    static constexpr std::array<ParamTensor, 2> tensors{{
+        {"weight", {OutC, In.c, K, K}, 4, 0},
+        {"bias", {OutC}, 1, weight_count},
+    }};
+    static constexpr std::size_t param_count = weight_count + OutC;
+    static constexpr std::size_t scratch_floats = geometry.scratch_floats();
+    static constexpr bool in_place = false;
+
+    static void init(float* params, Rng& rng, const InitOptions&) {
+      const float bound = 1.0f / std::sqrt(static_cast<float>(geometry.patch()));
+      for (std::size_t i = 0; i < param_count; ++i) params[i] = rng.uniform(-bound, bound);
+    }
+
+    static void forward(const float* params, const float* x, float* y, int n, float* scratch) {
+      kernels::conv_forward(geometry, x, params, params + weight_count, y, n, scratch);
+    }
+
+    static void backward(const float* params, const float* x, const float*, const float* dy,
+                         float* dx, float* dparams, int n, float* scratch) {
+      kernels::conv_backward(geometry, x, params, dy, dx, dparams, dparams + weight_count, n, scratch);
+    }
+  };
+};
+
+}  // namespace linconv

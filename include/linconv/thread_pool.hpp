@@ -1,0 +1,50 @@
+#pragma once
+// A fixed set of worker threads that run one task at a time, each worker with its own index.
+// Work is split statically (by index), so a given thread count always computes the same thing
+// in the same order: results are deterministic for a fixed thread count.
+#include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace linconv {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return threads_; }
+
+  // Runs task(index) for index in [0, size()), the caller's thread taking index 0; returns when
+  // all are done. An exception thrown by a task is rethrown here (the first one).
+  void run(const std::function<void(int)>& task);
+
+  // The part [begin, end) of `count` items that worker `index` of `workers` takes.
+  static std::pair<int, int> split(int count, int index, int workers) {
+    const int base = count / workers, extra = count % workers;
+    const int begin = index * base + std::min(index, extra);
+    return {begin, begin + base + (index < extra ? 1 : 0)};
+  }
+
+ private:
+  void work(int index);
+
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int)>* task_ = nullptr;
+  std::exception_ptr error_;
+  unsigned long generation_ = 0;
+  int pending_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace linconv

@@ -1,0 +1,150 @@
+#pragma once
+// Trainer<Net>: one optimiser step of  loss = CE(logits, y) + lambda * sum |alpha|  with Adam.
+// The batch is split between the pool's threads; each accumulates its own parameter gradients,
+// and the per-thread sums are added in thread order, so a fixed thread count is deterministic.
+// evaluate(): the cross-entropy and accuracy of a network on a batch, forward only.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "linconv/adam.hpp"
+#include "linconv/error.hpp"
+#include "linconv/engine.hpp"
+#include "linconv/loss.hpp"
+#include "linconv/thread_pool.hpp"
+
+namespace linconv {
+
+struct TrainOptions {
+  AdamOptions adam;
+  float lambda = 0.0f;
+  Reduction reduction = Reduction::mean;
+};
+
+struct StepStats {
+  double loss = 0.0;     // ce + penalty
+  double ce = 0.0;       // reduced as TrainOptions::reduction says
+  double penalty = 0.0;  // lambda * sum |alpha|
+  int correct = 0;       // images of the batch classified right (before the update)
+};
+
+namespace detail {
+// Copies a batch into the workspace's input rows [begin, begin + n).
+template <class Net>
+void load_input(Workspace<Net>& ws, const float* images, int begin, int n) {
+  constexpr std::size_t size = Net::input_shape.size();
+  std::copy(images + std::size_t(begin) * size, images + std::size_t(begin + n) * size,
+            ws.activation(0, begin));
+}
+}  // namespace detail
+
+template <class Net>
+class Trainer {
+ public:
+  Trainer(Params<Net>& params, TrainOptions options, ThreadPool& pool, int max_batch)
+      : params_(params),
+        options_(options),
+        pool_(pool),
+        workspace_(max_batch, pool.size()),
+        grads_(Net::param_count),
+        adam_(Net::param_count, options.adam),
+        partial_(pool.size()) {}
+
+  // Gradients of the loss on one batch into gradients(); the parameters are not changed.
+  template <Shape S>
+  StepStats compute_gradients(Batch<S> images, const std::uint8_t* labels) {
+    check_input_shape<Net::input_shape, S>();
+    const int batch = images.count;
+    if (batch < 1 || batch > workspace_.capacity())
+      throw Error("batch of " + std::to_string(batch) + " images does not fit the trainer (1 to " +
+                  std::to_string(workspace_.capacity()) + ")");
+    const float scale = options_.reduction == Reduction::mean ? 1.0f / float(batch) : 1.0f;
+    const float* params = params_.values().data();
+    pool_.run([&](int thread) {
+      const auto [begin, end] = ThreadPool::split(batch, thread, pool_.size());
+      float* dparams = workspace_.param_grads(thread);
+      std::fill(dparams, dparams + Net::param_count, 0.0f);
+      detail::load_input(workspace_, images.data, begin, end - begin);
+      forward(params, workspace_, begin, end - begin, thread);
+      partial_[thread] = softmax_cross_entropy(
+          workspace_.activation(Net::layer_count, begin), labels + begin, end - begin,
+          Net::output_shape.size(), workspace_.gradient(Net::layer_count, begin), scale);
+      backward(params, workspace_, begin, end - begin, thread, dparams);
+    });
+    pool_.run([&](int thread) {
+      const auto [begin, end] = ThreadPool::split(int(Net::param_count), thread, pool_.size());
+      for (int i = begin; i < end; ++i) {
+        float sum = 0.0f;
+        for (int t = 0; t < pool_.size(); ++t) sum += workspace_.param_grads(t)[i];
+        grads_[i] = sum;
+      }
+    });
+
+    StepStats stats;
+    for (const CrossEntropy& part : partial_) {
+      stats.ce += part.sum;
+      stats.correct += part.correct;
+    }
+    if (options_.reduction == Reduction::mean) stats.ce /= batch;
+    for (const NetTensor& t : alpha_tensors<Net>()) {
+      for (std::size_t k = 0; k < t.tensor.count(); ++k) {
+        const float alpha = params_.values()[t.offset + k];
+        stats.penalty += double(options_.lambda) * std::abs(alpha);
+        grads_[t.offset + k] += options_.lambda * float((alpha > 0.0f) - (alpha < 0.0f));
+      }
+    }
+    stats.loss = stats.ce + stats.penalty;
+    return stats;
+  }
+
+  // compute_gradients, then one Adam update of every parameter.
+  template <Shape S>
+  StepStats step(Batch<S> images, const std::uint8_t* labels) {
+    const StepStats stats = compute_gradients(images, labels);
+    adam_.next_step();
+    pool_.run([&](int thread) {
+      const auto [begin, end] = ThreadPool::split(int(Net::param_count), thread, pool_.size());
+      adam_.apply(params_.values(), grads_, std::size_t(begin), std::size_t(end));
+    });
+    return stats;
+  }
+
+  std::span<const float> gradients() const { return grads_; }
+  const AdamState& adam() const { return adam_; }
+  const Params<Net>& params() const { return params_; }
+
+ private:
+  Params<Net>& params_;
+  TrainOptions options_;
+  ThreadPool& pool_;
+  Workspace<Net> workspace_;
+  AlignedFloats grads_;
+  AdamState adam_;
+  std::vector<CrossEntropy> partial_;
+};
+
+// Forward pass of a batch: the summed cross-entropy and the correct count; the logits are left
+// in the workspace (ws.activation(Net::layer_count, row)).
+template <class Net, Shape S>
+CrossEntropy evaluate(const Params<Net>& params, Batch<S> images, const std::uint8_t* labels,
+                      Workspace<Net>& ws, ThreadPool& pool) {
+  check_input_shape<Net::input_shape, S>();
+  std::vector<CrossEntropy> partial(pool.size());
+  pool.run([&](int thread) {
+    const auto [begin, end] = ThreadPool::split(images.count, thread, pool.size());
+    detail::load_input(ws, images.data, begin, end - begin);
+    forward(params.values().data(), ws, begin, end - begin, thread);
+    partial[thread] = softmax_cross_entropy(ws.activation(Net::layer_count, begin), labels + begin,
+                                            end - begin, Net::output_shape.size(), nullptr, 1.0f);
+  });
+  CrossEntropy total;
+  for (const CrossEntropy& part : partial) {
+    total.sum += part.sum;
+    total.correct += part.correct;
+  }
+  return total;
+}
+
+}  // namespace linconv

@@ -1,0 +1,10 @@
+#pragma once
+// The subcommands of the `linconv` tool. Each registers its options on the parent app and runs
+// from the app's callback; failures throw linconv::Error (exit 1) or UsageError (exit 2).
+#include <CLI/CLI.hpp>
+
+namespace linconv::cli {
+
+void add_train_command(CLI::App& app);
+
+}  // namespace linconv::cli

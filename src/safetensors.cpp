@@ -1,0 +1,307 @@
+// safetensors reader and writer for F32 tensors (format: include/linconv/safetensors.hpp).
+#include "linconv/safetensors.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <set>
+#include <system_error>
+#include <tuple>
+#include <utility>
+#include <nlohmann/json.hpp>
+
+#include "linconv/error.hpp"
+
+namespace linconv {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "safetensors is little-endian; values and the header length are copied as is");
+
+using Json = nlohmann::json;
+constexpr std::uint64_t max_header_bytes = 100'000'000;
+
+// `text` as a JSON string literal: quoted, control characters escaped, so messages stay one line.
+std::string quote(std::string_view text) {
+  return Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+[[noreturn]] void fail(const std::filesystem::path& file, const std::string& what) {
+  throw Error(quote(file.string()) + ": " + what);
+}
+
+std::string errno_text() { return std::generic_category().message(errno); }
+
+// Number of elements of `shape`, nullopt when a dimension is negative or the byte size would
+// overflow 64 bits.
+std::optional<std::uint64_t> element_count(std::span<const std::int64_t> shape) {
+  constexpr std::uint64_t max_count = std::numeric_limits<std::uint64_t>::max() / sizeof(float);
+  std::uint64_t count = 1;
+  for (const std::int64_t dim : shape) {
+    if (dim < 0) return std::nullopt;
+    const auto d = static_cast<std::uint64_t>(dim);
+    if (d != 0 && count > max_count / d) return std::nullopt;
+    count *= d;
+  }
+  return count;
+}
+
+void check_finite(const std::filesystem::path& file, const std::string& name,
+                  std::span<const float> values) {
+  const auto bad = std::ranges::find_if(values, [](float v) { return !std::isfinite(v); });
+  if (bad == values.end()) return;
+  fail(file, "tensor " + quote(name) + " holds " + (std::isnan(*bad) ? "a NaN" : "an infinity") +
+                 " at index " + std::to_string(bad - values.begin()));
+}
+
+// False (errno set) on failure.
+bool write_all(int fd, const void* data, std::size_t size) {
+  const auto* bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, bytes, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    bytes += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+std::string read_all(const std::filesystem::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(file, "cannot open: " + errno_text());
+  std::string bytes;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const std::string reason = errno_text();
+      ::close(fd);
+      fail(file, "cannot read: " + reason);
+    }
+    if (n == 0) break;
+    bytes.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return bytes;
+}
+
+// The header's JSON; refuses a key repeated within one object (nlohmann would keep the last).
+Json parse_header(const std::filesystem::path& file, std::string_view text) {
+  std::vector<std::set<std::string>> keys;  // the keys seen in each object being parsed
+  const auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) keys.emplace_back();
+    if (event == Json::parse_event_t::object_end) keys.pop_back();
+    if (event == Json::parse_event_t::key && !keys.back().insert(parsed.get<std::string>()).second)
+      fail(file, "header JSON has the key " + parsed.dump() + " twice");
+    return true;
+  };
+  try {
+    return Json::parse(text.begin(), text.end(), callback);
+  } catch (const Json::parse_error& e) {
+    fail(file, std::string("header is not valid JSON: ") + e.what());
+  }
+}
+
+std::map<std::string, std::string> parse_metadata(const std::filesystem::path& file,
+                                                  const Json& value) {
+  if (!value.is_object())
+    fail(file, std::string("expected \"__metadata__\" to be an object of strings, found ") +
+                   value.type_name());
+  std::map<std::string, std::string> metadata;
+  for (const auto& [key, text] : value.items()) {
+    if (!text.is_string())
+      fail(file, "expected \"__metadata__\" entry " + quote(key) + " to be a string, found " +
+                     text.dump());
+    metadata.emplace(key, text.get<std::string>());
+  }
+  return metadata;
+}
+
+struct Placed {
+  Tensor tensor;
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+};
+
+// One header entry, checked against the data buffer, with its values.
+Placed parse_tensor(const std::filesystem::path& file, const std::string& name, const Json& entry,
+                    std::string_view data) {
+  const std::string tensor = "tensor " + quote(name) + ": ";
+  if (!entry.is_object())
+    fail(file, tensor + "expected an object with dtype, shape and data_offsets, found " +
+                   entry.type_name());
+  for (const char* key : {"dtype", "shape", "data_offsets"})
+    if (!entry.contains(key)) fail(file, tensor + "missing \"" + key + "\"");
+
+  const Json& dtype = entry["dtype"];
+  if (dtype != "F32") fail(file, tensor + "expected dtype \"F32\", found " + dtype.dump());
+
+  const auto is_index = [](const Json& v) {  // an integer in [0, INT64_MAX]
+    return v.is_number_unsigned() &&
+           v.get<std::uint64_t>() <= std::uint64_t{std::numeric_limits<std::int64_t>::max()};
+  };
+  const Json& shape = entry["shape"];
+  if (!shape.is_array() || !std::ranges::all_of(shape, is_index))
+    fail(file, tensor + "expected shape as an array of non-negative integers, found " +
+                   shape.dump());
+  Placed placed{{name, shape.get<std::vector<std::int64_t>>(), {}}};
+  const std::optional<std::uint64_t> count = element_count(placed.tensor.shape);
+  if (!count) fail(file, tensor + "shape " + shape.dump() + " has too many elements");
+
+  const Json& offsets = entry["data_offsets"];
+  if (!offsets.is_array() || offsets.size() != 2 || !std::ranges::all_of(offsets, is_index) ||
+      offsets[0].get<std::uint64_t>() > offsets[1].get<std::uint64_t>())
+    fail(file, tensor + "expected data_offsets as two integers [begin, end] with 0 <= begin <= "
+                        "end, found " + offsets.dump());
+  placed.begin = offsets[0].get<std::uint64_t>();
+  placed.end = offsets[1].get<std::uint64_t>();
+  if (placed.end - placed.begin != *count * sizeof(float))
+    fail(file, tensor + "expected " + std::to_string(*count * sizeof(float)) + " bytes for shape " +
+                   shape.dump() + ", found data_offsets " + offsets.dump() + " spanning " +
+                   std::to_string(placed.end - placed.begin));
+  if (placed.end > data.size())
+    fail(file, tensor + "data_offsets " + offsets.dump() + " extend past the " +
+                   std::to_string(data.size()) + "-byte data buffer");
+
+  placed.tensor.values.resize(*count);
+  if (*count > 0)
+    std::memcpy(placed.tensor.values.data(), data.data() + placed.begin, placed.end - placed.begin);
+  check_finite(file, name, placed.tensor.values);
+  return placed;
+}
+
+// The header, compact and padded with spaces to a multiple of 8 bytes, as the reference writer
+// lays it out: "__metadata__" first (when not empty), then the tensors in data order.
+std::string make_header(const std::filesystem::path& file, std::span<const TensorView> tensors,
+                        const std::map<std::string, std::string>& metadata) {
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::uint64_t offset = 0;
+  for (const TensorView& t : tensors) {
+    const std::string tensor = "tensor " + quote(t.name) + ": ";
+    if (t.name == "__metadata__" || header.contains(t.name))
+      fail(file, tensor + "name is reserved or already used");
+    const std::optional<std::uint64_t> count = element_count(t.shape);
+    if (count != t.values.size())
+      fail(file, tensor + "shape " + Json(t.shape).dump() + " does not fit its " +
+                     std::to_string(t.values.size()) + " values");
+    check_finite(file, t.name, t.values);
+    const std::uint64_t end = offset + t.values.size_bytes();
+    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, end}}};
+    offset = end;
+  }
+  try {
+    std::string text = header.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');
+    return text;
+  } catch (const Json::type_error&) {
+    fail(file, "tensor names and metadata must be valid UTF-8");
+  }
+}
+
+}  // namespace
+
+const Tensor* SafetensorsFile::find(std::string_view name) const {
+  const auto it = std::ranges::find(tensors, name, &Tensor::name);
+  return it == tensors.end() ? nullptr : &*it;
+}
+
+void write_safetensors(const std::filesystem::path& file, std::span<const TensorView> tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  const std::string header = make_header(file, tensors, metadata);
+  static std::atomic<unsigned> serial{0};
+  const std::filesystem::path temporary = file.string() + ".tmp." + std::to_string(::getpid()) +
+                                          "." + std::to_string(serial++);
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) fail(file, "cannot create " + quote(temporary.string()) + ": " + errno_text());
+  try {
+    const auto check = [&](bool ok) {
+      if (!ok) fail(file, "cannot write " + quote(temporary.string()) + ": " + errno_text());
+    };
+    const std::uint64_t length = header.size();
+    check(write_all(fd, &length, sizeof length));
+    check(write_all(fd, header.data(), header.size()));
+    for (const TensorView& t : tensors)
+      check(write_all(fd, t.values.data(), t.values.size_bytes()));
+    check(::fsync(fd) == 0);
+    check(::close(std::exchange(fd, -1)) == 0);
+    if (::rename(temporary.c_str(), file.c_str()) != 0)
+      fail(file, "cannot rename " + quote(temporary.string()) + " to it: " + errno_text());
+  } catch (...) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(temporary.c_str());
+    throw;
+  }
+  const std::filesystem::path directory = file.has_parent_path() ? file.parent_path() : ".";
+  const int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0 || ::fsync(dir_fd) != 0) {
+    const std::string reason = errno_text();
+    if (dir_fd >= 0) ::close(dir_fd);
+    fail(file, "written, but cannot sync its directory: " + reason);
+  }
+  ::close(dir_fd);
+}
+
+SafetensorsFile read_safetensors(const std::filesystem::path& file) {
+  const std::string bytes = read_all(file);
+  if (bytes.size() < 8)
+    fail(file, "file is " + std::to_string(bytes.size()) +
+                   " bytes, shorter than the 8-byte header length");
+  std::uint64_t length = 0;
+  std::memcpy(&length, bytes.data(), sizeof length);
+  if (length > max_header_bytes)
+    fail(file, "header length " + std::to_string(length) + " is absurd (limit " +
+                   std::to_string(max_header_bytes) + " bytes)");
+  if (length > bytes.size() - 8)
+    fail(file, "header length " + std::to_string(length) + " exceeds the " +
+                   std::to_string(bytes.size() - 8) + " bytes that follow it");
+  const Json header = parse_header(file, std::string_view(bytes).substr(8, length));
+  if (!header.is_object())
+    fail(file, std::string("header is not a JSON object, found ") + header.type_name());
+
+  const std::string_view data = std::string_view(bytes).substr(8 + length);
+  SafetensorsFile result;
+  std::vector<Placed> placed;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__")
+      result.metadata = parse_metadata(file, entry);
+    else
+      placed.push_back(parse_tensor(file, name, entry, data));
+  }
+
+  // The tensors must tile the data buffer: each begins where the previous one ends.
+  const auto order = [](const Placed& p) { return std::tie(p.begin, p.end, p.tensor.name); };
+  std::ranges::sort(placed, {}, order);
+  std::uint64_t position = 0;
+  const Placed* previous = nullptr;
+  for (const Placed& p : placed) {
+    if (p.begin < position)
+      fail(file, "tensor " + quote(p.tensor.name) + " begins at byte " + std::to_string(p.begin) +
+                     ", inside tensor " + quote(previous->tensor.name) + " ending at " +
+                     std::to_string(position) + ": tensors overlap");
+    if (p.begin > position)
+      fail(file, "bytes [" + std::to_string(position) + ", " + std::to_string(p.begin) +
+                     ") of the data buffer belong to no tensor (gap before tensor " +
+                     quote(p.tensor.name) + ")");
+    position = p.end;
+    previous = &p;
+  }
+  if (position != data.size())
+    fail(file, "bytes [" + std::to_string(position) + ", " + std::to_string(data.size()) +
+                   ") of the data buffer belong to no tensor");
+
+  for (Placed& p : placed) result.tensors.push_back(std::move(p.tensor));
+  return result;
+}
+
+}  // namespace linconv

@@ -1,0 +1,65 @@
+#include "linconv/thread_pool.hpp"
+
+#include <algorithm>
+
+namespace linconv {
+
+ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
+  for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { work(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+void ThreadPool::run(const std::function<void(int)>& task) {
+  {
+    std::lock_guard lock(mutex_);
+    task_ = &task;
+    error_ = nullptr;
+    pending_ = threads_ - 1;
+    ++generation_;
+  }
+  wake_.notify_all();
+  std::exception_ptr own_error;
+  try {
+    task(0);
+  } catch (...) {
+    own_error = std::current_exception();
+  }
+  std::unique_lock lock(mutex_);
+  done_.wait(lock, [this] { return pending_ == 0; });
+  task_ = nullptr;
+  if (own_error) std::rethrow_exception(own_error);
+  if (error_) std::rethrow_exception(error_);
+}
+
+void ThreadPool::work(int index) {
+  unsigned long seen = 0;
+  for (;;) {
+    const std::function<void(int)>* task = nullptr;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+      task = task_;
+    }
+    std::exception_ptr error;
+    try {
+      (*task)(index);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard lock(mutex_);
+    if (error && !error_) error_ = error;
+    if (--pending_ == 0) done_.notify_one();
+  }
+}
+
+}  // namespace linconv
