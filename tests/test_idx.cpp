@@ -1,19 +1,15 @@
 // The IDX reader on small plain and gzip files written into a temporary directory (good ones and
 // every kind of damage), and on the real FashionMNIST test split.
-#include <zlib.h>
-
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <initializer_list>
-#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "linconv/error.hpp"
 #include "linconv/idx.hpp"
+#include "support/files.hpp"
 
 namespace fs = std::filesystem;
 using Catch::Contains;
@@ -21,27 +17,16 @@ using linconv::load_fashion_mnist;
 using linconv::read_idx_images;
 using linconv::read_idx_labels;
 using linconv::Split;
+using linconv::testing::Bytes;
+using linconv::testing::idx;
+using linconv::testing::images_file;
+using linconv::testing::labels_file;
+using linconv::testing::read_file;
+using linconv::testing::TempDir;
+using linconv::testing::write_file;
+using linconv::testing::write_gz;
 
 namespace {
-
-using Bytes = std::vector<std::uint8_t>;
-
-// A fresh directory under the system temporary directory, removed with its contents at the end.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    do path = fs::temp_directory_path() / ("linconv_test_idx_" + std::to_string(rd()));
-    while (!fs::create_directory(path));
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-};
 
 // n deterministic, poorly compressible bytes.
 Bytes noise(std::size_t n, std::uint32_t seed = 1) {
@@ -51,42 +36,10 @@ Bytes noise(std::size_t n, std::uint32_t seed = 1) {
   return b;
 }
 
-// An IDX file: the big-endian magic number and dimension sizes, then the payload.
-Bytes idx(std::uint32_t magic, std::initializer_list<std::uint32_t> sizes, const Bytes& payload) {
-  Bytes b;
-  const auto put = [&](std::uint32_t w) {
-    for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<std::uint8_t>(w >> shift));
-  };
-  put(magic);
-  for (const std::uint32_t s : sizes) put(s);
-  b.insert(b.end(), payload.begin(), payload.end());
-  return b;
-}
-
-Bytes images_file(std::uint32_t count, std::uint32_t rows, std::uint32_t cols,
-                  const Bytes& pixels) {
-  return idx(0x803, {count, rows, cols}, pixels);
-}
-Bytes labels_file(const Bytes& labels) {
-  return idx(0x801, {static_cast<std::uint32_t>(labels.size())}, labels);
-}
-
-void write_plain(const fs::path& file, const Bytes& b) {
-  std::ofstream out(file, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-  REQUIRE(out.good());
-}
-
-void write_gz(const fs::path& file, const Bytes& b) {
-  gzFile out = gzopen(file.c_str(), "wb");
-  REQUIRE(out != nullptr);
-  REQUIRE(gzwrite(out, b.data(), static_cast<unsigned>(b.size())) == static_cast<int>(b.size()));
-  REQUIRE(gzclose(out) == Z_OK);
-}
-
-Bytes read_raw(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+// A file's bytes, for editing.
+Bytes read_bytes(const fs::path& file) {
+  const std::string bytes = read_file(file);
+  return {bytes.begin(), bytes.end()};
 }
 
 }  // namespace
@@ -103,9 +56,9 @@ TEST_CASE("idx: plain and gzip files read back exactly") {
   TempDir dir;
   const Bytes pixels = noise(3 * 4 * 5);
   const Bytes labels{7, 0, 9};
-  write_plain(dir / "images", images_file(3, 4, 5, pixels));
+  write_file(dir / "images", images_file(3, 4, 5, pixels));
   write_gz(dir / "images.gz", images_file(3, 4, 5, pixels));
-  write_plain(dir / "labels", labels_file(labels));
+  write_file(dir / "labels", labels_file(labels));
   write_gz(dir / "labels.gz", labels_file(labels));
   for (const char* name : {"images", "images.gz"}) {
     INFO(name);
@@ -123,9 +76,9 @@ TEST_CASE("idx: truncated and over-long data") {
   TempDir dir;
   const Bytes short_pixels = noise(59);
   const Bytes long_pixels = noise(62);
-  write_plain(dir / "short", images_file(3, 4, 5, short_pixels));
+  write_file(dir / "short", images_file(3, 4, 5, short_pixels));
   write_gz(dir / "short.gz", images_file(3, 4, 5, short_pixels));
-  write_plain(dir / "long", images_file(3, 4, 5, long_pixels));
+  write_file(dir / "long", images_file(3, 4, 5, long_pixels));
   write_gz(dir / "long.gz", images_file(3, 4, 5, long_pixels));
   for (const char* name : {"short", "short.gz"})
     REQUIRE_IDX_ERROR(read_idx_images(dir / name), dir / name,
@@ -136,11 +89,11 @@ TEST_CASE("idx: truncated and over-long data") {
                       "trailing bytes: header announces 3 images of 4x5 (60 bytes) but the file "
                       "holds 62");
 
-  write_plain(dir / "labels", idx(0x801, {5}, {1, 2, 3}));
+  write_file(dir / "labels", idx(0x801, {5}, {1, 2, 3}));
   REQUIRE_IDX_ERROR(read_idx_labels(dir / "labels"), dir / "labels",
                     "truncated: header announces 5 labels (5 bytes) but the file holds 3");
   // A header announcing far more than the file holds fails as truncated, not as an allocation.
-  write_plain(dir / "liar", idx(0x801, {1u << 30}, {1, 2, 3}));
+  write_file(dir / "liar", idx(0x801, {1u << 30}, {1, 2, 3}));
   REQUIRE_IDX_ERROR(read_idx_labels(dir / "liar"), dir / "liar",
                     "truncated: header announces 1073741824 labels (1073741824 bytes) but the file "
                     "holds 3");
@@ -148,52 +101,52 @@ TEST_CASE("idx: truncated and over-long data") {
 
 TEST_CASE("idx: wrong magic number and number of dimensions") {
   TempDir dir;
-  write_plain(dir / "magic", idx(0x12345678, {1, 1, 1}, {0}));
+  write_file(dir / "magic", idx(0x12345678, {1, 1, 1}, {0}));
   REQUIRE_IDX_ERROR(read_idx_images(dir / "magic"), dir / "magic",
                     "wrong magic number 0x12345678 (expected 0x00000803, an IDX image file)");
   REQUIRE_IDX_ERROR(read_idx_labels(dir / "magic"), dir / "magic",
                     "wrong magic number 0x12345678 (expected 0x00000801, an IDX label file)");
 
-  write_plain(dir / "labels", labels_file({1, 2}));
+  write_file(dir / "labels", labels_file({1, 2}));
   REQUIRE_IDX_ERROR(read_idx_images(dir / "labels"), dir / "labels",
                     "wrong magic number 0x00000801 (expected 0x00000803, an IDX image file): "
                     "number of dimensions 1 instead of 3");
-  write_plain(dir / "images", images_file(1, 1, 1, {0}));
+  write_file(dir / "images", images_file(1, 1, 1, {0}));
   REQUIRE_IDX_ERROR(read_idx_labels(dir / "images"), dir / "images",
                     "number of dimensions 3 instead of 1");
   write_gz(dir / "2d.gz", idx(0x802, {28, 28}, noise(784)));
   REQUIRE_IDX_ERROR(read_idx_images(dir / "2d.gz"), dir / "2d.gz",
                     "number of dimensions 2 instead of 3");
 
-  write_plain(dir / "empty", {});
+  write_file(dir / "empty", Bytes{});
   REQUIRE_IDX_ERROR(read_idx_images(dir / "empty"), dir / "empty",
                     "too short for an IDX header: ends after 0 bytes, in the magic number");
-  write_plain(dir / "no_sizes", idx(0x803, {10, 28}, {}));
+  write_file(dir / "no_sizes", idx(0x803, {10, 28}, {}));
   REQUIRE_IDX_ERROR(read_idx_images(dir / "no_sizes"), dir / "no_sizes",
                     "too short for an IDX header: ends after 12 bytes, in the dimension sizes");
 }
 
 TEST_CASE("idx: zero and absurd dimensions") {
   TempDir dir;
-  write_plain(dir / "zero_count", images_file(0, 28, 28, {}));
+  write_file(dir / "zero_count", images_file(0, 28, 28, {}));
   REQUIRE_IDX_ERROR(read_idx_images(dir / "zero_count"), dir / "zero_count",
                     "zero size: header announces 0 images of 28x28");
-  write_plain(dir / "zero_rows", images_file(5, 0, 28, {}));
+  write_file(dir / "zero_rows", images_file(5, 0, 28, {}));
   REQUIRE_IDX_ERROR(read_idx_images(dir / "zero_rows"), dir / "zero_rows",
                     "zero size: header announces 5 images of 0x28");
-  write_plain(dir / "zero_labels", labels_file({}));
+  write_file(dir / "zero_labels", labels_file({}));
   REQUIRE_IDX_ERROR(read_idx_labels(dir / "zero_labels"), dir / "zero_labels",
                     "zero size: header announces 0 labels");
 
   // 2^96 - ... bytes: would overflow a 64-bit product.
-  write_plain(dir / "huge", images_file(0xffffffff, 0xffffffff, 0xffffffff, {}));
+  write_file(dir / "huge", images_file(0xffffffff, 0xffffffff, 0xffffffff, {}));
   REQUIRE_IDX_ERROR(read_idx_images(dir / "huge"), dir / "huge",
                     "implausible size: header announces 4294967295 images of "
                     "4294967295x4294967295, more than the limit of 2147483647 bytes");
   // 70000 * 200 * 200 = 2.8e9 bytes: each size plausible, the product not.
-  write_plain(dir / "big", images_file(70000, 200, 200, {}));
+  write_file(dir / "big", images_file(70000, 200, 200, {}));
   REQUIRE_IDX_ERROR(read_idx_images(dir / "big"), dir / "big", "implausible size");
-  write_plain(dir / "many_labels", idx(0x801, {0x80000000u}, {}));
+  write_file(dir / "many_labels", idx(0x801, {0x80000000u}, {}));
   REQUIRE_IDX_ERROR(read_idx_labels(dir / "many_labels"), dir / "many_labels", "implausible size");
 }
 
@@ -203,40 +156,40 @@ TEST_CASE("idx: corrupt gzip data") {
   // Larger than zlib's read-ahead buffers, so that the end of the file is reached only by reading
   // on past the data ("cut in the trailer" passes only because the reader does).
   write_gz(good, images_file(400, 28, 28, noise(400 * 28 * 28)));
-  const Bytes gz = read_raw(good);
+  const Bytes gz = read_bytes(good);
   REQUIRE(gz.size() > 300'000);
 
   SECTION("bytes flipped in the middle") {
     Bytes bad = gz;
     for (std::size_t i = bad.size() / 2; i < bad.size() / 2 + 8; ++i) bad[i] ^= 0xff;
-    write_plain(good, bad);
+    write_file(good, bad);
     REQUIRE_IDX_ERROR(read_idx_images(good), good, "corrupt gzip data");
   }
   // The trailer follows all of the data: only a read to the end finds these.
   SECTION("bad CRC in the trailer") {
     Bytes bad = gz;
     bad[bad.size() - 8] ^= 0x01;
-    write_plain(good, bad);
+    write_file(good, bad);
     REQUIRE_IDX_ERROR(read_idx_images(good), good,
                       "corrupt gzip data (incorrect data check)");
   }
   SECTION("bad length in the trailer") {
     Bytes bad = gz;
     bad[bad.size() - 1] ^= 0x01;
-    write_plain(good, bad);
+    write_file(good, bad);
     REQUIRE_IDX_ERROR(read_idx_images(good), good, "corrupt gzip data (incorrect length check)");
   }
   SECTION("cut in the middle") {
-    write_plain(good, Bytes(gz.begin(), gz.begin() + static_cast<std::ptrdiff_t>(gz.size() / 2)));
+    write_file(good, Bytes(gz.begin(), gz.begin() + static_cast<std::ptrdiff_t>(gz.size() / 2)));
     REQUIRE_IDX_ERROR(read_idx_images(good), good, "truncated gzip data");
   }
   SECTION("cut in the trailer") {
-    write_plain(good, Bytes(gz.begin(), gz.end() - 4));
+    write_file(good, Bytes(gz.begin(), gz.end() - 4));
     REQUIRE_IDX_ERROR(read_idx_images(good), good,
                       "truncated gzip data (unexpected end of file)");
   }
   SECTION("trailer missing") {
-    write_plain(good, Bytes(gz.begin(), gz.end() - 8));
+    write_file(good, Bytes(gz.begin(), gz.end() - 8));
     REQUIRE_IDX_ERROR(read_idx_images(good), good,
                       "truncated gzip data (unexpected end of file)");
   }
@@ -246,7 +199,7 @@ TEST_CASE("idx: missing or unreadable file") {
   TempDir dir;
   REQUIRE_IDX_ERROR(read_idx_images(dir / "absent"), dir / "absent", ": not found");
   REQUIRE_IDX_ERROR(read_idx_labels(dir / "absent.gz"), dir / "absent.gz", ": not found");
-  REQUIRE_IDX_ERROR(read_idx_images(dir.path), dir.path, "read error (Is a directory)");
+  REQUIRE_IDX_ERROR(read_idx_images(dir.path()), dir.path(), "read error (Is a directory)");
 }
 
 namespace {
@@ -255,7 +208,7 @@ namespace {
 Bytes write_split(const TempDir& dir, const std::string& prefix, bool gz, const Bytes& labels,
                   std::uint32_t rows = 28) {
   const Bytes pixels = noise(labels.size() * rows * 28, static_cast<std::uint32_t>(labels.size()));
-  const auto write = gz ? write_gz : write_plain;
+  const auto write = gz ? write_gz : write_file<Bytes>;
   const std::string ext = gz ? ".gz" : "";
   write(dir / (prefix + "-images-idx3-ubyte" + ext),
         images_file(static_cast<std::uint32_t>(labels.size()), rows, 28, pixels));
@@ -270,16 +223,16 @@ TEST_CASE("idx: load_fashion_mnist finds plain and gzip files") {
   const Bytes train_pixels = write_split(dir, "train", true, {3, 1, 4});
   const Bytes test_pixels = write_split(dir, "t10k", false, {9, 2});
   // With both present the plain file is read: this .gz would fail.
-  write_plain(dir / "t10k-images-idx3-ubyte.gz", {0});
+  write_file(dir / "t10k-images-idx3-ubyte.gz", Bytes{0});
 
-  const auto train = load_fashion_mnist(dir.path, Split::train);
+  const auto train = load_fashion_mnist(dir.path(), Split::train);
   CHECK(train.size() == 3);
   CHECK(train.images.rows == 28);
   CHECK(train.images.cols == 28);
   CHECK(train.images.pixels == train_pixels);
   CHECK(train.labels == Bytes{3, 1, 4});
 
-  const auto test = load_fashion_mnist(dir.path, Split::test);
+  const auto test = load_fashion_mnist(dir.path(), Split::test);
   CHECK(test.size() == 2);
   CHECK(test.images.pixels == test_pixels);
   CHECK(test.labels == Bytes{9, 2});
@@ -288,28 +241,29 @@ TEST_CASE("idx: load_fashion_mnist finds plain and gzip files") {
 TEST_CASE("idx: load_fashion_mnist rejects missing files and inconsistent data") {
   TempDir dir;
   SECTION("missing files: both names are tried") {
-    REQUIRE_IDX_ERROR(load_fashion_mnist(dir.path, Split::test), dir / "t10k-images-idx3-ubyte",
+    REQUIRE_IDX_ERROR(load_fashion_mnist(dir.path(), Split::test), dir / "t10k-images-idx3-ubyte",
                       (dir / "t10k-images-idx3-ubyte.gz").string());
     write_split(dir, "train", false, {1});
     fs::remove(dir / "train-labels-idx1-ubyte");
-    REQUIRE_IDX_ERROR(load_fashion_mnist(dir.path, Split::train), dir / "train-labels-idx1-ubyte",
+    REQUIRE_IDX_ERROR(load_fashion_mnist(dir.path(), Split::train), dir / "train-labels-idx1-ubyte",
                       ": not found, nor " + (dir / "train-labels-idx1-ubyte.gz").string());
   }
   SECTION("images not 28x28") {
     write_split(dir, "t10k", false, {1, 2}, 27);
-    REQUIRE_IDX_ERROR(load_fashion_mnist(dir.path, Split::test), dir / "t10k-images-idx3-ubyte",
+    REQUIRE_IDX_ERROR(load_fashion_mnist(dir.path(), Split::test), dir / "t10k-images-idx3-ubyte",
                       "images are 27x28, FashionMNIST's are 28x28");
   }
   SECTION("image and label counts differ") {
     write_split(dir, "t10k", true, {1, 2, 3});
     write_gz(dir / "t10k-labels-idx1-ubyte.gz", labels_file({1, 2}));
-    REQUIRE_IDX_ERROR(load_fashion_mnist(dir.path, Split::test), dir / "t10k-labels-idx1-ubyte.gz",
+    REQUIRE_IDX_ERROR(load_fashion_mnist(dir.path(), Split::test),
+                      dir / "t10k-labels-idx1-ubyte.gz",
                       "2 labels for the 3 images of " +
                           (dir / "t10k-images-idx3-ubyte.gz").string());
   }
   SECTION("label 10") {
     write_split(dir, "train", false, {0, 9, 10, 1});
-    REQUIRE_IDX_ERROR(load_fashion_mnist(dir.path, Split::train), dir / "train-labels-idx1-ubyte",
+    REQUIRE_IDX_ERROR(load_fashion_mnist(dir.path(), Split::train), dir / "train-labels-idx1-ubyte",
                       "label 10 at index 2 is outside 0..9");
   }
 }

@@ -8,63 +8,30 @@
 //   b = open(path, "rb").read(); n, = struct.unpack("<Q", b[:8]); header = json.loads(b[8:8 + n])
 //   begin, end = header[name]["data_offsets"]
 //   numpy.frombuffer(b[8 + n + begin:8 + n + end], "<f4").reshape(header[name]["shape"])
-#include <unistd.h>
-
-#include <algorithm>
 #include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "linconv/error.hpp"
 #include "linconv/safetensors.hpp"
+#include "support/files.hpp"
 
 namespace fs = std::filesystem;
 using linconv::read_safetensors;
 using linconv::TensorView;
 using linconv::write_safetensors;
+using linconv::testing::read_file;
+using linconv::testing::TempDir;
+using linconv::testing::write_file;
 
 namespace {
-
-// A fresh directory, removed with its contents at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int serial = 0;
-    path = fs::temp_directory_path() / ("linconv_safetensors_test_" + std::to_string(::getpid()) +
-                                        "_" + std::to_string(serial++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(path)) names.push_back(entry.path().filename());
-    std::ranges::sort(names);
-    return names;
-  }
-};
-
-void write_file(const fs::path& file, const std::string& bytes) {
-  std::ofstream(file, std::ios::binary)
-      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string read_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // A file's bytes: the header length as 8 little-endian bytes, the header, the data.
 std::string file_bytes(const std::string& header, const std::string& data = "") {
@@ -105,7 +72,7 @@ void require_refused(const fs::path& file, std::initializer_list<std::string> pa
 
 TEST_CASE("safetensors: round trip keeps names, shapes, bit-exact values and metadata") {
   TempDir dir;
-  const fs::path file = dir.path / "model.safetensors";
+  const fs::path file = dir.path() / "model.safetensors";
   std::vector<float> weight(2 * 1 * 3 * 3);
   for (std::size_t i = 0; i < weight.size(); ++i) weight[i] = std::sin(static_cast<float>(i)) / 3;
   weight[0] = -0.0f;
@@ -148,7 +115,7 @@ TEST_CASE("safetensors: round trip keeps names, shapes, bit-exact values and met
 
 TEST_CASE("safetensors: no tensors and no metadata") {
   TempDir dir;
-  const fs::path file = dir.path / "empty.safetensors";
+  const fs::path file = dir.path() / "empty.safetensors";
   write_safetensors(file, {}, {});
   CHECK(read_file(file) == file_bytes("{}      "));
   const linconv::SafetensorsFile read = read_safetensors(file);
@@ -165,7 +132,7 @@ TEST_CASE("safetensors: a hand-built file is read, and written byte for byte") {
       R"({"__metadata__":{"k":"v"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}} )" +
       std::string("\x00\x00\x80\x3f\x00\x00\x20\xc0", 8);
   REQUIRE(expected.size() == 8 + 80 + 8);
-  const fs::path hand = dir.path / "hand.safetensors";
+  const fs::path hand = dir.path() / "hand.safetensors";
   write_file(hand, expected);
 
   const linconv::SafetensorsFile read = read_safetensors(hand);
@@ -176,14 +143,14 @@ TEST_CASE("safetensors: a hand-built file is read, and written byte for byte") {
   CHECK(read.tensors[0].values == std::vector<float>{1.0f, -2.5f});
 
   const std::vector<float> values{1.0f, -2.5f};
-  const fs::path written = dir.path / "written.safetensors";
+  const fs::path written = dir.path() / "written.safetensors";
   write_safetensors(written, std::vector<TensorView>{{"w", {2}, values}}, {{"k", "v"}});
   CHECK(read_file(written) == expected);
 }
 
 TEST_CASE("safetensors: tensors come back in data order, whatever the header order") {
   TempDir dir;
-  const fs::path file = dir.path / "order.safetensors";
+  const fs::path file = dir.path() / "order.safetensors";
   write_file(file, file_bytes("{" + entry("a", "[1]", "[4,8]") + "," + entry("z", "[1]", "[0,4]") +
                                   "," + entry("m", "[0]", "[4,4]") + "}",
                               f32_bytes({1, 2})));
@@ -197,7 +164,7 @@ TEST_CASE("safetensors: tensors come back in data order, whatever the header ord
 
 TEST_CASE("safetensors: read refuses malformed files") {
   TempDir dir;
-  const fs::path file = dir.path / "bad.safetensors";
+  const fs::path file = dir.path() / "bad.safetensors";
   const auto refused = [&](const std::string& bytes, std::initializer_list<std::string> parts) {
     write_file(file, bytes);
     require_refused(file, parts);
@@ -205,7 +172,7 @@ TEST_CASE("safetensors: read refuses malformed files") {
   const std::string one = entry("w", "[1]", "[0,4]");
 
   SECTION("missing file") {
-    require_refused(dir.path / "absent.safetensors", {"cannot open", "No such file"});
+    require_refused(dir.path() / "absent.safetensors", {"cannot open", "No such file"});
   }
   SECTION("a directory") {
     fs::create_directory(file);
@@ -311,8 +278,8 @@ TEST_CASE("safetensors: read refuses malformed files") {
 
 TEST_CASE("safetensors: write refuses what the reader would refuse, leaving the file untouched") {
   TempDir dir;
-  const fs::path file = dir.path / "model.safetensors";
-  write_file(file, "old");
+  const fs::path file = dir.path() / "model.safetensors";
+  write_file(file, std::string("old"));
   const std::vector<float> three{1, 2, 3};
   const std::vector<float> nan{0, std::numeric_limits<float>::quiet_NaN()};
   const auto refused = [&](std::vector<TensorView> views, const std::string& part) {
@@ -334,7 +301,7 @@ TEST_CASE("safetensors: write into a missing directory throws and leaves nothing
   TempDir dir;
   const std::vector<float> values{1};
   REQUIRE_THROWS_WITH(
-      write_safetensors(dir.path / "missing" / "model.safetensors",
+      write_safetensors(dir.path() / "missing" / "model.safetensors",
                         std::vector<TensorView>{{"w", {1}, values}}, {}),
       Catch::Contains("model.safetensors") && Catch::Contains("No such file or directory"));
   CHECK(dir.entries().empty());
@@ -342,7 +309,7 @@ TEST_CASE("safetensors: write into a missing directory throws and leaves nothing
 
 TEST_CASE("safetensors: write replaces an existing file whole, no temporary left behind") {
   TempDir dir;
-  const fs::path file = dir.path / "model.safetensors";
+  const fs::path file = dir.path() / "model.safetensors";
   const std::vector<float> big(1000, 0.25f);
   const std::vector<float> small{7};
   write_safetensors(file, std::vector<TensorView>{{"big", {1000}, big}}, {{"run", "first"}});
@@ -358,9 +325,9 @@ TEST_CASE("safetensors: write replaces an existing file whole, no temporary left
 
 TEST_CASE("safetensors: a failed rename removes the temporary") {
   TempDir dir;
-  const fs::path target = dir.path / "model.safetensors";  // a directory: rename(2) refuses
+  const fs::path target = dir.path() / "model.safetensors";  // a directory: rename(2) refuses
   fs::create_directory(target);
-  write_file(target / "keep", "kept");
+  write_file(target / "keep", std::string("kept"));
   const std::vector<float> values{1};
   REQUIRE_THROWS_WITH(write_safetensors(target, std::vector<TensorView>{{"w", {1}, values}}, {}),
                       Catch::Contains("cannot rename"));
