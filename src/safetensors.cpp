@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cmath>
@@ -18,6 +17,7 @@
 #include <utility>
 #include <nlohmann/json.hpp>
 
+#include "linconv/atomic_file.hpp"
 #include "linconv/error.hpp"
 
 namespace linconv {
@@ -60,19 +60,6 @@ void check_finite(const std::filesystem::path& file, const std::string& name,
   if (bad == values.end()) return;
   fail(file, "tensor " + quote(name) + " holds " + (std::isnan(*bad) ? "a NaN" : "an infinity") +
                  " at index " + std::to_string(bad - values.begin()));
-}
-
-// False (errno set) on failure.
-bool write_all(int fd, const void* data, std::size_t size) {
-  const auto* bytes = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, bytes, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    bytes += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 std::string read_all(const std::filesystem::path& file) {
@@ -219,37 +206,11 @@ const Tensor* SafetensorsFile::find(std::string_view name) const {
 void write_safetensors(const std::filesystem::path& file, std::span<const TensorView> tensors,
                        const std::map<std::string, std::string>& metadata) {
   const std::string header = make_header(file, tensors, metadata);
-  static std::atomic<unsigned> serial{0};
-  const std::filesystem::path temporary = file.string() + ".tmp." + std::to_string(::getpid()) +
-                                          "." + std::to_string(serial++);
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) fail(file, "cannot create " + quote(temporary.string()) + ": " + errno_text());
-  try {
-    const auto check = [&](bool ok) {
-      if (!ok) fail(file, "cannot write " + quote(temporary.string()) + ": " + errno_text());
-    };
-    const std::uint64_t length = header.size();
-    check(write_all(fd, &length, sizeof length));
-    check(write_all(fd, header.data(), header.size()));
-    for (const TensorView& t : tensors)
-      check(write_all(fd, t.values.data(), t.values.size_bytes()));
-    check(::fsync(fd) == 0);
-    check(::close(std::exchange(fd, -1)) == 0);
-    if (::rename(temporary.c_str(), file.c_str()) != 0)
-      fail(file, "cannot rename " + quote(temporary.string()) + " to it: " + errno_text());
-  } catch (...) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(temporary.c_str());
-    throw;
-  }
-  const std::filesystem::path directory = file.has_parent_path() ? file.parent_path() : ".";
-  const int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0 || ::fsync(dir_fd) != 0) {
-    const std::string reason = errno_text();
-    if (dir_fd >= 0) ::close(dir_fd);
-    fail(file, "written, but cannot sync its directory: " + reason);
-  }
-  ::close(dir_fd);
+  const std::uint64_t length = header.size();
+  std::vector<std::span<const std::byte>> parts{std::as_bytes(std::span(&length, 1)),
+                                                std::as_bytes(std::span(header))};
+  for (const TensorView& t : tensors) parts.push_back(std::as_bytes(t.values));
+  write_file_atomically(file, parts);
 }
 
 SafetensorsFile read_safetensors(const std::filesystem::path& file) {

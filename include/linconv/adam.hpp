@@ -3,6 +3,7 @@
 // parameter:
 //   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2
 //   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <span>
@@ -40,6 +41,13 @@ class AdamState {
       v_[i] = b2 * v_[i] + (1.0f - b2) * g * g;
       params[i] -= step_size * m_[i] / (std::sqrt(v_[i]) / root2 + options_.eps);
     }
+  }
+
+  // Continues from a saved state (a resumed run).
+  void restore(long step, std::span<const float> m, std::span<const float> v) {
+    step_ = step;
+    std::copy(m.begin(), m.end(), m_.begin());
+    std::copy(v.begin(), v.end(), v_.begin());
   }
 
   std::span<const float> first_moment() const { return m_; }

@@ -44,12 +44,10 @@ void save_checkpoint(const std::filesystem::path& file, const Params<Net>& param
                      {"config", config_json}});
 }
 
-// Loads a checkpoint into Params<Net>. A file without architecture metadata (a PyTorch
-// state_dict saved with safetensors) is accepted when its tensors match.
+// The parameters of Net from a checkpoint read from `file`. A file without architecture
+// metadata (a PyTorch state_dict saved with safetensors) is accepted when its tensors match.
 template <class Net>
-Params<Net> load_checkpoint(const std::filesystem::path& file,
-                            std::map<std::string, std::string>* metadata = nullptr) {
-  const SafetensorsFile contents = read_safetensors(file);
+Params<Net> params_from_checkpoint(const SafetensorsFile& contents, const std::filesystem::path& file) {
   const std::string where = file.string() + ": ";
   if (auto it = contents.metadata.find("architecture_hash");
       it != contents.metadata.end() && it->second != hash_text(Net::architecture_hash)) {
@@ -77,8 +75,12 @@ Params<Net> load_checkpoint(const std::filesystem::path& file,
         throw Error(where + "unexpected tensor " + tensor.name + " (the network " +
                     std::string(Net::architecture.view()) + " has no such tensor)");
   }
-  if (metadata) *metadata = contents.metadata;
   return params;
+}
+
+template <class Net>
+Params<Net> load_checkpoint(const std::filesystem::path& file) {
+  return params_from_checkpoint<Net>(read_safetensors(file), file);
 }
 
 }  // namespace linconv

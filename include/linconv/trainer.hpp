@@ -113,6 +113,7 @@ class Trainer {
 
   std::span<const float> gradients() const { return grads_; }
   const AdamState& adam() const { return adam_; }
+  AdamState& adam() { return adam_; }
   const Params<Net>& params() const { return params_; }
 
  private:

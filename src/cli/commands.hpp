@@ -6,5 +6,8 @@
 namespace linconv::cli {
 
 void add_train_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
+void add_grad_command(CLI::App& app);
 
 }  // namespace linconv::cli

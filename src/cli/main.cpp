@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Print the help of every command");
   linconv::cli::add_train_command(app);
+  linconv::cli::add_eval_command(app);
+  linconv::cli::add_predict_command(app);
+  linconv::cli::add_grad_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

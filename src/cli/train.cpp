@@ -1,21 +1,23 @@
-// `linconv train`: trains one network of the study and writes config.json, metrics.csv (one row
-// per optimiser step), epochs.csv (one row per epoch) and model.safetensors into --out.
+// `linconv train`: trains one network of the study and writes into --out:
+//   config.json        every setting;
+//   metrics.csv        one row per optimiser step;  epochs.csv  one row per epoch;
+//   model.safetensors  the weights, saved at every epoch end and when interrupted;
+//   state.safetensors  Adam's moments and the position in the run, for --resume.
+// SIGINT/SIGTERM finish the current step, save, and exit 1; `--resume DIR` continues to the
+// same final weights as an uninterrupted run.
 #include <unistd.h>
 
+#include <atomic>
+#include <bit>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
-#include <nlohmann/json.hpp>
-#include <numeric>
-#include <optional>
-#include <thread>
-#include <vector>
+#include <sstream>
 
 #include "commands.hpp"
 #include "common.hpp"
-#include "linconv/checkpoint.hpp"
-#include "linconv/trainer.hpp"
 
 namespace linconv::cli {
 namespace {
@@ -31,7 +33,7 @@ struct TrainConfig {
   std::string reduction = "mean";
   std::string input_scale = "unit";
   std::uint64_t seed = 0;
-  int threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = default_threads();
   std::optional<int> limit;
   std::optional<long> steps;
   bool no_shuffle = false;
@@ -40,38 +42,75 @@ struct TrainConfig {
 };
 
 nlohmann::json to_json(const TrainConfig& c) {
-  return {{"data", c.data.string()},
-          {"activation", c.activation},
-          {"lambda", c.lambda},
-          {"epochs", c.epochs},
-          {"batch", c.batch},
-          {"lr", c.lr},
-          {"alpha_init", c.alpha_init},
-          {"reduction", c.reduction},
-          {"input_scale", c.input_scale},
-          {"seed", c.seed},
-          {"threads", c.threads},
-          {"limit", c.limit ? nlohmann::json(*c.limit) : nlohmann::json(nullptr)},
-          {"steps", c.steps ? nlohmann::json(*c.steps) : nlohmann::json(nullptr)},
-          {"shuffle", !c.no_shuffle},
-          {"init", c.init.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.init.string())}};
+  return {{"data", c.data.string()},      {"activation", c.activation},
+          {"lambda", c.lambda},           {"epochs", c.epochs},
+          {"batch", c.batch},             {"lr", c.lr},
+          {"alpha_init", c.alpha_init},   {"reduction", c.reduction},
+          {"input_scale", c.input_scale}, {"seed", c.seed},
+          {"threads", c.threads},         {"limit", c.limit ? nlohmann::json(*c.limit) : nullptr},
+          {"steps", c.steps ? nlohmann::json(*c.steps) : nullptr},
+          {"shuffle", !c.no_shuffle},     {"init", c.init.empty() ? nullptr : nlohmann::json(c.init.string())}};
 }
 
-std::ofstream open_output(const std::filesystem::path& file) {
-  std::ofstream out(file);
+// The configuration of an earlier run, from its config.json.
+TrainConfig config_of_run(const std::filesystem::path& dir) {
+  const std::filesystem::path file = dir / "config.json";
+  std::ifstream in(file);
+  if (!in) throw Error(file.string() + ": cannot read (is " + dir.string() + " a training run?)");
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  try {
+    TrainConfig c;
+    c.data = j.at("data").get<std::string>();
+    c.activation = j.at("activation");
+    c.lambda = j.at("lambda");
+    c.epochs = j.at("epochs");
+    c.batch = j.at("batch");
+    c.lr = j.at("lr");
+    c.alpha_init = j.at("alpha_init");
+    c.reduction = j.at("reduction");
+    c.input_scale = j.at("input_scale");
+    c.seed = j.at("seed");
+    c.threads = j.at("threads");
+    if (!j.at("limit").is_null()) c.limit = j.at("limit").get<int>();
+    if (!j.at("steps").is_null()) c.steps = j.at("steps").get<long>();
+    c.no_shuffle = !j.at("shuffle").get<bool>();
+    if (!j.at("init").is_null()) c.init = j.at("init").get<std::string>();
+    c.out = dir;
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(file.string() + ": not a linconv training configuration (" + e.what() + ")");
+  }
+}
+
+std::ofstream open_output(const std::filesystem::path& file, std::ios::openmode mode = std::ios::out) {
+  std::ofstream out(file, mode);
   if (!out) throw Error(file.string() + ": cannot write");
   return out;
+}
+
+// Keeps the header and the first `rows` lines of a CSV file (the rows an interrupted run had
+// saved state for).
+void truncate_csv(const std::filesystem::path& file, long rows) {
+  std::ifstream in(file);
+  if (!in) throw Error(file.string() + ": cannot read");
+  std::string kept, line;
+  for (long i = 0; i <= rows && std::getline(in, line); ++i) kept += line + '\n';
+  in.close();
+  open_output(file) << kept;
 }
 
 // A separate stream for shuffling, so that the initialisation does not depend on it.
 std::uint64_t shuffle_seed(std::uint64_t seed) { return seed ^ 0x9e3779b97f4a7c15ull; }
 
-// Progress on stderr: one line rewritten in place on a terminal, a plain line now and then
-// otherwise (logs, CI).
+std::atomic<int> interrupt_signal{0};
+extern "C" void on_interrupt(int signal) { interrupt_signal = signal; }
+
+// Progress on stderr: one line rewritten in place on a terminal, a plain line every tenth of an
+// epoch otherwise (logs, CI).
 class Progress {
  public:
   Progress() : terminal_(isatty(fileno(stderr)) != 0) {}
-  void update(int epoch, int epochs, long step, long steps_in_epoch, const StepStats& stats,
+  void update(int epoch, int epochs, long step, long steps_in_epoch, double loss,
               const std::string& alphas, double images_per_s) {
     const auto now = std::chrono::steady_clock::now();
     const bool last = step == steps_in_epoch;
@@ -80,7 +119,7 @@ class Progress {
       return;
     shown_ = now;
     std::fprintf(stderr, "%sepoch %d/%d  step %ld/%ld  loss %.4f%s  %.0f images/s%s",
-                 terminal_ ? "\r\033[K" : "", epoch, epochs, step, steps_in_epoch, stats.loss,
+                 terminal_ ? "\r\033[K" : "", epoch, epochs, step, steps_in_epoch, loss,
                  alphas.c_str(), images_per_s, terminal_ ? "" : "\n");
     if (terminal_ && last) std::fputc('\n', stderr);
     std::fflush(stderr);
@@ -91,134 +130,221 @@ class Progress {
   std::chrono::steady_clock::time_point shown_{};
 };
 
+// Where a run stands: saved in state.safetensors with Adam's moments.
+struct Position {
+  long step = 0;             // optimiser steps done
+  int epoch = 1;             // the epoch under way (epochs + 1 when finished)
+  int batches_done = 0;      // batches of that epoch done
+  double loss_sum = 0.0;     // sum of the step losses of that epoch so far
+  long images = 0;           // training images of that epoch so far
+  double seconds = 0.0;      // training time of that epoch so far
+  bool finished = false;
+};
+
+std::string exact(double v) { return std::to_string(std::bit_cast<std::uint64_t>(v)); }
+double from_exact(const std::string& s) { return std::bit_cast<double>(std::stoull(s)); }
+
 template <class Net>
-void train(const TrainConfig& config) {
+void save_state(const std::filesystem::path& file, const AdamState& adam, const Position& p) {
+  std::vector<TensorView> views;
+  for (const NetTensor& t : Net::tensors) {
+    const std::vector<std::int64_t> dims = detail::dims_of(t.tensor);
+    views.push_back({"adam.m." + t.name(), dims, adam.first_moment().subspan(t.offset, t.tensor.count())});
+    views.push_back({"adam.v." + t.name(), dims, adam.second_moment().subspan(t.offset, t.tensor.count())});
+  }
+  write_safetensors(file, views,
+                    {{"architecture", std::string(Net::architecture.view())},
+                     {"adam_step", std::to_string(adam.step())},
+                     {"step", std::to_string(p.step)},
+                     {"epoch", std::to_string(p.epoch)},
+                     {"batches_done", std::to_string(p.batches_done)},
+                     {"loss_sum", exact(p.loss_sum)},
+                     {"images", std::to_string(p.images)},
+                     {"seconds", exact(p.seconds)},
+                     {"finished", p.finished ? "1" : "0"}});
+}
+
+template <class Net>
+Position load_state(const std::filesystem::path& file, AdamState& adam) {
+  const SafetensorsFile state = read_safetensors(file);
+  try {
+    const auto& meta = state.metadata;
+    if (meta.at("architecture") != Net::architecture.view())
+      throw Error(file.string() + ": state of another network (" + meta.at("architecture") + ")");
+    std::vector<float> m(Net::param_count), v(Net::param_count);
+    for (const NetTensor& t : Net::tensors) {
+      for (auto [prefix, target] : {std::pair{"adam.m.", &m}, std::pair{"adam.v.", &v}}) {
+        const Tensor* found = state.find(prefix + t.name());
+        if (!found || found->values.size() != t.tensor.count())
+          throw Error(file.string() + ": tensor " + prefix + t.name() + " is missing or has the wrong size");
+        std::copy(found->values.begin(), found->values.end(), target->begin() + t.offset);
+      }
+    }
+    adam.restore(std::stol(meta.at("adam_step")), m, v);
+    return {std::stol(meta.at("step")),         std::stoi(meta.at("epoch")),
+            std::stoi(meta.at("batches_done")), from_exact(meta.at("loss_sum")),
+            std::stol(meta.at("images")),       from_exact(meta.at("seconds")),
+            meta.at("finished") == "1"};
+  } catch (const std::out_of_range&) {
+    throw Error(file.string() + ": not a linconv training state (metadata missing)");
+  } catch (const std::invalid_argument&) {
+    throw Error(file.string() + ": not a linconv training state (bad metadata)");
+  }
+}
+
+template <class Net>
+void train(const TrainConfig& config, bool resume) {
   const Dataset train_set = load_fashion_mnist(config.data, Split::train);
   const Dataset test_set = load_fashion_mnist(config.data, Split::test);
   if (config.limit && *config.limit > train_set.size())
     throw UsageError("--limit " + std::to_string(*config.limit) + " exceeds the " +
                      std::to_string(train_set.size()) + " training images");
   const int train_count = config.limit.value_or(train_set.size());
+  const InputScale scale = parse_input_scale(config.input_scale);
+  const std::filesystem::path model_file = config.out / "model.safetensors";
+  const std::filesystem::path state_file = config.out / "state.safetensors";
 
-  std::error_code ec;
-  std::filesystem::create_directories(config.out, ec);
-  if (ec) throw Error("--out " + config.out.string() + ": cannot create directory: " + ec.message());
   const nlohmann::json config_json = to_json(config);
-  open_output(config.out / "config.json") << config_json.dump(2) << "\n";
+  if (!resume) {
+    std::error_code ec;
+    std::filesystem::create_directories(config.out, ec);
+    if (ec) throw Error("--out " + config.out.string() + ": cannot create directory: " + ec.message());
+    open_output(config.out / "config.json") << config_json.dump(2) << "\n";
+  }
 
-  Params<Net> params = config.init.empty()
-                           ? init_like_pytorch<Net>(config.seed, {.alpha = config.alpha_init})
-                           : load_checkpoint<Net>(config.init);
+  Params<Net> params = resume              ? load_checkpoint<Net>(model_file)
+                       : config.init.empty() ? init_like_pytorch<Net>(config.seed, {.alpha = config.alpha_init})
+                                             : load_checkpoint<Net>(config.init);
   ThreadPool pool(config.threads);
   Trainer<Net> trainer(params,
                        {.adam = {.lr = config.lr},
                         .lambda = config.lambda,
                         .reduction = config.reduction == "sum" ? Reduction::sum : Reduction::mean},
                        pool, config.batch);
-  Workspace<Net> eval_space(config.batch, pool.size());
+  Position at;
+  if (resume) {
+    at = load_state<Net>(state_file, trainer.adam());
+    if (at.finished) {
+      std::printf("%s finished already; nothing to resume\n", config.out.c_str());
+      return;
+    }
+    truncate_csv(config.out / "metrics.csv", at.step);
+    truncate_csv(config.out / "epochs.csv", at.epoch - 1);
+  }
+  std::ofstream metrics = open_output(config.out / "metrics.csv", resume ? std::ios::app : std::ios::out);
+  std::ofstream epochs_csv = open_output(config.out / "epochs.csv", resume ? std::ios::app : std::ios::out);
+  if (!resume) {
+    metrics << "step,epoch,loss,ce,penalty,alpha1,alpha2,alpha3,grad_alpha1,grad_alpha2,grad_alpha3\n";
+    epochs_csv << "epoch,train_loss,test_loss,test_acc,seconds,images_per_s\n";
+  }
+
   constexpr auto alphas = alpha_tensors<Net>();
-  const InputScale scale = config.input_scale == "raw" ? InputScale::raw : InputScale::unit;
-  constexpr std::size_t image_size = Net::input_shape.size();
-
-  std::ofstream metrics = open_output(config.out / "metrics.csv");
-  std::ofstream epochs_csv = open_output(config.out / "epochs.csv");
-  metrics << "step,epoch,loss,ce,penalty,alpha1,alpha2,alpha3,grad_alpha1,grad_alpha2,grad_alpha3\n";
-  epochs_csv << "epoch,train_loss,test_loss,test_acc,seconds,images_per_s\n";
-
-  std::vector<std::uint32_t> order(train_count);
-  std::iota(order.begin(), order.end(), 0u);
-  Rng shuffler(shuffle_seed(config.seed));
-  std::vector<float> images(std::size_t(config.batch) * image_size);
-  std::vector<std::uint8_t> labels(config.batch);
-  const long steps_per_epoch = (train_count + config.batch - 1) / config.batch;
-  Progress progress;
-  long step = 0;
-  bool stop = false;
-  double test_acc = 0.0;
-
   // Up to three alpha columns (CONVENTIONS.md), empty for fixed activations.
-  auto alpha_cells = [&](auto value_of) {
+  auto alpha_cells = [&](std::span<const float> values) {
     std::string cells;
     char text[32];
     for (std::size_t k = 0; k < 3; ++k) {
       cells += ',';
       if (k < alphas.size()) {
-        std::snprintf(text, sizeof text, "%.9g", value_of(alphas[k].offset));
+        std::snprintf(text, sizeof text, "%.9g", values[alphas[k].offset]);
         cells += text;
       }
     }
     return cells;
   };
+  auto save = [&] {
+    metrics.flush();
+    epochs_csv.flush();
+    save_state<Net>(state_file, trainer.adam(), at);
+    save_checkpoint(model_file, params, config_json.dump());
+  };
 
-  for (int epoch = 1; epoch <= config.epochs && !stop; ++epoch) {
+  std::vector<std::uint32_t> order(train_count);
+  std::iota(order.begin(), order.end(), 0u);
+  Rng shuffler(shuffle_seed(config.seed));
+  // A resumed run replays the shuffles of the epochs before, so the order is the same.
+  if (!config.no_shuffle)
+    for (int e = 1; e < at.epoch; ++e) shuffler.shuffle(std::span(order));
+  std::vector<float> images(std::size_t(config.batch) * Net::input_shape.size());
+  std::vector<std::uint8_t> labels(config.batch);
+  const long steps_per_epoch = (train_count + config.batch - 1) / config.batch;
+  Progress progress;
+  interrupt_signal = 0;
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  double test_acc = 0.0;
+
+  for (; at.epoch <= config.epochs && !at.finished; ++at.epoch) {
     if (!config.no_shuffle) shuffler.shuffle(std::span(order));
-    const auto start = std::chrono::steady_clock::now();
-    double loss_sum = 0.0;
-    long epoch_steps = 0, epoch_images = 0;
-    for (int first = 0; first < train_count && !stop; first += config.batch) {
+    const auto start = std::chrono::steady_clock::now() - std::chrono::duration<double>(at.seconds);
+    for (; at.batches_done < steps_per_epoch; ++at.batches_done) {
+      const int first = at.batches_done * config.batch;
       const int n = std::min(config.batch, train_count - first);
-      gather_batch(train_set, std::span(order).subspan(first, n), scale, images.data(),
-                   labels.data());
+      gather_batch(train_set, std::span(order).subspan(first, n), scale, images.data(), labels.data());
       const StepStats stats = trainer.step(Batch<Net::input_shape>{images.data(), n}, labels.data());
       if (!std::isfinite(stats.loss))
         throw Error("training diverged: the loss is " + std::to_string(stats.loss) + " at step " +
-                    std::to_string(step + 1));
-      ++step;
-      ++epoch_steps;
-      epoch_images += n;
-      loss_sum += stats.loss;
+                    std::to_string(at.step + 1) + "; " + model_file.string() +
+                    " keeps the weights of the last epoch end");
+      ++at.step;
+      at.images += n;
+      at.loss_sum += stats.loss;
       char row[160];
-      std::snprintf(row, sizeof row, "%ld,%d,%.9g,%.9g,%.9g", step, epoch, stats.loss, stats.ce,
+      std::snprintf(row, sizeof row, "%ld,%d,%.9g,%.9g,%.9g", at.step, at.epoch, stats.loss, stats.ce,
                     stats.penalty);
-      metrics << row << alpha_cells([&](std::size_t at) { return params.values()[at]; })
-              << alpha_cells([&](std::size_t at) { return trainer.gradients()[at]; }) << '\n';
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      metrics << row << alpha_cells(params.values()) << alpha_cells(trainer.gradients()) << '\n';
+      at.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::string alpha_text;
-      for (const NetTensor& t : alphas) alpha_text += "  " + t.name() + " " + std::to_string(params.values()[t.offset]).substr(0, 6);
-      progress.update(epoch, config.epochs, epoch_steps, steps_per_epoch, stats, alpha_text,
-                      epoch_images / seconds);
-      stop = config.steps && step >= *config.steps;
+      for (const NetTensor& t : alphas) {
+        char text[48];
+        std::snprintf(text, sizeof text, "  %s %.3f", t.name().c_str(), params.values()[t.offset]);
+        alpha_text += text;
+      }
+      progress.update(at.epoch, config.epochs, at.batches_done + 1, steps_per_epoch, stats.loss,
+                      alpha_text, at.images / at.seconds);
+      if (config.steps && at.step >= *config.steps) break;
+      if (interrupt_signal != 0) {
+        ++at.batches_done;
+        save();
+        throw Error(std::string("interrupted by ") + (interrupt_signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                    " at step " + std::to_string(at.step) + "; saved; continue with: linconv train --resume " +
+                    config.out.string());
+      }
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-    CrossEntropy test;
-    std::vector<std::uint32_t> test_order(std::min(config.batch, test_set.size()));
-    for (int first = 0; first < test_set.size(); first += config.batch) {
-      const int n = std::min(config.batch, test_set.size() - first);
-      std::iota(test_order.begin(), test_order.begin() + n, std::uint32_t(first));
-      gather_batch(test_set, std::span(test_order).first(n), scale, images.data(),
-                   labels.data());
-      const CrossEntropy part =
-          evaluate(params, Batch<Net::input_shape>{images.data(), n}, labels.data(), eval_space, pool);
-      test.sum += part.sum;
-      test.correct += part.correct;
-    }
-    test_acc = double(test.correct) / test_set.size();
+    const Evaluation test = evaluate_dataset(params, test_set, test_set.size(), scale, config.batch, pool);
+    test_acc = test.accuracy;
+    const long epoch_steps = (at.images + config.batch - 1) / config.batch;
     char row[200];
-    std::snprintf(row, sizeof row, "%d,%.9g,%.9g,%.9g,%.3f,%.1f\n", epoch, loss_sum / epoch_steps,
-                  test.sum / test_set.size(), test_acc, seconds, epoch_images / seconds);
+    std::snprintf(row, sizeof row, "%d,%.9g,%.9g,%.9g,%.3f,%.1f\n", at.epoch, at.loss_sum / epoch_steps,
+                  test.loss, test.accuracy, at.seconds, at.images / at.seconds);
     epochs_csv << row;
-    epochs_csv.flush();
-    metrics.flush();
     std::printf("epoch %d: train loss %.4f  test loss %.4f  test accuracy %.4f  %.1f s  %.0f images/s\n",
-                epoch, loss_sum / epoch_steps, test.sum / test_set.size(), test_acc, seconds,
-                epoch_images / seconds);
+                at.epoch, at.loss_sum / epoch_steps, test.loss, test.accuracy, at.seconds,
+                at.images / at.seconds);
     std::fflush(stdout);
-    save_checkpoint(config.out / "model.safetensors", params, config_json.dump());
+    at.finished = at.epoch == config.epochs || (config.steps && at.step >= *config.steps);
+    at.batches_done = 0;
+    at.loss_sum = at.seconds = 0.0;
+    at.images = 0;
+    if (at.finished) ++at.epoch;
+    save();
+    if (at.finished) break;
   }
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
 
   std::printf("test accuracy %.4f", test_acc);
   for (const NetTensor& t : alphas) std::printf("  %s %.4f", t.name().c_str(), params.values()[t.offset]);
-  std::printf("\nwrote %s\n", (config.out / "model.safetensors").c_str());
+  std::printf("\nwrote %s\n", model_file.c_str());
 }
 
 }  // namespace
 
 void add_train_command(CLI::App& app) {
   auto config = std::make_shared<TrainConfig>();
+  auto resume = std::make_shared<std::filesystem::path>();
   CLI::App* cmd = app.add_subcommand("train", "Train one network of the study on FashionMNIST");
-  cmd->add_option("--data", config->data,
-                  "FashionMNIST directory (IDX files, gzip or plain; also $LINCONV_DATA)")
+  cmd->add_option("--data", config->data, "FashionMNIST directory (IDX files, gzip or plain; also $LINCONV_DATA)")
       ->capture_default_str();
   cmd->add_option("--activation", config->activation,
                   "alpha: learnable ReLU_alpha; relu: alpha fixed at 1; linear: alpha fixed at 0")
@@ -227,12 +353,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--lambda", config->lambda, "Weight of the penalty lambda * sum |alpha|")
       ->check(at_least(0))
       ->capture_default_str();
-  cmd->add_option("--epochs", config->epochs, "Passes over the training images")
-      ->check(at_least(1))
-      ->capture_default_str();
-  cmd->add_option("--batch", config->batch, "Images per optimiser step")
-      ->check(at_least(1))
-      ->capture_default_str();
+  cmd->add_option("--epochs", config->epochs, "Passes over the training images")->check(at_least(1))->capture_default_str();
+  cmd->add_option("--batch", config->batch, "Images per optimiser step")->check(at_least(1))->capture_default_str();
   cmd->add_option("--lr", config->lr, "Adam learning rate")->check(at_least(0))->capture_default_str();
   cmd->add_option("--alpha-init", config->alpha_init, "Initial value of every alpha")->capture_default_str();
   cmd->add_option("--reduction", config->reduction, "Cross-entropy over the batch: mean or sum")
@@ -242,18 +364,28 @@ void add_train_command(CLI::App& app) {
       ->check(one_of({"unit", "raw"}))
       ->capture_default_str();
   cmd->add_option("--seed", config->seed, "Seed of initialisation and shuffling")->capture_default_str();
-  cmd->add_option("--threads", config->threads, "Worker threads (the batch is split between them)")
+  cmd->add_option("--threads", config->threads, "Worker threads (results are bit-identical for a fixed count)")
       ->check(at_least(1))
       ->capture_default_str();
-  cmd->add_option("--limit", config->limit, "Train on the first N training images only")
-      ->check(at_least(1));
+  cmd->add_option("--limit", config->limit, "Train on the first N training images only")->check(at_least(1));
   cmd->add_option("--steps", config->steps, "Stop after N optimiser steps")->check(at_least(1));
   cmd->add_flag("--no-shuffle", config->no_shuffle, "Keep the training images in file order");
   cmd->add_option("--init", config->init, "Start from this checkpoint (.safetensors) instead of a random init")
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", config->out, "Output directory")->capture_default_str();
-  cmd->callback([config] {
-    with_network(config->activation, [&]<class Net>() { train<Net>(*config); });
+  CLI::Option* resume_option =
+      cmd->add_option("--resume", *resume, "Continue the interrupted run in DIR with its own settings");
+  cmd->callback([cmd, config, resume, resume_option] {
+    if (resume_option->count() == 0) {
+      with_network(config->activation, [&]<class Net>() { train<Net>(*config, false); });
+      return;
+    }
+    for (const CLI::Option* option : cmd->get_options())
+      if (option != resume_option && option->count() > 0)
+        throw UsageError("--resume continues a run with its own config.json; " + option->get_name() +
+                         " cannot be combined with it");
+    const TrainConfig earlier = config_of_run(*resume);
+    with_network(earlier.activation, [&]<class Net>() { train<Net>(earlier, true); });
   });
 }
 
