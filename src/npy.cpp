@@ -19,7 +19,7 @@ void write_npy(const std::filesystem::path& file, std::span<const float> values,
   }
   if (count != std::int64_t(values.size()))
     throw Error(file.string() + ": shape does not match the " + std::to_string(values.size()) + " values");
-  if (shape.size() > 1) dims.resize(dims.size() - 1);  // "(n, m)" but "(n,)"
+  dims.resize(dims.size() - (shape.size() == 1 ? 1 : 2));  // Python's tuples: "(n, m)", "(n,)"
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
   // Magic (6) + version (2) + header length (2) + header, padded with spaces to a multiple of 64
   // and ended by a newline.

@@ -175,3 +175,102 @@ TEST_CASE("cli: ReLU_alpha runs record the alphas and their gradients; --steps s
   CHECK_FALSE(csv_column(metrics, "grad_alpha3", 4).empty());
   CHECK_THAT(r.out, Contains("act1.alpha") && Contains("act3.alpha"));
 }
+
+namespace {
+
+// A short ReLU_alpha run into dir/name; its files are what the checkpoint commands read.
+fs::path trained_model(const TempDir& dir, const std::string& name, const std::string& flags = "") {
+  const Result r = linconv_cli("train --limit 500 --epochs 1 --batch 50 --threads 2 " + flags + " --out " +
+                               (dir / name).string());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  return dir / name / "model.safetensors";
+}
+
+}  // namespace
+
+TEST_CASE("cli: eval, predict and grad read a checkpoint", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path model = trained_model(dir, "run");
+  const std::string checkpoint = " --checkpoint " + model.string();
+
+  const Result eval = linconv_cli("eval --limit 1000" + checkpoint);
+  INFO(eval.err);
+  REQUIRE(eval.status == 0);
+  CHECK_THAT(eval.out, StartsWith("test accuracy 0.") && Contains("(1000 images)"));
+
+  const fs::path npy = dir / "logits.npy";
+  const Result predict = linconv_cli("predict --images /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+                                     " --limit 7 --output " + npy.string() + checkpoint);
+  INFO(predict.err);
+  REQUIRE(predict.status == 0);
+  const std::string bytes = read_file(npy);
+  CHECK(bytes.substr(0, 8) == std::string("\x93NUMPY\x01\x00", 8));
+  CHECK_THAT(bytes, Contains("'descr': '<f4', 'fortran_order': False, 'shape': (7, 10), }"));
+  CHECK(bytes.size() == 128 + 7 * 10 * 4);  // 64-byte aligned header, then the logits
+
+  const fs::path grads = dir / "grad.safetensors";
+  const Result grad = linconv_cli("grad --limit 20 --lambda 0.5 --output " + grads.string() + checkpoint);
+  INFO(grad.err);
+  REQUIRE(grad.status == 0);
+  CHECK_THAT(grad.out, Contains("on 20 images"));
+  CHECK_THAT(read_file(grads), Contains("\"conv1.weight\"") && Contains("\"act3.alpha\"") && Contains("\"fc1.bias\""));
+}
+
+TEST_CASE("cli: bad checkpoints exit 1 naming the file and the problem", "[cli]") {
+  const TempDir dir;
+  const fs::path alpha = trained_model(dir, "alpha");
+  const fs::path relu = trained_model(dir, "relu", "--activation relu");
+  const std::string npy = " --output " + (dir / "x.npy").string() + " --images " +
+                          "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --limit 3";
+
+  // A checkpoint of another network, given to train --init.
+  require_error(linconv_cli("train --activation alpha --init " + relu.string() + " --limit 100 --out " +
+                            (dir / "o").string()),
+                1, relu.string() + ": made for another network");
+  // Damaged files: truncated, and a tensor with another shape.
+  std::string bytes = read_file(alpha);
+  write_file(dir / "cut.safetensors", bytes.substr(0, bytes.size() - 100));
+  require_error(linconv_cli("predict --checkpoint " + (dir / "cut.safetensors").string() + npy), 1,
+                "cut.safetensors");
+  const std::string dims = "\"shape\":[8,1,5,5]";
+  bytes.replace(bytes.find(dims), dims.size(), "\"shape\":[8,5,1,5]");  // same length, same count
+  write_file(dir / "reshaped.safetensors", bytes);
+  require_error(linconv_cli("eval --checkpoint " + (dir / "reshaped.safetensors").string()), 1,
+                "tensor conv1.weight has shape [8,5,1,5], expected [8,1,5,5]");
+  require_error(linconv_cli("eval --checkpoint " + relu.string() + " --activation alpha"), 2,
+                "--activation alpha contradicts");
+  // Nothing was written where the commands failed.
+  CHECK_FALSE(fs::exists(dir / "x.npy"));
+  CHECK_FALSE(fs::exists(dir / "o" / "model.safetensors"));
+}
+
+TEST_CASE("cli: SIGINT saves, and --resume reaches the uninterrupted result", "[cli][e2e]") {
+  const TempDir dir;
+  const std::string flags = "train --limit 10000 --batch 50 --epochs 2 --threads 2 --seed 3 --out ";
+  const Result whole = linconv_cli(flags + (dir / "whole").string());
+  REQUIRE(whole.status == 0);
+
+  // Interrupt once metrics.csv shows some steps (it is flushed in blocks), then resume.
+  const fs::path run = dir / "cut";
+  const std::string script = std::string(LINCONV_CLI) + " " + flags + run.string() + " 2>" +
+                             (dir / "cut.err").string() + " >/dev/null & pid=$!; " +
+                             "until [ -s " + (run / "metrics.csv").string() + " ]; do sleep 0.05; done; " +
+                             "kill -INT $pid; wait $pid";
+  const int raw = std::system(("sh -c '" + script + "'").c_str());
+  CHECK(WEXITSTATUS(raw) == 1);
+  CHECK_THAT(read_file(dir / "cut.err"), Contains("interrupted by SIGINT at step") &&
+                                             Contains("linconv train --resume " + run.string()));
+  const std::string metrics_cut = read_file(run / "metrics.csv");
+  CHECK(read_file(dir / "whole" / "metrics.csv").substr(0, metrics_cut.size()) == metrics_cut);
+
+  const Result resumed = linconv_cli("train --resume " + run.string());
+  INFO(resumed.err);
+  REQUIRE(resumed.status == 0);
+  for (const char* file : {"metrics.csv", "model.safetensors", "state.safetensors"}) {
+    INFO(file);
+    CHECK(read_file(run / file) == read_file(dir / "whole" / file));
+  }
+  CHECK_THAT(linconv_cli("train --resume " + run.string()).out, Contains("finished already"));
+  require_error(linconv_cli("train --resume " + run.string() + " --epochs 5"), 2, "--epochs cannot be combined");
+}
