@@ -34,6 +34,12 @@ std::string quote(std::string_view text) {
   return Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+// A JSON value for an error message: at most 60 characters, one line.
+std::string excerpt(const Json& value) {
+  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return text.size() <= 60 ? text : text.substr(0, 57) + "...";
+}
+
 [[noreturn]] void fail(const std::filesystem::path& file, const std::string& what) {
   throw Error(quote(file.string()) + ": " + what);
 }
@@ -82,19 +88,23 @@ std::string read_all(const std::filesystem::path& file) {
   return bytes;
 }
 
-// The header's JSON; refuses a key repeated within one object (nlohmann would keep the last).
+// The header's JSON; refuses a key repeated within one object (nlohmann would keep the last),
+// and nesting deeper than a header needs (a deep value would exhaust the stack when printed).
 Json parse_header(const std::filesystem::path& file, std::string_view text) {
+  constexpr int max_depth = 8;  // a header needs 3: {name: {"shape": [...]}}
   std::vector<std::set<std::string>> keys;  // the keys seen in each object being parsed
-  const auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+  const auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    if (depth > max_depth)
+      fail(file, "header JSON nests deeper than " + std::to_string(max_depth) + " levels");
     if (event == Json::parse_event_t::object_start) keys.emplace_back();
     if (event == Json::parse_event_t::object_end) keys.pop_back();
     if (event == Json::parse_event_t::key && !keys.back().insert(parsed.get<std::string>()).second)
-      fail(file, "header JSON has the key " + parsed.dump() + " twice");
+      fail(file, "header JSON has the key " + excerpt(parsed) + " twice");
     return true;
   };
   try {
     return Json::parse(text.begin(), text.end(), callback);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     fail(file, std::string("header is not valid JSON: ") + e.what());
   }
 }
@@ -108,7 +118,7 @@ std::map<std::string, std::string> parse_metadata(const std::filesystem::path& f
   for (const auto& [key, text] : value.items()) {
     if (!text.is_string())
       fail(file, "expected \"__metadata__\" entry " + quote(key) + " to be a string, found " +
-                     text.dump());
+                     excerpt(text));
     metadata.emplace(key, text.get<std::string>());
   }
   return metadata;
@@ -131,7 +141,7 @@ Placed parse_tensor(const std::filesystem::path& file, const std::string& name, 
     if (!entry.contains(key)) fail(file, tensor + "missing \"" + key + "\"");
 
   const Json& dtype = entry["dtype"];
-  if (dtype != "F32") fail(file, tensor + "expected dtype \"F32\", found " + dtype.dump());
+  if (dtype != "F32") fail(file, tensor + "expected dtype \"F32\", found " + excerpt(dtype));
 
   const auto is_index = [](const Json& v) {  // an integer in [0, INT64_MAX]
     return v.is_number_unsigned() &&
@@ -140,24 +150,24 @@ Placed parse_tensor(const std::filesystem::path& file, const std::string& name, 
   const Json& shape = entry["shape"];
   if (!shape.is_array() || !std::ranges::all_of(shape, is_index))
     fail(file, tensor + "expected shape as an array of non-negative integers, found " +
-                   shape.dump());
+                   excerpt(shape));
   Placed placed{{name, shape.get<std::vector<std::int64_t>>(), {}}};
   const std::optional<std::uint64_t> count = element_count(placed.tensor.shape);
-  if (!count) fail(file, tensor + "shape " + shape.dump() + " has too many elements");
+  if (!count) fail(file, tensor + "shape " + excerpt(shape) + " has too many elements");
 
   const Json& offsets = entry["data_offsets"];
   if (!offsets.is_array() || offsets.size() != 2 || !std::ranges::all_of(offsets, is_index) ||
       offsets[0].get<std::uint64_t>() > offsets[1].get<std::uint64_t>())
     fail(file, tensor + "expected data_offsets as two integers [begin, end] with 0 <= begin <= "
-                        "end, found " + offsets.dump());
+                        "end, found " + excerpt(offsets));
   placed.begin = offsets[0].get<std::uint64_t>();
   placed.end = offsets[1].get<std::uint64_t>();
   if (placed.end - placed.begin != *count * sizeof(float))
     fail(file, tensor + "expected " + std::to_string(*count * sizeof(float)) + " bytes for shape " +
-                   shape.dump() + ", found data_offsets " + offsets.dump() + " spanning " +
+                   excerpt(shape) + ", found data_offsets " + excerpt(offsets) + " spanning " +
                    std::to_string(placed.end - placed.begin));
   if (placed.end > data.size())
-    fail(file, tensor + "data_offsets " + offsets.dump() + " extend past the " +
+    fail(file, tensor + "data_offsets " + excerpt(offsets) + " extend past the " +
                    std::to_string(data.size()) + "-byte data buffer");
 
   placed.tensor.values.resize(*count);

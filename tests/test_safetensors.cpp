@@ -334,3 +334,13 @@ TEST_CASE("safetensors: a failed rename removes the temporary") {
   CHECK(dir.entries() == std::vector<std::string>{"model.safetensors"});
   CHECK(read_file(target / "keep") == "kept");
 }
+
+TEST_CASE("safetensors: read refuses numbers beyond double and deep nesting (found by fuzzing)") {
+  TempDir dir;
+  const fs::path file = dir.path() / "m.safetensors";
+  write_file(file, file_bytes(R"({"a":1e999})"));
+  require_refused(file, {"header is not valid JSON", "1e999"});
+  // 100,000 nested arrays: printing such a value in a message would overflow the stack.
+  write_file(file, file_bytes("{\"a\":{\"shape\":" + std::string(100000, '[') + std::string(100000, ']') + "}}"));
+  require_refused(file, {"nests deeper than 8 levels"});
+}
