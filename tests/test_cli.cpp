@@ -37,12 +37,16 @@ Result linconv_cli(const std::string& args) {
   return result;
 }
 
-// Exit status `status` with exactly one line on stderr, the linconv error containing `what`.
+// Exit status `status`, and stderr ending in one line: the linconv error containing `what`
+// (progress lines of a training run may come before it).
 void require_error(const Result& r, int status, const std::string& what) {
   INFO("stderr: " << r.err);
   CHECK(r.status == status);
-  CHECK_THAT(r.err, StartsWith("linconv: error: ") && Contains(what));
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  REQUIRE_FALSE(r.err.empty());
+  const std::size_t start = r.err.rfind('\n', r.err.size() - 2);
+  const std::string last = r.err.substr(start == std::string::npos ? 0 : start + 1);
+  CHECK_THAT(last, StartsWith("linconv: error: ") && Contains(what));
+  CHECK(std::count(last.begin(), last.end(), '\n') == 1);
 }
 
 // A FashionMNIST-like directory of `count` 28x28 training and test images.
@@ -273,4 +277,23 @@ TEST_CASE("cli: SIGINT saves, and --resume reaches the uninterrupted result", "[
   }
   CHECK_THAT(linconv_cli("train --resume " + run.string()).out, Contains("finished already"));
   require_error(linconv_cli("train --resume " + run.string() + " --epochs 5"), 2, "--epochs cannot be combined");
+}
+
+TEST_CASE("cli: a diverging run stops naming the step; saved runs are not overwritten", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path good = trained_model(dir, "good");
+  const std::string before = read_file(good);
+  // Adam moves every weight by about lr: lr = 1e30 overflows the next forward pass.
+  require_error(linconv_cli("train --limit 500 --batch 50 --lr 1e30 --init " + good.string() + " --out " +
+                            (dir / "wild").string()),
+                1, "training diverged: the loss is");
+  CHECK(read_file(good) == before);
+  CHECK_FALSE(fs::exists(dir / "wild" / "model.safetensors"));
+
+  require_error(linconv_cli("train --limit 500 --out " + (dir / "good").string()), 2,
+                "holds a training run already");
+  CHECK(read_file(good) == before);
+  const Result forced = linconv_cli("train --limit 100 --batch 50 --force --out " + (dir / "good").string());
+  CHECK(forced.status == 0);
+  CHECK(read_file(good) != before);
 }

@@ -39,6 +39,7 @@ struct TrainConfig {
   bool no_shuffle = false;
   std::filesystem::path init;
   std::filesystem::path out = "runs/latest";
+  bool force = false;
 };
 
 nlohmann::json to_json(const TrainConfig& c) {
@@ -206,6 +207,9 @@ void train(const TrainConfig& config, bool resume) {
 
   const nlohmann::json config_json = to_json(config);
   if (!resume) {
+    if (std::filesystem::exists(config.out / "config.json") && !config.force)
+      throw UsageError("--out " + config.out.string() + " holds a training run already: continue it with --resume " +
+                       config.out.string() + ", or replace it with --force");
     std::error_code ec;
     std::filesystem::create_directories(config.out, ec);
     if (ec) throw Error("--out " + config.out.string() + ": cannot create directory: " + ec.message());
@@ -284,8 +288,9 @@ void train(const TrainConfig& config, bool resume) {
       const StepStats stats = trainer.step(Batch<Net::input_shape>{images.data(), n}, labels.data());
       if (!std::isfinite(stats.loss))
         throw Error("training diverged: the loss is " + std::to_string(stats.loss) + " at step " +
-                    std::to_string(at.step + 1) + "; " + model_file.string() +
-                    " keeps the weights of the last epoch end");
+                    std::to_string(at.step + 1) + "; " +
+                    (at.epoch > 1 ? model_file.string() + " keeps the weights of epoch " + std::to_string(at.epoch - 1)
+                                  : "no checkpoint was saved"));
       ++at.step;
       at.images += n;
       at.loss_sum += stats.loss;
@@ -373,6 +378,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--init", config->init, "Start from this checkpoint (.safetensors) instead of a random init")
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", config->out, "Output directory")->capture_default_str();
+  cmd->add_flag("--force", config->force, "Replace the run that --out holds already");
   CLI::Option* resume_option =
       cmd->add_option("--resume", *resume, "Continue the interrupted run in DIR with its own settings");
   cmd->callback([cmd, config, resume, resume_option] {
