@@ -1,5 +1,5 @@
 // Microbenchmarks of the report's network: one-image inference and one optimiser step of a
-// batch, reporting images/s. Run: linconv_bench [--benchmark_filter=REGEX].
+// batch (2 threads, and 1), reporting images/s. Run: linconv_bench [--benchmark_filter=REGEX].
 #include <benchmark/benchmark.h>
 
 #include <vector>
@@ -19,8 +19,7 @@ std::vector<float> random_images(int n) {
   return images;
 }
 
-void infer(benchmark::State& state) {
-  const int batch = int(state.range(0));
+void infer(benchmark::State& state, int batch) {
   const auto params = linconv::init_like_pytorch<Net>(1);
   linconv::ThreadPool pool(1);
   linconv::Workspace<Net> ws(batch, 1);
@@ -33,10 +32,8 @@ void infer(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * batch);
 }
-BENCHMARK(infer)->Name("infer/batch:1")->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
-void train_step(benchmark::State& state) {
-  const int batch = int(state.range(0)), threads = int(state.range(1));
+void train_step(benchmark::State& state, int batch, int threads) {
   auto params = linconv::init_like_pytorch<Net>(1);
   linconv::ThreadPool pool(threads);
   linconv::Trainer<Net> trainer(params, {.lambda = 0.5f}, pool, batch);
@@ -50,9 +47,17 @@ void train_step(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * batch);
   state.counters["threads"] = threads;
 }
-BENCHMARK(train_step)->Name("train_step/batch:100")->Args({100, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(train_step)->Name("train_step/batch:100/threads:1")->Args({100, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
-
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::RegisterBenchmark("infer/batch:1", infer, 1)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("train_step/batch:100", train_step, 100, 2)
+      ->Unit(benchmark::kMillisecond)->UseRealTime();
+  benchmark::RegisterBenchmark("train_step/batch:100/threads:1", train_step, 100, 1)
+      ->Unit(benchmark::kMillisecond)->UseRealTime();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
