@@ -21,13 +21,17 @@ struct Batch {
 template <class Net>
 class Workspace {
  public:
-  Workspace(int capacity, int threads)
+  enum Use { inference, training };
+
+  // Buffers for batches of up to `capacity` images split between `threads`; the gradient
+  // buffers exist only for training.
+  Workspace(int capacity, int threads, Use use = inference)
       : capacity_(capacity),
         threads_(threads),
         activations_(std::size_t(capacity) * Net::activation_floats),
-        gradients_(2 * std::size_t(capacity) * Net::max_layer_floats),
+        gradients_(use == training ? 2 * std::size_t(capacity) * Net::max_layer_floats : 0),
         scratch_(std::size_t(threads) * Net::scratch_floats),
-        param_grads_(std::size_t(threads) * Net::param_count) {}
+        param_grads_(use == training ? std::size_t(threads) * Net::param_count : 0) {}
 
   int capacity() const { return capacity_; }
   int threads() const { return threads_; }

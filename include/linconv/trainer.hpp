@@ -47,7 +47,7 @@ class Trainer {
       : params_(params),
         options_(options),
         pool_(pool),
-        workspace_(max_batch, pool.size()),
+        workspace_(max_batch, pool.size(), Workspace<Net>::training),
         grads_(Net::param_count),
         adam_(Net::param_count, options.adam),
         partial_(pool.size()) {}
@@ -114,6 +114,8 @@ class Trainer {
   std::span<const float> gradients() const { return grads_; }
   const AdamState& adam() const { return adam_; }
   AdamState& adam() { return adam_; }
+  // The trainer's buffers, which evaluation between steps may reuse.
+  Workspace<Net>& workspace() { return workspace_; }
   const Params<Net>& params() const { return params_; }
 
  private:

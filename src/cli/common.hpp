@@ -55,15 +55,16 @@ inline void gather_batch(const Dataset& data, std::span<const std::uint32_t> idx
   for (std::size_t i = 0; i < idx.size(); ++i) labels[i] = data.labels[idx[i]];
 }
 
-// Mean cross-entropy and accuracy of the first `count` images of a dataset, in batches.
+// Mean cross-entropy and accuracy of the first `count` images of a dataset, in batches of the
+// workspace's capacity.
 struct Evaluation {
   double loss = 0.0;
   double accuracy = 0.0;
 };
 template <class Net>
 Evaluation evaluate_dataset(const Params<Net>& params, const Dataset& data, int count, InputScale scale,
-                            int batch, ThreadPool& pool) {
-  Workspace<Net> workspace(batch, pool.size());
+                            Workspace<Net>& workspace, ThreadPool& pool) {
+  const int batch = workspace.capacity();
   std::vector<float> images(std::size_t(batch) * Net::input_shape.size());
   std::vector<std::uint8_t> labels(batch);
   std::vector<std::uint32_t> order(batch);

@@ -52,7 +52,8 @@ void add_eval_command(CLI::App& app) {
     const int count = options->count(test.size(), "test images");
     with_checkpoint(info, [&]<class Net>(const Params<Net>& params) {
       ThreadPool pool(options->threads);
-      const Evaluation e = evaluate_dataset(params, test, count, info.input_scale(options->input_scale), 100, pool);
+      Workspace<Net> workspace(100, pool.size());
+      const Evaluation e = evaluate_dataset(params, test, count, info.input_scale(options->input_scale), workspace, pool);
       std::printf("test accuracy %.4f  test loss %.4f  (%d images)\n", e.accuracy, e.loss, count);
     });
   });

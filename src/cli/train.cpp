@@ -316,7 +316,7 @@ void train(const TrainConfig& config, bool resume) {
                     config.out.string());
       }
     }
-    const Evaluation test = evaluate_dataset(params, test_set, test_set.size(), scale, config.batch, pool);
+    const Evaluation test = evaluate_dataset(params, test_set, test_set.size(), scale, trainer.workspace(), pool);
     test_acc = test.accuracy;
     const long epoch_steps = (at.images + config.batch - 1) / config.batch;
     char row[200];
