@@ -160,3 +160,19 @@ TEST_CASE("training: loss decreases and the penalty pulls alphas down", "[traini
   for (const NetTensor& t : alpha_tensors<SmallNet>())
     CHECK(penalised.values()[t.offset] == Approx(0.4f).margin(2e-3));
 }
+
+TEST_CASE("training: fused convolution + activation passes are bit-identical to unfused ones", "[training]") {
+  STATIC_REQUIRE(FashionNet::fused_with_next == std::array<bool, 8>{true, false, true, false, true, false, false, false});
+  STATIC_REQUIRE(SmallNet::fused_with_next[4]);  // Conv<3,1,1,0> + ReLU
+  auto train = [](auto fusion) {
+    constexpr Fusion F = decltype(fusion)::value;
+    Params<FashionNet> params = init_like_pytorch<FashionNet>(21, {.alpha = 0.3f});
+    const Problem<FashionNet> problem(5, 6);
+    ThreadPool pool(2);
+    Trainer<FashionNet, F> trainer(params, {.lambda = 0.5f}, pool, problem.batch);
+    std::vector<double> losses;
+    for (int step = 0; step < 3; ++step) losses.push_back(trainer.step(problem.view(), problem.labels.data()).loss);
+    return std::pair(std::vector<float>(params.values().begin(), params.values().end()), losses);
+  };
+  CHECK(train(std::integral_constant<Fusion, Fusion::on>{}) == train(std::integral_constant<Fusion, Fusion::off>{}));
+}

@@ -54,10 +54,13 @@ class Workspace {
   float* param_grads(int thread) { return param_grads_.data() + std::size_t(thread) * Net::param_count; }
 
  private:
+  // An activation's input gradient shares its output gradient's buffer (it is computed element
+  // by element in place), so that a fused convolution reads its output gradient from one buffer
+  // and writes its input gradient to the other, fused or not.
   static constexpr std::array<int, Net::layer_count + 1> gradient_slots = [] {
     std::array<int, Net::layer_count + 1> slots{};
     for (std::size_t i = Net::layer_count; i-- > 0;)
-      slots[i] = Net::in_place[i] ? slots[i + 1] : 1 - slots[i + 1];
+      slots[i] = Net::in_place[i] || Net::fused_into_previous(i) ? slots[i + 1] : 1 - slots[i + 1];
     return slots;
   }();
 
@@ -65,26 +68,48 @@ class Workspace {
   AlignedFloats activations_, gradients_, scratch_, param_grads_;
 };
 
+// Whether a layer that can runs the activation after it in the same pass (Net::fused_with_next).
+// Both give bit-identical results; `off` exists to measure what fusion buys.
+enum class Fusion { off, on };
+
 // Forward pass of images [begin, begin + n) of the workspace, whose input rows are filled.
-template <class Net>
+template <class Net, Fusion F = Fusion::on>
 void forward(const float* params, Workspace<Net>& ws, int begin, int n, int thread) {
   Net::for_each_layer([&](auto index) {
     constexpr std::size_t i = decltype(index)::value;
-    Net::template layer<i>::forward(params + Net::param_offsets[i], ws.activation(i, begin),
-                                    ws.activation(i + 1, begin), n, ws.scratch(thread));
+    using L = typename Net::template layer<i>;
+    if constexpr (F == Fusion::on && Net::fused_into_previous(i)) {
+      return;  // computed with layer i - 1
+    } else if constexpr (F == Fusion::on && Net::fused_with_next[i]) {
+      L::template forward_fused<typename Net::template layer<i + 1>>(
+          params + Net::param_offsets[i], params + Net::param_offsets[i + 1], ws.activation(i, begin),
+          ws.activation(i + 1, begin), ws.activation(i + 2, begin), n, ws.scratch(thread));
+    } else {
+      L::forward(params + Net::param_offsets[i], ws.activation(i, begin), ws.activation(i + 1, begin), n,
+                 ws.scratch(thread));
+    }
   });
 }
 
 // Backward pass of the same images, from the gradient of the network's output (filled) to
 // dparams, which it adds to. The input gradient is not computed.
-template <class Net>
+template <class Net, Fusion F = Fusion::on>
 void backward(const float* params, Workspace<Net>& ws, int begin, int n, int thread, float* dparams) {
   Net::for_each_layer_reversed([&](auto index) {
     constexpr std::size_t i = decltype(index)::value;
-    Net::template layer<i>::backward(params + Net::param_offsets[i], ws.activation(i, begin),
-                                     ws.activation(i + 1, begin), ws.gradient(i + 1, begin),
-                                     i == 0 ? nullptr : ws.gradient(i, begin),
-                                     dparams + Net::param_offsets[i], n, ws.scratch(thread));
+    using L = typename Net::template layer<i>;
+    float* dx = i == 0 ? nullptr : ws.gradient(i, begin);
+    if constexpr (F == Fusion::on && Net::fused_into_previous(i)) {
+      return;  // computed with layer i - 1
+    } else if constexpr (F == Fusion::on && Net::fused_with_next[i]) {
+      L::template backward_fused<typename Net::template layer<i + 1>>(
+          params + Net::param_offsets[i], params + Net::param_offsets[i + 1], ws.activation(i, begin),
+          ws.activation(i + 1, begin), ws.gradient(i + 2, begin), dx, dparams + Net::param_offsets[i],
+          dparams + Net::param_offsets[i + 1], n, ws.scratch(thread));
+    } else {
+      L::backward(params + Net::param_offsets[i], ws.activation(i, begin), ws.activation(i + 1, begin),
+                  ws.gradient(i + 1, begin), dx, dparams + Net::param_offsets[i], n, ws.scratch(thread));
+    }
   });
 }
 

@@ -60,6 +60,12 @@ struct input_of<Input<C, H, W>> {
 template <class... Bound>
 struct BoundLayers {};
 
+// Layers that can run the activation after them in their own pass, and activations.
+template <class L>
+constexpr bool fuses_activation = requires { requires L::fuses_activation; };
+template <class L>
+constexpr bool is_activation = requires { requires L::is_activation; };
+
 // Binds the specs one after another, each to the output shape of the previous one.
 template <std::size_t I, Shape In, class Done, class... Rest>
 struct bind_all {
@@ -100,6 +106,15 @@ struct Graph<InputSpec, BoundLayers<B...>> {
       exclusive_scan(std::array<std::size_t, layer_count>{B::param_count...});
   static constexpr std::size_t param_count = param_offsets[layer_count];
   static constexpr std::array<bool, layer_count> in_place{B::in_place...};
+  // fused_with_next[i]: layer i computes layer i + 1 (an activation) in the same pass over each
+  // image (engine.hpp); the activation's own forward and backward are then not called.
+  static constexpr std::array<bool, layer_count> fused_with_next = [] {
+    constexpr std::array<bool, layer_count> fuses{fuses_activation<B>...}, activation{is_activation<B>...};
+    std::array<bool, layer_count> fused{};
+    for (std::size_t i = 0; i + 1 < layer_count; ++i) fused[i] = fuses[i] && activation[i + 1];
+    return fused;
+  }();
+  static constexpr bool fused_into_previous(std::size_t i) { return i > 0 && fused_with_next[i - 1]; }
 
   // Per-image offsets of each layer's output in the activation arena (activations[0]: the input).
   // A layer computed in place shares its input's slot.

@@ -40,7 +40,7 @@ void load_input(Workspace<Net>& ws, const float* images, int begin, int n) {
 }
 }  // namespace detail
 
-template <class Net>
+template <class Net, Fusion F = Fusion::on>
 class Trainer {
  public:
   Trainer(Params<Net>& params, TrainOptions options, ThreadPool& pool, int max_batch)
@@ -67,11 +67,11 @@ class Trainer {
       float* dparams = workspace_.param_grads(thread);
       std::fill(dparams, dparams + Net::param_count, 0.0f);
       detail::load_input(workspace_, images.data, begin, end - begin);
-      forward(params, workspace_, begin, end - begin, thread);
+      forward<Net, F>(params, workspace_, begin, end - begin, thread);
       partial_[thread] = softmax_cross_entropy(
           workspace_.activation(Net::layer_count, begin), labels + begin, end - begin,
           Net::output_shape.size(), workspace_.gradient(Net::layer_count, begin), scale);
-      backward(params, workspace_, begin, end - begin, thread, dparams);
+      backward<Net, F>(params, workspace_, begin, end - begin, thread, dparams);
     });
     pool_.run([&](int thread) {
       const auto [begin, end] = ThreadPool::split(int(Net::param_count), thread, pool_.size());
@@ -130,7 +130,7 @@ class Trainer {
 
 // Forward pass of a batch: the summed cross-entropy and the correct count; the logits are left
 // in the workspace (ws.activation(Net::layer_count, row)).
-template <class Net, Shape S>
+template <class Net, Shape S, Fusion F = Fusion::on>
 CrossEntropy evaluate(const Params<Net>& params, Batch<S> images, const std::uint8_t* labels,
                       Workspace<Net>& ws, ThreadPool& pool) {
   check_input_shape<Net::input_shape, S>();
@@ -138,7 +138,7 @@ CrossEntropy evaluate(const Params<Net>& params, Batch<S> images, const std::uin
   pool.run([&](int thread) {
     const auto [begin, end] = ThreadPool::split(images.count, thread, pool.size());
     detail::load_input(ws, images.data, begin, end - begin);
-    forward(params.values().data(), ws, begin, end - begin, thread);
+    forward<Net, F>(params.values().data(), ws, begin, end - begin, thread);
     partial[thread] = softmax_cross_entropy(ws.activation(Net::layer_count, begin), labels + begin,
                                             end - begin, Net::output_shape.size(), nullptr, 1.0f);
   });

@@ -5,6 +5,8 @@
 //            InitOptions::alpha;  d/dalpha = sum of dy * ReLU(-x).
 // ReLU:      alpha fixed at 1;  Identity: alpha fixed at 0. Neither has a tensor.
 // The derivative at x = 0 is 0 for ReLUAlpha and ReLU, as in PyTorch's autograd.
+// Besides forward/backward, each has backward_terms (the input gradient, accumulating the alpha
+// gradient in double) and add_param_gradient, which a fused convolution calls per image.
 #include <algorithm>
 
 #include "linconv/layer.hpp"
@@ -21,6 +23,7 @@ struct ElementwiseLayer {
   static constexpr Shape out = In;
   static constexpr std::size_t scratch_floats = 0;
   static constexpr bool in_place = false;
+  static constexpr bool is_activation = true;  // may run inside the layer before it (engine.hpp)
   static constexpr std::size_t count(int n) { return std::size_t(n) * In.size(); }
 };
 }  // namespace detail
@@ -42,14 +45,21 @@ struct ReLUAlpha {
 
     static void backward(const float* params, const float* x, const float*, const float* dy,
                          float* dx, float* dparams, int n, float*) {
-      const float slope = 1.0f - params[0];
       double dalpha = 0.0;
+      backward_terms(params, x, dy, dx, n, dalpha);
+      add_param_gradient(dparams, dalpha);
+    }
+
+    // dx = dy * dy/dx (dx may be dy itself, or null), and adds sum dy * ReLU(-x) to dalpha.
+    static void backward_terms(const float* params, const float* x, const float* dy, float* dx, int n,
+                               double& dalpha) {
+      const float slope = 1.0f - params[0];
       for (std::size_t i = 0; i < base::count(n); ++i) {
         if (x[i] < 0.0f) dalpha -= double(dy[i]) * x[i];
         if (dx) dx[i] = x[i] > 0.0f ? dy[i] : (x[i] < 0.0f ? slope * dy[i] : 0.0f);
       }
-      dparams[0] += static_cast<float>(dalpha);
     }
+    static void add_param_gradient(float* dparams, double dalpha) { dparams[0] += static_cast<float>(dalpha); }
   };
 };
 
@@ -67,11 +77,16 @@ struct ReLU {
       std::transform(x, x + base::count(n), y, [](float v) { return std::max(v, 0.0f); });
     }
 
-    static void backward(const float*, const float* x, const float*, const float* dy, float* dx,
+    static void backward(const float* params, const float* x, const float*, const float* dy, float* dx,
                          float*, int n, float*) {
+      double unused = 0.0;
+      backward_terms(params, x, dy, dx, n, unused);
+    }
+    static void backward_terms(const float*, const float* x, const float* dy, float* dx, int n, double&) {
       if (!dx) return;
       for (std::size_t i = 0; i < base::count(n); ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
     }
+    static void add_param_gradient(float*, double) {}
   };
 };
 
@@ -89,10 +104,15 @@ struct Identity {
       std::copy(x, x + base::count(n), y);
     }
 
-    static void backward(const float*, const float*, const float*, const float* dy, float* dx,
+    static void backward(const float* params, const float* x, const float*, const float* dy, float* dx,
                          float*, int n, float*) {
-      if (dx) std::copy(dy, dy + base::count(n), dx);
+      double unused = 0.0;
+      backward_terms(params, x, dy, dx, n, unused);
     }
+    static void backward_terms(const float*, const float*, const float* dy, float* dx, int n, double&) {
+      if (dx && dx != dy) std::copy(dy, dy + base::count(n), dx);
+    }
+    static void add_param_gradient(float*, double) {}
   };
 };
 

@@ -5,6 +5,8 @@
 // Output: {OutC, (H + 2*Pad - K) / Stride + 1, (W + 2*Pad - K) / Stride + 1}.
 // Parameters (PyTorch's): weight [OutC, C, K, K] (OIHW) then bias [OutC], both initialised
 // U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = C*K*K.
+// A Conv followed by an activation runs both in one pass per image (forward_fused,
+// backward_fused), which the engine uses unless told not to.
 #include <algorithm>
 #include <cmath>
 
@@ -49,8 +51,10 @@ struct Conv {
         {"bias", {OutC}, 1, weight_count},
     }};
     static constexpr std::size_t param_count = weight_count + OutC;
-    static constexpr std::size_t scratch_floats = geometry.scratch_floats();
+    // The patch matrix, and one image's output gradient for the fused backward pass.
+    static constexpr std::size_t scratch_floats = geometry.scratch_floats() + std::size_t(out.size());
     static constexpr bool in_place = false;
+    static constexpr bool fuses_activation = true;
 
     static void init(float* params, Rng& rng, const InitOptions&) {
       const float bound = 1.0f / std::sqrt(static_cast<float>(geometry.patch()));
@@ -64,6 +68,36 @@ struct Conv {
     static void backward(const float* params, const float* x, const float*, const float* dy,
                          float* dx, float* dparams, int n, float* scratch) {
       kernels::conv_backward(geometry, x, params, dy, dx, dparams, dparams + weight_count, n, scratch);
+    }
+
+    // Fused with the activation Act after it, image by image while the image's output is in
+    // cache: pre = conv(x) + b, post = Act(pre). The same arithmetic in the same order as the
+    // two layers one after the other, so the results are bit-identical.
+    template <class Act>
+    static void forward_fused(const float* params, const float* act_params, const float* x, float* pre,
+                              float* post, int n, float* scratch) {
+      for (int k = 0; k < n; ++k) {
+        kernels::conv_forward(geometry, x + std::size_t(k) * in.size(), params, params + weight_count,
+                              pre + std::size_t(k) * out.size(), 1, scratch);
+        Act::forward(act_params, pre + std::size_t(k) * out.size(), post + std::size_t(k) * out.size(), 1,
+                     nullptr);
+      }
+    }
+
+    // The activation's backward (input gradient, alpha gradient) and this layer's, per image.
+    template <class Act>
+    static void backward_fused(const float* params, const float* act_params, const float* x,
+                               const float* pre, const float* dpost, float* dx, float* dparams,
+                               float* act_dparams, int n, float* scratch) {
+      float* dpre = scratch + geometry.scratch_floats();
+      double dalpha = 0.0;
+      for (int k = 0; k < n; ++k) {
+        const std::size_t at_out = std::size_t(k) * out.size(), at_in = std::size_t(k) * in.size();
+        Act::backward_terms(act_params, pre + at_out, dpost + at_out, dpre, 1, dalpha);
+        kernels::conv_backward(geometry, x + at_in, params, dpre, dx ? dx + at_in : nullptr, dparams,
+                               dparams + weight_count, 1, scratch);
+      }
+      Act::add_param_gradient(act_dparams, dalpha);
     }
   };
 };
