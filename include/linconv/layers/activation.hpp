@@ -46,18 +46,29 @@ struct ReLUAlpha {
     static void backward(const float* params, const float* x, const float*, const float* dy,
                          float* dx, float* dparams, int n, float*) {
       double dalpha = 0.0;
-      backward_terms(params, x, dy, dx, n, dalpha);
+      for (int k = 0; k < n; ++k) {  // image by image, as the fused pass does: the same sums
+        const std::size_t at = base::count(k);
+        backward_terms(params, x + at, dy + at, dx ? dx + at : nullptr, 1, dalpha);
+      }
       add_param_gradient(dparams, dalpha);
     }
 
-    // dx = dy * dy/dx (dx may be dy itself, or null), and adds sum dy * ReLU(-x) to dalpha.
+    // dx = dy * dy/dx (dx may be dy itself, or null), and adds sum dy * ReLU(-x) to dalpha:
+    // in float over blocks of 256 elements, the block sums in double. No branch depends on the
+    // sign of x (a branch there mispredicts half the time on real data, 5x slower).
     static void backward_terms(const float* params, const float* x, const float* dy, float* dx, int n,
                                double& dalpha) {
-      const float slope = 1.0f - params[0];
-      for (std::size_t i = 0; i < base::count(n); ++i) {
-        if (x[i] < 0.0f) dalpha -= double(dy[i]) * x[i];
-        if (dx) dx[i] = x[i] > 0.0f ? dy[i] : (x[i] < 0.0f ? slope * dy[i] : 0.0f);
+      const std::size_t count = base::count(n);
+      constexpr std::size_t block = 256;
+      for (std::size_t begin = 0; begin < count; begin += block) {  // before dx: dx may be dy
+        float sum = 0.0f;
+        for (std::size_t i = begin; i < std::min(count, begin + block); ++i) sum += dy[i] * std::min(x[i], 0.0f);
+        dalpha -= sum;
       }
+      const float slope = 1.0f - params[0];
+      if (dx)
+        for (std::size_t i = 0; i < count; ++i)
+          dx[i] = x[i] > 0.0f ? dy[i] : (x[i] < 0.0f ? slope * dy[i] : 0.0f);
     }
     static void add_param_gradient(float* dparams, double dalpha) { dparams[0] += static_cast<float>(dalpha); }
   };
