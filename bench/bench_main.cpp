@@ -1,62 +1,135 @@
-// Microbenchmarks of the report's network: one-image inference and one optimiser step of a
-// batch (2 threads, and 1), reporting images/s. Run: linconv_bench [--benchmark_filter=REGEX].
+// linconv_bench: microbenchmarks of the report's network, named what/shape-or-batch
+// (CONVENTIONS "Benchmarks"):
+//   infer/batch:1                    one-image inference (1 thread)
+//   train_step/batch:B               one optimiser step of B images, 2 threads
+//   train_step/batch:B/threads:1     the same on 1 thread
+//   .../unfused                      the same without fusing convolutions and activations
+//   <layer>_<pass>/<shapes>/batch:N  every layer alone (bench_layers.cpp)
+// all reporting images/s (items_per_second). B is 100 unless --train_batches=B1,B2,... lists
+// others (bench/compare.py uses it for throughput versus batch size).
+// Run: linconv_bench [--train_batches=LIST] [--benchmark_filter=REGEX] [other --benchmark_* flags]
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "benchmarks.hpp"
 #include "linconv/fashion_net.hpp"
 #include "linconv/trainer.hpp"
 
+namespace linconv::bench {
 namespace {
 
-using Net = linconv::FashionNet;
+using Net = FashionNet;
 constexpr int image_size = Net::input_shape.size();
 
-std::vector<float> random_images(int n) {
-  std::vector<float> images(std::size_t(n) * image_size);
-  linconv::Rng rng(7);
-  for (float& v : images) v = rng.uniform();
-  return images;
-}
+AlignedFloats random_images(int n) { return random_floats(std::size_t(n) * image_size, 0.0f, 1.0f); }
 
+template <Fusion F>
 void infer(benchmark::State& state, int batch) {
-  const auto params = linconv::init_like_pytorch<Net>(1);
-  linconv::ThreadPool pool(1);
-  linconv::Workspace<Net> ws(batch, 1);
-  const std::vector<float> images = random_images(batch);
+  const auto params = init_like_pytorch<Net>(1);
+  ThreadPool pool(1);
+  Workspace<Net> ws(batch, 1);
+  const AlignedFloats images = random_images(batch);
   std::vector<std::uint8_t> labels(batch, 0);
   for (auto _ : state) {
-    const auto result = linconv::evaluate(params, linconv::Batch<Net::input_shape>{images.data(), batch},
-                                          labels.data(), ws, pool);
+    const auto result = evaluate<Net, Net::input_shape, F>(params, Batch<Net::input_shape>{images.data(), batch},
+                                                           labels.data(), ws, pool);
     benchmark::DoNotOptimize(result);
   }
   state.SetItemsProcessed(state.iterations() * batch);
 }
 
+template <Fusion F>
 void train_step(benchmark::State& state, int batch, int threads) {
-  auto params = linconv::init_like_pytorch<Net>(1);
-  linconv::ThreadPool pool(threads);
-  linconv::Trainer<Net> trainer(params, {.lambda = 0.5f}, pool, batch);
-  const std::vector<float> images = random_images(batch);
+  auto params = init_like_pytorch<Net>(1);
+  ThreadPool pool(threads);
+  Trainer<Net, F> trainer(params, {.lambda = 0.5f}, pool, batch);
+  const AlignedFloats images = random_images(batch);
   std::vector<std::uint8_t> labels(batch);
   for (int i = 0; i < batch; ++i) labels[i] = std::uint8_t(i % 10);
   for (auto _ : state) {
-    const auto stats = trainer.step(linconv::Batch<Net::input_shape>{images.data(), batch}, labels.data());
+    const auto stats = trainer.step(Batch<Net::input_shape>{images.data(), batch}, labels.data());
     benchmark::DoNotOptimize(stats);
   }
   state.SetItemsProcessed(state.iterations() * batch);
   state.counters["threads"] = threads;
 }
+
+// --train_batches=B1,B2,...: the batch sizes of the train_step benchmarks (default 100).
+constexpr std::string_view train_batches_flag = "--train_batches=";
+
+void print_help() {
+  benchmark::PrintDefaultHelp();
+  std::fprintf(stdout,
+               "          [--train_batches=<B1,B2,...>]  batch sizes of train_step/batch:B and\n"
+               "                                         train_step/batch:B/threads:1 (default 100)\n");
+}
+
+// Parses "1,10,100" into positive batch sizes; false on anything else.
+bool parse_batches(std::string_view text, std::vector<int>& batches) {
+  batches.clear();
+  while (true) {
+    const std::size_t comma = std::min(text.find(','), text.size());
+    int value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + comma, value);
+    if (error != std::errc() || end != text.data() + comma || value < 1) return false;
+    batches.push_back(value);
+    if (comma == text.size()) return true;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+// Takes --train_batches out of argv (Google Benchmark rejects flags it does not know).
+bool take_train_batches(int& argc, char** argv, std::vector<int>& batches) {
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (!arg.starts_with(train_batches_flag)) {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    if (!parse_batches(arg.substr(train_batches_flag.size()), batches)) {
+      std::fprintf(stderr,
+                   "linconv_bench: error: %s: expected a list of positive integers, e.g. 1,10,100\n",
+                   argv[i]);
+      return false;
+    }
+  }
+  argc = kept;
+  return true;
+}
+
 }  // namespace
 
+void register_network_benchmarks(std::span<const int> train_batches) {
+  benchmark::RegisterBenchmark("infer/batch:1", infer<Fusion::on>, 1)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("infer/batch:1/unfused", infer<Fusion::off>, 1)->Unit(benchmark::kMicrosecond);
+  for (const int batch : train_batches) {
+    const std::string name = "train_step/batch:" + std::to_string(batch);
+    for (const auto& [suffix, threads] : {std::pair{"", 2}, std::pair{"/threads:1", 1}}) {
+      benchmark::RegisterBenchmark((name + suffix).c_str(), train_step<Fusion::on>, batch, threads)
+          ->Unit(benchmark::kMillisecond)->UseRealTime();
+      benchmark::RegisterBenchmark((name + suffix + "/unfused").c_str(), train_step<Fusion::off>, batch, threads)
+          ->Unit(benchmark::kMillisecond)->UseRealTime();
+    }
+  }
+}
+
+}  // namespace linconv::bench
+
 int main(int argc, char** argv) {
-  benchmark::RegisterBenchmark("infer/batch:1", infer, 1)->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("train_step/batch:100", train_step, 100, 2)
-      ->Unit(benchmark::kMillisecond)->UseRealTime();
-  benchmark::RegisterBenchmark("train_step/batch:100/threads:1", train_step, 100, 1)
-      ->Unit(benchmark::kMillisecond)->UseRealTime();
-  benchmark::Initialize(&argc, argv);
+  std::vector<int> train_batches{100};
+  if (!linconv::bench::take_train_batches(argc, argv, train_batches)) return 2;
+  benchmark::Initialize(&argc, argv, linconv::bench::print_help);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  linconv::bench::register_network_benchmarks(train_batches);
+  linconv::bench::register_layer_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

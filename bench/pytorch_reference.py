@@ -43,7 +43,9 @@ Benchmark mode (--bench) trains nothing: it times (a) optimiser steps at --batch
 images (warm-up, then --bench-steps steps; median step time -> images/s) and (b) inference
 latency for one image and for a batch (model.eval(), torch.no_grad(); median over
 --infer-calls calls), and prints a table whose names follow linconv_bench
-(train_step/batch:100, infer/batch:1, ...). With --out DIR it also writes DIR/bench.csv.
+(train_step/batch:100, infer/batch:1, ...). With --out DIR it also writes DIR/bench.csv:
+name,threads,calls,median_s,mean_s,min_s,images_per_s,torch_version (images_per_s from the
+median). bench/compare.py runs this mode next to linconv_bench and reads bench.csv.
 
 Threads: torch may start with a single intra-op thread (torch.get_num_threads() is 1 on some
 machines even with OMP_NUM_THREADS unset), so --threads (default 2) sets OMP_NUM_THREADS before
@@ -358,7 +360,8 @@ def train(args):
 # Benchmark
 # --------------------------------------------------------------------------------------------
 
-def _median_seconds(fn, calls, warmup):
+def _time_calls(fn, calls, warmup):
+    """(median, mean, min) seconds of `calls` timed calls of fn after `warmup` untimed ones."""
     for _ in range(warmup):
         fn()
     times = []
@@ -366,7 +369,7 @@ def _median_seconds(fn, calls, warmup):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times)
+    return statistics.median(times), statistics.fmean(times), min(times)
 
 
 def bench(args):
@@ -387,20 +390,20 @@ def bench(args):
 
     rows = []
     model.train()
-    median, best = _median_seconds(train_step, args.bench_steps, args.warmup)
-    rows.append((f"train_step/batch:{args.batch}", args.bench_steps, median, best, args.batch))
+    median, mean, best = _time_calls(train_step, args.bench_steps, args.warmup)
+    rows.append((f"train_step/batch:{args.batch}", args.bench_steps, median, mean, best, args.batch))
 
     model.eval()
     with torch.no_grad():
         for batch, calls in ((1, args.infer_calls), (args.batch, max(10, args.infer_calls // 10))):
             x = images[:1] if batch == 1 else images
-            median, best = _median_seconds(lambda: model(x), calls, max(5, args.warmup))
-            rows.append((f"infer/batch:{batch}", calls, median, best, batch))
+            median, mean, best = _time_calls(lambda: model(x), calls, max(5, args.warmup))
+            rows.append((f"infer/batch:{batch}", calls, median, mean, best, batch))
 
     print(f"pytorch {torch.__version__}, {args.activation}, {torch.get_num_threads()} thread(s) "
           f"(OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}), median of timed calls after warm-up")
     print(f"{'benchmark':<24}{'calls':>7}{'median':>12}{'min':>12}{'images/s':>12}")
-    for name, calls, median, best, batch in rows:
+    for name, calls, median, _, best, batch in rows:
         unit, factor = ("ms", 1e3) if median >= 1e-3 else ("us", 1e6)
         print(f"{name:<24}{calls:>7}{median * factor:>9.3f} {unit}{best * factor:>9.3f} {unit}"
               f"{batch / median:>12.1f}")
@@ -408,10 +411,10 @@ def bench(args):
         try:
             args.out.mkdir(parents=True, exist_ok=True)
             with open(args.out / "bench.csv", "w") as f:
-                f.write("name,threads,calls,median_s,min_s,images_per_s\n")
-                for name, calls, median, best, batch in rows:
-                    f.write(f"{name},{torch.get_num_threads()},{calls},{median:.9g},{best:.9g},"
-                            f"{batch / median:.1f}\n")
+                f.write("name,threads,calls,median_s,mean_s,min_s,images_per_s,torch_version\n")
+                for name, calls, median, mean, best, batch in rows:
+                    f.write(f"{name},{torch.get_num_threads()},{calls},{median:.9g},{mean:.9g},"
+                            f"{best:.9g},{batch / median:.1f},{torch.__version__}\n")
         except OSError as e:
             raise Failure(f"--out {args.out}: cannot write: {e}") from e
         print(f"wrote {args.out}/bench.csv")

@@ -1,0 +1,197 @@
+// Per-layer microbenchmarks of linconv::FashionNet: each layer's static forward and backward
+// alone, on one thread, at batch 1 and 100, on random data in preallocated buffers. Names follow
+// `<layer>_<pass>/<shapes>/batch:<n>` (the shape alone when the layer keeps it), e.g.
+//   conv_forward/8x28x28->16x28x28/batch:100    relu_alpha_backward/16x28x28/batch:1
+//   dense_forward/25088->10/batch:100
+// Flatten aliases its input and does no work: it has no benchmark. Each convolution is also timed
+// fused with the activation after it (conv_relu_alpha_forward/...), as the engine runs them.
+//
+// Counters: items_per_second (images), GFLOP/s from the FLOPs of one image below, and for the
+// memory-bound activations bytes_per_second (4 bytes per float read or written).
+//   conv   forward: 2 * MACs, MACs = out_c * out_h * out_w * in_c * k * k (the GEMM W * P(x)).
+//          backward: the weight gradient dW += dY * P(x)^T (the same MACs) plus the input
+//          gradient W^T * dY (the same MACs again), which the network's first layer does not
+//          compute (the engine passes dx = null, and so does this benchmark): 2x forward, and
+//          1x forward for conv1.
+//   dense  forward: 2 * in * out; backward: 2 * in * out for dW, plus 2 * in * out for dx unless
+//          it is the first layer.
+//   act    (ReLU_alpha) per element, forward 1 (slope * x), backward 3 (dx = slope * dy: 1,
+//          dalpha += dy * x: 2; 2 without dx), whatever the element's sign.
+// Not counted: bias additions and bias gradients, and im2col/col2im's copies and additions.
+#include <benchmark/benchmark.h>
+
+#include <cctype>
+#include <string>
+#include <string_view>
+
+#include "benchmarks.hpp"
+#include "linconv/fashion_net.hpp"
+
+namespace linconv::bench {
+namespace {
+
+using Net = FashionNet;
+constexpr int layer_batches[] = {1, 100};
+
+enum class Pass { forward, backward };
+
+template <class>
+constexpr bool unsupported_layer = false;
+
+// FLOPs of one image through layer L (the network's first when First) in pass P; see the top.
+template <class L, bool First, Pass P>
+constexpr double flops_per_image() {
+  const double input_gradient = First ? 0.0 : 1.0;
+  if constexpr (L::kind == "conv") {
+    const double macs = double(L::geometry.out_c) * L::geometry.pixels() * L::geometry.patch();
+    return P == Pass::forward ? 2 * macs : 2 * macs * (1 + input_gradient);
+  } else if constexpr (L::kind == "fc") {
+    const double macs = double(L::in.size()) * L::out.size();
+    return P == Pass::forward ? 2 * macs : 2 * macs * (1 + input_gradient);
+  } else if constexpr (L::kind == "act") {
+    return double(L::in.size()) * (P == Pass::forward ? 1 : 2 + input_gradient);
+  } else {
+    static_assert(unsupported_layer<L>, "no FLOP count for this kind of layer");
+  }
+}
+
+// Bytes an activation reads and writes for one image: x and y forward; x, dy and dx backward.
+template <class L, bool First, Pass P>
+constexpr double activation_bytes_per_image() {
+  const int floats_per_element = P == Pass::forward ? 2 : (First ? 2 : 3);
+  return double(sizeof(float)) * floats_per_element * L::in.size();
+}
+
+// Times L::forward or L::backward of `batch` images (L: layer I of Net).
+template <std::size_t I, Pass P>
+void layer_pass(benchmark::State& state, int batch) {
+  using L = Net::layer<I>;
+  constexpr bool first = I == 0;
+  const std::size_t in_floats = std::size_t(batch) * L::in.size();
+  const std::size_t out_floats = std::size_t(batch) * L::out.size();
+
+  AlignedFloats params(L::param_count);
+  Rng rng(1);
+  L::init(params.data(), rng, InitOptions{});
+  const AlignedFloats x = random_floats(in_floats, -1.0f, 1.0f, 11);
+  const AlignedFloats dy = random_floats(out_floats, -1.0f, 1.0f, 12);
+  AlignedFloats y(out_floats), dx(first ? 0 : in_floats), dparams(L::param_count);
+  AlignedFloats scratch(L::scratch_floats);
+  float* const dx_or_null = first ? nullptr : dx.data();
+  L::forward(params.data(), x.data(), y.data(), batch, scratch.data());  // the y backward reads
+
+  for (auto _ : state) {
+    if constexpr (P == Pass::forward) {
+      L::forward(params.data(), x.data(), y.data(), batch, scratch.data());
+      benchmark::DoNotOptimize(y.data());
+    } else {
+      // Adds into dparams at every iteration, as the engine does over a batch's slices.
+      L::backward(params.data(), x.data(), y.data(), dy.data(), dx_or_null, dparams.data(), batch,
+                  scratch.data());
+      benchmark::DoNotOptimize(dx_or_null);
+      benchmark::DoNotOptimize(dparams.data());
+    }
+    benchmark::ClobberMemory();
+  }
+
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.counters["GFLOP/s"] = benchmark::Counter(1e-9 * batch * flops_per_image<L, first, P>(),
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+  if constexpr (L::kind == "act")
+    state.SetBytesProcessed(
+        std::int64_t(state.iterations() * batch * activation_bytes_per_image<L, first, P>()));
+}
+
+// "Conv<8,5,1,2>" -> "conv", "ReLUAlpha" -> "relu_alpha", "Dense<10>" -> "dense": the layer's
+// name without template arguments, with '_' before every capital that starts a lower-case word.
+std::string snake_case_name(std::string_view name) {
+  name = name.substr(0, name.find('<'));
+  std::string out;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const auto ch = static_cast<unsigned char>(name[i]);
+    const auto next = static_cast<unsigned char>(i + 1 < name.size() ? name[i + 1] : '\0');
+    if (i > 0 && std::isupper(ch) && std::islower(next)) out += '_';
+    out += static_cast<char>(std::tolower(ch));
+  }
+  return out;
+}
+
+// "8x28x28", or "25088" for a flat vector.
+std::string shape_text(Shape s) {
+  if (s.h == 1 && s.w == 1) return std::to_string(s.c);
+  return std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w);
+}
+
+template <std::size_t I, Pass P>
+void register_layer_pass(int batch) {
+  using L = Net::layer<I>;
+  const std::string shapes =
+      L::in == L::out ? shape_text(L::in) : shape_text(L::in) + "->" + shape_text(L::out);
+  const std::string name = snake_case_name(L::name) + (P == Pass::forward ? "_forward/" : "_backward/") +
+                           shapes + "/batch:" + std::to_string(batch);
+  benchmark::RegisterBenchmark(name.c_str(), layer_pass<I, P>, batch)->Unit(benchmark::kMicrosecond);
+}
+
+// Times a convolution fused with its activation (layers I and I + 1; engine.hpp), to set
+// against the two layers' own benchmarks: conv_relu_alpha_forward/8x28x28->16x28x28/batch:100.
+template <std::size_t I, Pass P>
+void fused_pass(benchmark::State& state, int batch) {
+  using L = Net::layer<I>;
+  using A = Net::layer<I + 1>;
+  const std::size_t in_floats = std::size_t(batch) * L::in.size();
+  const std::size_t out_floats = std::size_t(batch) * L::out.size();
+  AlignedFloats params(L::param_count + A::param_count);
+  Rng rng(1);
+  L::init(params.data(), rng, InitOptions{});
+  A::init(params.data() + L::param_count, rng, InitOptions{});
+  const float* act_params = params.data() + L::param_count;
+  const AlignedFloats x = random_floats(in_floats, -1.0f, 1.0f, 11);
+  const AlignedFloats dpost = random_floats(out_floats, -1.0f, 1.0f, 12);
+  AlignedFloats pre(out_floats), post(out_floats), dx(I == 0 ? 0 : in_floats), dparams(params.size());
+  AlignedFloats scratch(L::scratch_floats);
+  float* const dx_or_null = I == 0 ? nullptr : dx.data();
+  L::template forward_fused<A>(params.data(), act_params, x.data(), pre.data(), post.data(), batch, scratch.data());
+  for (auto _ : state) {
+    if constexpr (P == Pass::forward) {
+      L::template forward_fused<A>(params.data(), act_params, x.data(), pre.data(), post.data(), batch,
+                                   scratch.data());
+      benchmark::DoNotOptimize(post.data());
+    } else {
+      L::template backward_fused<A>(params.data(), act_params, x.data(), pre.data(), dpost.data(), dx_or_null,
+                                    dparams.data(), dparams.data() + L::param_count, batch, scratch.data());
+      benchmark::DoNotOptimize(dparams.data());
+    }
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  const double flops = flops_per_image<L, I == 0, P>() + flops_per_image<A, false, P>();
+  state.counters["GFLOP/s"] = benchmark::Counter(1e-9 * batch * flops, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+template <std::size_t I, Pass P>
+void register_fused_pass(int batch) {
+  using L = Net::layer<I>;
+  using A = Net::layer<I + 1>;
+  const std::string name = snake_case_name(L::name) + "_" + snake_case_name(A::name) +
+                           (P == Pass::forward ? "_forward/" : "_backward/") + shape_text(L::in) + "->" +
+                           shape_text(L::out) + "/batch:" + std::to_string(batch);
+  benchmark::RegisterBenchmark(name.c_str(), fused_pass<I, P>, batch)->Unit(benchmark::kMicrosecond);
+}
+
+}  // namespace
+
+void register_layer_benchmarks() {
+  Net::for_each_layer([](auto index) {
+    constexpr std::size_t i = decltype(index)::value;
+    if constexpr (!Net::layer<i>::in_place) {
+      for (const int batch : layer_batches) register_layer_pass<i, Pass::forward>(batch);
+      for (const int batch : layer_batches) register_layer_pass<i, Pass::backward>(batch);
+    }
+    if constexpr (Net::fused_with_next[i]) {
+      for (const int batch : layer_batches) register_fused_pass<i, Pass::forward>(batch);
+      for (const int batch : layer_batches) register_fused_pass<i, Pass::backward>(batch);
+    }
+  });
+}
+
+}  // namespace linconv::bench
