@@ -5,7 +5,6 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <span>
-#include <string_view>
 #include <vector>
 
 #include "linconv/layer.hpp"
@@ -27,12 +26,6 @@ class Params {
   std::span<float> tensor(const NetTensor& t) { return values().subspan(t.offset, t.tensor.count()); }
   std::span<const float> tensor(const NetTensor& t) const {
     return values().subspan(t.offset, t.tensor.count());
-  }
-  // The tensor of that PyTorch name ("conv1.weight"); empty when the network has none.
-  std::span<const float> tensor(std::string_view name) const {
-    for (const NetTensor& t : Net::tensors)
-      if (t.name() == name) return tensor(t);
-    return {};
   }
 
  private:
