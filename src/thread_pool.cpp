@@ -17,10 +17,10 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : workers_) t.join();
 }
 
-void ThreadPool::run(const std::function<void(int)>& task) {
+void ThreadPool::run_task(TaskRef task) {
   {
     std::lock_guard lock(mutex_);
-    task_ = &task;
+    task_ = task;
     error_ = nullptr;
     pending_ = threads_ - 1;
     ++generation_;
@@ -34,7 +34,7 @@ void ThreadPool::run(const std::function<void(int)>& task) {
   }
   std::unique_lock lock(mutex_);
   done_.wait(lock, [this] { return pending_ == 0; });
-  task_ = nullptr;
+  task_ = {};
   if (own_error) std::rethrow_exception(own_error);
   if (error_) std::rethrow_exception(error_);
 }
@@ -42,7 +42,7 @@ void ThreadPool::run(const std::function<void(int)>& task) {
 void ThreadPool::work(int index) {
   unsigned long seen = 0;
   for (;;) {
-    const std::function<void(int)>* task = nullptr;
+    TaskRef task;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
@@ -52,7 +52,7 @@ void ThreadPool::work(int index) {
     }
     std::exception_ptr error;
     try {
-      (*task)(index);
+      task(index);
     } catch (...) {
       error = std::current_exception();
     }

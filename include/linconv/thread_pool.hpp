@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
-#include <functional>
+#include <type_traits>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -23,8 +23,12 @@ class ThreadPool {
   int size() const { return threads_; }
 
   // Runs task(index) for index in [0, size()), the caller's thread taking index 0; returns when
-  // all are done. An exception thrown by a task is rethrown here (the first one).
-  void run(const std::function<void(int)>& task);
+  // all are done. An exception thrown by a task is rethrown here (the first one). The task is
+  // called through a reference: nothing is allocated.
+  template <class Task>
+  void run(Task&& task) {
+    run_task(TaskRef{&task, [](void* object, int index) { (*static_cast<std::remove_reference_t<Task>*>(object))(index); }});
+  }
 
   // The part [begin, end) of `count` items that worker `index` of `workers` takes.
   static std::pair<int, int> split(int count, int index, int workers) {
@@ -40,7 +44,15 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  const std::function<void(int)>* task_ = nullptr;
+  // A type-erased reference to the caller's task.
+  struct TaskRef {
+    void* object = nullptr;
+    void (*call)(void*, int) = nullptr;
+    void operator()(int index) const { call(object, index); }
+  };
+  void run_task(TaskRef task);
+
+  TaskRef task_;
   std::exception_ptr error_;
   unsigned long generation_ = 0;
   int pending_ = 0;
