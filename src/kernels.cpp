@@ -6,9 +6,6 @@
 // The GEMMs are Eigen's; the patch matrix is recomputed in the backward pass instead of stored.
 #include "linconv/kernels.hpp"
 
-// Eigen packs GEMM operands into buffers on the stack up to this size and on the heap beyond
-// it; 1 MiB keeps every GEMM of a training step off the heap (threads have 8 MiB stacks).
-#define EIGEN_STACK_ALLOCATION_LIMIT (1 << 20)
 #include <Eigen/Core>
 #include <algorithm>
 
