@@ -32,13 +32,20 @@ inline std::vector<std::int64_t> dims_of(const ParamTensor& t) {
 }
 }  // namespace detail
 
+// Views of arrays laid out like Net's parameters (the parameters, their gradients, Adam's
+// moments) as named tensors for write_safetensors: "<prefix><name>" with the tensor's shape.
+template <class Net>
+std::vector<TensorView> tensor_views(std::span<const float> values, const std::string& prefix = "") {
+  std::vector<TensorView> views;
+  for (const NetTensor& t : Net::tensors)
+    views.push_back({prefix + t.name(), detail::dims_of(t.tensor), values.subspan(t.offset, t.tensor.count())});
+  return views;
+}
+
 template <class Net>
 void save_checkpoint(const std::filesystem::path& file, const Params<Net>& params,
                      const std::string& config_json) {
-  std::vector<TensorView> views;
-  for (const NetTensor& t : Net::tensors)
-    views.push_back({t.name(), detail::dims_of(t.tensor), params.tensor(t)});
-  write_safetensors(file, views,
+  write_safetensors(file, tensor_views<Net>(params.values()),
                     {{"architecture", std::string(Net::architecture.view())},
                      {"architecture_hash", hash_text(Net::architecture_hash)},
                      {"config", config_json}});

@@ -125,10 +125,7 @@ void add_grad_command(CLI::App& app) {
       std::iota(order.begin(), order.end(), 0u);
       gather_batch(train, order, info.input_scale(options->input_scale), images.data(), labels.data());
       const StepStats stats = trainer.compute_gradients(Batch<Net::input_shape>{images.data(), count}, labels.data());
-      std::vector<TensorView> views;
-      for (const NetTensor& t : Net::tensors)
-        views.push_back({t.name(), detail::dims_of(t.tensor), trainer.gradients().subspan(t.offset, t.tensor.count())});
-      write_safetensors(*output, views,
+      write_safetensors(*output, tensor_views<Net>(trainer.gradients()),
                         {{"architecture", std::string(Net::architecture.view())},
                          {"loss", std::to_string(stats.loss)},
                          {"images", std::to_string(count)},

@@ -7,6 +7,7 @@
 // same final weights as an uninterrupted run.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <chrono>
@@ -14,7 +15,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
+#include <iterator>
 
 #include "commands.hpp"
 #include "common.hpp"
@@ -111,8 +112,10 @@ extern "C" void on_interrupt(int signal) { interrupt_signal = signal; }
 class Progress {
  public:
   Progress() : terminal_(isatty(fileno(stderr)) != 0) {}
-  void update(int epoch, int epochs, long step, long steps_in_epoch, double loss,
-              const std::string& alphas, double images_per_s) {
+  // alphas() gives the text of the alphas; it is called only when the line is shown.
+  template <class AlphaText>
+  void update(int epoch, int epochs, long step, long steps_in_epoch, double loss, const AlphaText& alphas,
+              double images_per_s) {
     const auto now = std::chrono::steady_clock::now();
     const bool last = step == steps_in_epoch;
     if (terminal_ ? now - shown_ < std::chrono::milliseconds(200) && !last
@@ -121,7 +124,7 @@ class Progress {
     shown_ = now;
     std::fprintf(stderr, "%sepoch %d/%d  step %ld/%ld  loss %.4f%s  %.0f images/s%s",
                  terminal_ ? "\r\033[K" : "", epoch, epochs, step, steps_in_epoch, loss,
-                 alphas.c_str(), images_per_s, terminal_ ? "" : "\n");
+                 alphas().c_str(), images_per_s, terminal_ ? "" : "\n");
     if (terminal_ && last) std::fputc('\n', stderr);
     std::fflush(stderr);
   }
@@ -147,12 +150,8 @@ double from_exact(const std::string& s) { return std::bit_cast<double>(std::stou
 
 template <class Net>
 void save_state(const std::filesystem::path& file, const AdamState& adam, const Position& p) {
-  std::vector<TensorView> views;
-  for (const NetTensor& t : Net::tensors) {
-    const std::vector<std::int64_t> dims = detail::dims_of(t.tensor);
-    views.push_back({"adam.m." + t.name(), dims, adam.first_moment().subspan(t.offset, t.tensor.count())});
-    views.push_back({"adam.v." + t.name(), dims, adam.second_moment().subspan(t.offset, t.tensor.count())});
-  }
+  std::vector<TensorView> views = tensor_views<Net>(adam.first_moment(), "adam.m.");
+  std::ranges::move(tensor_views<Net>(adam.second_moment(), "adam.v."), std::back_inserter(views));
   write_safetensors(file, views,
                     {{"architecture", std::string(Net::architecture.view())},
                      {"adam_step", std::to_string(adam.step())},
@@ -299,12 +298,15 @@ void train(const TrainConfig& config, bool resume) {
                     stats.penalty);
       metrics << row << alpha_cells(params.values()) << alpha_cells(trainer.gradients()) << '\n';
       at.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::string alpha_text;
-      for (const NetTensor& t : alphas) {
-        char text[48];
-        std::snprintf(text, sizeof text, "  %s %.3f", t.name().c_str(), params.values()[t.offset]);
-        alpha_text += text;
-      }
+      const auto alpha_text = [&] {
+        std::string text;
+        for (const NetTensor& t : alphas) {
+          char cell[48];
+          std::snprintf(cell, sizeof cell, "  %s %.3f", t.name().c_str(), params.values()[t.offset]);
+          text += cell;
+        }
+        return text;
+      };
       progress.update(at.epoch, config.epochs, at.batches_done + 1, steps_per_epoch, stats.loss,
                       alpha_text, at.images / at.seconds);
       if (config.steps && at.step >= *config.steps) break;
