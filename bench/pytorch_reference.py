@@ -18,7 +18,7 @@ tensor). Weights and biases keep PyTorch's default initialisation, U(-1/sqrt(fan
 
 The module, ReLU_alpha and the safetensors reader/writer are the shared ones of
 scripts/linconv_torch.py: the network is module_from_architecture() of linconv's architecture
-string for the activation (the strings of scripts/torch_interop.py), so the state_dict names are
+string for the activation (linconv_torch.study_architecture), so the state_dict names are
 the checkpoint names of the contract (conv1.weight, act1.alpha, ...).
 
 Data: the FashionMNIST IDX files in --data (gzip or plain), read with gzip + numpy (no
@@ -71,15 +71,13 @@ import numpy as np
 PROG = "pytorch_reference"
 DEFAULT_DATA = os.environ.get("LINCONV_DATA") or "/usr/share/datasets/fashion-mnist"
 SHUFFLE_SEED_MIX = 0x9E3779B97F4A7C15  # separate shuffle stream, as linconv's shuffle_seed()
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"  # linconv_torch.py, torch_interop.py
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"  # linconv_torch.py
 
-# Imported in main(), after OMP_NUM_THREADS is set from --threads (linconv_torch and
-# torch_interop import torch too).
+# Imported in main(), after OMP_NUM_THREADS is set from --threads (linconv_torch imports torch
+# too).
 torch = None
 F = None
-lt = None              # scripts/linconv_torch.py
-ARCHITECTURES = None   # torch_interop.ARCHITECTURES: linconv activation name -> architecture string
-BY_ACTIVATION = None   # torch_interop.BY_ACTIVATION: --activation -> linconv activation name
+lt = None  # scripts/linconv_torch.py
 
 
 class Failure(Exception):
@@ -159,7 +157,7 @@ def to_batch(images_u8, scale):
 
 def architecture(activation):
     """linconv's architecture string of the report's network with --activation `activation`."""
-    return ARCHITECTURES[BY_ACTIVATION[activation]]
+    return lt.study_architecture(activation)
 
 
 def build_model(activation, alpha_init):
@@ -512,15 +510,13 @@ def main(argv=None):
     # Torch reads OMP_NUM_THREADS when its thread pool starts; set it first, then set_num_threads
     # (on some machines torch otherwise runs with 1 thread whatever the core count).
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
-    global torch, F, lt, ARCHITECTURES, BY_ACTIVATION
+    global torch, F, lt
     import torch as torch_module
     torch = torch_module
     F = torch.nn.functional
     sys.path.insert(0, str(SCRIPTS))
     import linconv_torch
-    import torch_interop
     lt = linconv_torch
-    ARCHITECTURES, BY_ACTIVATION = torch_interop.ARCHITECTURES, torch_interop.BY_ACTIVATION
     torch.set_num_threads(args.threads)
     if torch.get_num_threads() != args.threads:
         print(f"{PROG}: warning: asked for {args.threads} threads, torch uses {torch.get_num_threads()}",

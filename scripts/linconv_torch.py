@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 __all__ = ["read_safetensors", "write_safetensors", "ReLUAlpha", "Dense",
-           "module_from_architecture", "parse_architecture"]
+           "module_from_architecture", "parse_architecture", "STUDY_ACTIVATIONS", "study_architecture"]
 
 # safetensors dtype -> numpy little-endian dtype (everything is returned as float32).
 _DTYPES = {"F32": "<f4", "F64": "<f8", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
@@ -185,3 +185,14 @@ def module_from_architecture(arch, alpha_init=0.5):
     model = torch.nn.Sequential(modules)
     model.architecture = arch
     return model
+
+
+# The report's network (linconv::FashionNetWith<A>): --activation -> linconv's activation layer.
+STUDY_ACTIVATIONS = {"alpha": "ReLUAlpha", "relu": "ReLU", "linear": "Identity"}
+
+
+def study_architecture(activation):
+    """linconv's architecture string of the report's network with --activation `activation`."""
+    act = STUDY_ACTIVATIONS[activation]
+    return (f"Input<1,28,28>,Conv<8,5,1,2>,{act},Conv<16,5,1,2>,{act},Conv<32,3,1,1>,{act},"
+            "Flatten,Dense<10>")

@@ -26,11 +26,6 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linconv_torch as lt  # noqa: E402
 
-ARCHITECTURES = {
-    act: f"Input<1,28,28>,Conv<8,5,1,2>,{act},Conv<16,5,1,2>,{act},Conv<32,3,1,1>,{act},Flatten,Dense<10>"
-    for act in ("ReLUAlpha", "ReLU", "Identity")
-}
-BY_ACTIVATION = {"alpha": "ReLUAlpha", "relu": "ReLU", "linear": "Identity"}
 
 
 def read_idx_images(path, limit):
@@ -46,7 +41,7 @@ def read_idx_images(path, limit):
 
 def to_torch(args):
     tensors, metadata = lt.read_safetensors(args.checkpoint)
-    arch = metadata.get("architecture") or ARCHITECTURES[BY_ACTIVATION[args.activation]]
+    arch = metadata.get("architecture") or lt.study_architecture(args.activation)
     model = lt.module_from_architecture(arch)
     model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in tensors.items()}, strict=True)
     model.eval()
@@ -72,7 +67,7 @@ def to_torch(args):
 
 def from_torch(args):
     torch.manual_seed(args.seed)
-    model = lt.module_from_architecture(ARCHITECTURES[BY_ACTIVATION[args.activation]], args.alpha_init)
+    model = lt.module_from_architecture(lt.study_architecture(args.activation), args.alpha_init)
     lt.write_safetensors(args.output, model.state_dict())
     print(f"wrote a PyTorch-initialised {args.activation} state_dict to {args.output}")
 
@@ -84,14 +79,14 @@ def main():
     t.add_argument("--checkpoint", required=True)
     t.add_argument("--images", default="/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
     t.add_argument("--limit", type=int, default=100)
-    t.add_argument("--activation", choices=BY_ACTIVATION, default="alpha",
+    t.add_argument("--activation", choices=lt.STUDY_ACTIVATIONS, default="alpha",
                    help="network of a checkpoint without architecture metadata")
     t.add_argument("--output", help="write PyTorch's logits here (.npy)")
     t.add_argument("--compare", help="linconv's logits (.npy) to compare with")
     t.add_argument("--tolerance", type=float, default=1e-5,
                    help="largest max|difference| / max|logit| accepted (default 1e-5)")
     f = commands.add_parser("from-torch", help="PyTorch init -> safetensors for linconv train --init")
-    f.add_argument("--activation", choices=BY_ACTIVATION, default="alpha")
+    f.add_argument("--activation", choices=lt.STUDY_ACTIVATIONS, default="alpha")
     f.add_argument("--alpha-init", type=float, default=0.5)
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--output", required=True)
