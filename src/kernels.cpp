@@ -116,22 +116,4 @@ void conv_backward(const ConvGeometry& g, const float* x, const float* w, const 
   }
 }
 
-void dense_forward(int in, int out, const float* x, const float* w, const float* b, float* y, int n) {
-  const ConstMatrixMap inputs(x, n, in);
-  const ConstMatrixMap weights(w, out, in);
-  MatrixMap outputs(y, n, out);
-  outputs.noalias() = inputs * weights.transpose();
-  outputs.rowwise() += ConstVectorMap(b, out).transpose();
-}
-
-void dense_backward(int in, int out, const float* x, const float* w, const float* dy, float* dx,
-                    float* dw, float* db, int n) {
-  const ConstMatrixMap inputs(x, n, in);
-  const ConstMatrixMap weights(w, out, in);
-  const ConstMatrixMap grad_out(dy, n, out);
-  MatrixMap(dw, out, in).noalias() += grad_out.transpose() * inputs;
-  VectorMap(db, out) += grad_out.colwise().sum().transpose();
-  if (dx) MatrixMap(dx, n, in).noalias() = grad_out * weights;
-}
-
 }  // namespace linconv::kernels

@@ -1,7 +1,8 @@
 #pragma once
-// The heavy numeric kernels: ordinary functions over sizes, compiled once in src/kernels.cpp.
-// Layers call them with their compile-time geometry. All tensors are dense row-major float:
-// images [n, C, H, W], convolution weights [O, C, K, K] (OIHW), dense weights [out, in].
+// The general convolution kernels (im2col + Eigen's GEMM): ordinary functions over sizes,
+// compiled once in src/kernels.cpp, for the geometries the shape-specialised kernels of
+// direct_conv.hpp do not cover (stride > 1, padding >= kernel). All tensors are dense row-major
+// float: images [n, C, H, W], convolution weights [O, C, K, K] (OIHW).
 #include <cstddef>
 
 namespace linconv::kernels {
@@ -22,12 +23,5 @@ void conv_forward(const ConvGeometry& g, const float* x, const float* w, const f
 // dw += dy * patches(x)^T, db += row sums of dy, dx = unpatch(W^T * dy) (dx may be null).
 void conv_backward(const ConvGeometry& g, const float* x, const float* w, const float* dy,
                    float* dx, float* dw, float* db, int n, float* scratch);
-
-// y[n, out] = x[n, in] * W^T + b.
-void dense_forward(int in, int out, const float* x, const float* w, const float* b, float* y, int n);
-
-// dw += dy^T * x, db += column sums of dy, dx = dy * W (dx may be null).
-void dense_backward(int in, int out, const float* x, const float* w, const float* dy, float* dx,
-                    float* dw, float* db, int n);
 
 }  // namespace linconv::kernels

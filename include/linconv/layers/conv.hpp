@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "linconv/direct_conv.hpp"
 #include "linconv/kernels.hpp"
 #include "linconv/layer.hpp"
 #include "linconv/rng.hpp"
@@ -51,8 +52,12 @@ struct Conv {
         {"bias", {OutC}, 1, weight_count},
     }};
     static constexpr std::size_t param_count = weight_count + OutC;
-    // The patch matrix, and one image's output gradient for the fused backward pass.
-    static constexpr std::size_t scratch_floats = geometry.scratch_floats() + std::size_t(out.size());
+    // Stride-1 convolutions run the shape-specialised kernels of direct_conv.hpp; others im2col.
+    using Direct = kernels::DirectConv<geometry>;
+    static constexpr std::size_t kernel_scratch =
+        Direct::applies ? Direct::scratch_floats : geometry.scratch_floats();
+    // The kernel's buffers, and one image's output gradient for the fused backward pass.
+    static constexpr std::size_t scratch_floats = kernel_scratch + std::size_t(out.size());
     static constexpr bool in_place = false;
     static constexpr bool fuses_activation = true;
 
@@ -62,12 +67,18 @@ struct Conv {
     }
 
     static void forward(const float* params, const float* x, float* y, int n, float* scratch) {
-      kernels::conv_forward(geometry, x, params, params + weight_count, y, n, scratch);
+      if constexpr (Direct::applies)
+        Direct::forward(x, params, params + weight_count, y, n, scratch);
+      else
+        kernels::conv_forward(geometry, x, params, params + weight_count, y, n, scratch);
     }
 
     static void backward(const float* params, const float* x, const float*, const float* dy,
                          float* dx, float* dparams, int n, float* scratch) {
-      kernels::conv_backward(geometry, x, params, dy, dx, dparams, dparams + weight_count, n, scratch);
+      if constexpr (Direct::applies)
+        Direct::backward(x, params, dy, dx, dparams, dparams + weight_count, n, scratch);
+      else
+        kernels::conv_backward(geometry, x, params, dy, dx, dparams, dparams + weight_count, n, scratch);
     }
 
     // Fused with the activation Act after it, image by image while the image's output is in
@@ -77,8 +88,7 @@ struct Conv {
     static void forward_fused(const float* params, const float* act_params, const float* x, float* pre,
                               float* post, int n, float* scratch) {
       for (int k = 0; k < n; ++k) {
-        kernels::conv_forward(geometry, x + std::size_t(k) * in.size(), params, params + weight_count,
-                              pre + std::size_t(k) * out.size(), 1, scratch);
+        forward(params, x + std::size_t(k) * in.size(), pre + std::size_t(k) * out.size(), 1, scratch);
         Act::forward(act_params, pre + std::size_t(k) * out.size(), post + std::size_t(k) * out.size(), 1,
                      nullptr);
       }
@@ -89,13 +99,12 @@ struct Conv {
     static void backward_fused(const float* params, const float* act_params, const float* x,
                                const float* pre, const float* dpost, float* dx, float* dparams,
                                float* act_dparams, int n, float* scratch) {
-      float* dpre = scratch + geometry.scratch_floats();
+      float* dpre = scratch + kernel_scratch;
       double dalpha = 0.0;
       for (int k = 0; k < n; ++k) {
         const std::size_t at_out = std::size_t(k) * out.size(), at_in = std::size_t(k) * in.size();
         Act::backward_terms(act_params, pre + at_out, dpost + at_out, dpre, 1, dalpha);
-        kernels::conv_backward(geometry, x + at_in, params, dpre, dx ? dx + at_in : nullptr, dparams,
-                               dparams + weight_count, 1, scratch);
+        backward(params, x + at_in, nullptr, dpre, dx ? dx + at_in : nullptr, dparams, 1, scratch);
       }
       Act::add_param_gradient(act_dparams, dalpha);
     }

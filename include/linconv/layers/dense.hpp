@@ -5,7 +5,7 @@
 // An image input must be flattened first: Dense does not guess the order.
 #include <cmath>
 
-#include "linconv/kernels.hpp"
+#include "linconv/dense_kernels.hpp"
 #include "linconv/layer.hpp"
 #include "linconv/rng.hpp"
 
@@ -44,12 +44,12 @@ struct Dense {
     }
 
     static void forward(const float* params, const float* x, float* y, int n, float*) {
-      kernels::dense_forward(In.size(), N, x, params, params + weight_count, y, n);
+      kernels::dense::forward<In.size(), N>(x, params, params + weight_count, y, n);
     }
 
     static void backward(const float* params, const float* x, const float*, const float* dy,
                          float* dx, float* dparams, int n, float*) {
-      kernels::dense_backward(In.size(), N, x, params, dy, dx, dparams, dparams + weight_count, n);
+      kernels::dense::backward<In.size(), N>(x, params, dy, dx, dparams, dparams + weight_count, n);
     }
   };
 };
