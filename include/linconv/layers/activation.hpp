@@ -11,6 +11,7 @@
 
 #include "linconv/layer.hpp"
 #include "linconv/rng.hpp"
+#include "linconv/simd.hpp"
 
 namespace linconv {
 
@@ -54,16 +55,21 @@ struct ReLUAlpha {
     }
 
     // dx = dy * dy/dx (dx may be dy itself, or null), and adds sum dy * ReLU(-x) to dalpha:
-    // in float over blocks of 256 elements, the block sums in double. No branch depends on the
-    // sign of x (a branch there mispredicts half the time on real data, 5x slower).
+    // in float over blocks of 256 elements (one partial sum per vector lane, so that the loop
+    // vectorises), the block sums in double. No branch depends on the sign of x (a branch there
+    // mispredicts half the time on real data, 5x slower).
     static void backward_terms(const float* params, const float* x, const float* dy, float* dx, int n,
                                double& dalpha) {
       const std::size_t count = base::count(n);
-      constexpr std::size_t block = 256;
+      constexpr std::size_t block = 256, lanes = simd::lanes;
       for (std::size_t begin = 0; begin < count; begin += block) {  // before dx: dx may be dy
-        float sum = 0.0f;
-        for (std::size_t i = begin; i < std::min(count, begin + block); ++i) sum += dy[i] * std::min(x[i], 0.0f);
-        dalpha -= sum;
+        const std::size_t size = std::min(block, count - begin), whole = size / lanes * lanes;
+        const float *xs = x + begin, *dys = dy + begin;
+        float lane_sums[lanes] = {};
+        for (std::size_t i = 0; i < whole; i += lanes)
+          for (std::size_t l = 0; l < lanes; ++l) lane_sums[l] += dys[i + l] * std::min(xs[i + l], 0.0f);
+        for (std::size_t i = whole; i < size; ++i) lane_sums[0] += dys[i] * std::min(xs[i], 0.0f);
+        dalpha -= simd::sum(simd::load(lane_sums));
       }
       const float slope = 1.0f - params[0];
       if (dx)
