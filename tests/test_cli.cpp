@@ -279,7 +279,9 @@ TEST_CASE("cli: export refuses a bad --name, --header or checkpoint and keeps an
   const std::string checkpoint = " --checkpoint " + (dir / "model.safetensors").string();
   write_file(dir / "model.safetensors", std::string("not a checkpoint"));
   require_error(linconv_cli("export" + checkpoint + " --header " + header.string() + " --name 3d"), 2,
-                "--name: must be a C++ identifier (letters, digits, _), got '3d'");
+                "--name: must be a C++ identifier (letters, digits, _; not a keyword), got '3d'");
+  require_error(linconv_cli("export" + checkpoint + " --header " + header.string() + " --name int"), 2,
+                "--name: must be a C++ identifier (letters, digits, _; not a keyword), got 'int'");
   require_error(linconv_cli("export" + checkpoint), 2, "--header");
   require_error(linconv_cli("export" + checkpoint + " --header " + header.string()), 1,
                 (dir / "model.safetensors").string());

@@ -7,7 +7,8 @@
 // load() checks the checkpoint against Net (names, shapes, architecture hash; checkpoint.hpp)
 // and reads the input scale it was trained with. predict() is const and may run on several
 // threads at once: each thread has its own buffers for one image (about 1 MB for FashionNet),
-// allocated by its first call and freed when the thread ends; later calls allocate nothing.
+// allocated by its first call and freed when the thread ends. Later calls allocate nothing of
+// their own (the kernels may: Eigen's GEMM packs large operands on the heap).
 // An alpha of exactly 1 runs as ReLU and one of exactly 0 as the identity, with the same logits
 // as the general formula (which would only add a multiplication per element).
 #include <algorithm>

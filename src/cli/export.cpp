@@ -5,6 +5,7 @@
 // is the network the weights were made for (its architecture hash).
 #include <cstdio>
 #include <regex>
+#include <set>
 #include <string_view>
 
 #include "commands.hpp"
@@ -79,12 +80,27 @@ struct ExportOptions {
   std::string activation;
 };
 
+bool is_cpp_keyword(const std::string& word) {
+  static const std::set<std::string> keywords{
+      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case",
+      "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept", "const", "consteval",
+      "constexpr", "constinit", "const_cast", "continue", "co_await", "co_return", "co_yield", "decltype",
+      "default", "delete", "do", "double", "dynamic_cast", "else", "enum", "explicit", "export", "extern",
+      "false", "float", "for", "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new",
+      "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq", "private", "protected", "public",
+      "register", "reinterpret_cast", "requires", "return", "short", "signed", "sizeof", "static",
+      "static_assert", "static_cast", "struct", "switch", "template", "this", "thread_local", "throw", "true",
+      "try", "typedef", "typeid", "typename", "union", "unsigned", "using", "virtual", "void", "volatile",
+      "wchar_t", "while", "xor", "xor_eq"};
+  return keywords.contains(word);
+}
+
 CLI::Validator cpp_identifier() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
         static const std::regex identifier("[A-Za-z_][A-Za-z0-9_]*");
-        if (std::regex_match(text, identifier)) return {};
-        return "must be a C++ identifier (letters, digits, _), got '" + text + "'";
+        if (std::regex_match(text, identifier) && !is_cpp_keyword(text)) return {};
+        return "must be a C++ identifier (letters, digits, _; not a keyword), got '" + text + "'";
       },
       "", "cpp_identifier");
 }
