@@ -92,7 +92,8 @@ TEST_CASE("model: logits equal PyTorch's for ReLU_alpha, alpha 1 (ReLU) and alph
       {"linear_mean", {0.0f, 0.0f, 0.0f}},
   }));
   INFO(name);
-  const Tensor& torch = *read_safetensors(fixture(name + ".safetensors")).find("expected.logits");
+  const SafetensorsFile expected = read_safetensors(fixture(name + ".safetensors"));
+  const Tensor& torch = *expected.find("expected.logits");
   const Model<Net> model(golden_params(alphas));
   const std::vector<float> ours = model_logits(model, images);
   REQUIRE(ours.size() == torch.values.size());
