@@ -1,6 +1,7 @@
 // linconv_bench: microbenchmarks of the report's network, named what/shape-or-batch
 // (CONVENTIONS "Benchmarks"):
 //   infer/batch:1                    one-image inference (1 thread)
+//   model_predict/batch:1            the same through Model::predict, as an embedding program runs
 //   train_step/batch:B               one optimiser step of B images, 2 threads
 //   train_step/batch:B/threads:1     the same on 1 thread
 //   .../unfused                      the same without fusing convolutions and activations
@@ -20,6 +21,7 @@
 
 #include "benchmarks.hpp"
 #include "linconv/fashion_net.hpp"
+#include "linconv/model.hpp"
 #include "linconv/trainer.hpp"
 
 namespace linconv::bench {
@@ -43,6 +45,19 @@ void infer(benchmark::State& state, int batch) {
     benchmark::DoNotOptimize(result);
   }
   state.SetItemsProcessed(state.iterations() * batch);
+}
+
+// One image through Model<Net>::predict on the calling thread (its buffers exist after the first
+// call); the alphas are 0.5, so the activations run the general formula.
+void model_predict(benchmark::State& state) {
+  const Model<Net> model(init_like_pytorch<Net>(1));
+  const AlignedFloats image = random_images(1);
+  const Model<Net>::Image input(image.data(), image_size);
+  for (auto _ : state) {
+    const Model<Net>::Logits logits = model.predict(input);
+    benchmark::DoNotOptimize(logits);
+  }
+  state.SetItemsProcessed(state.iterations());
 }
 
 template <Fusion F>
@@ -110,6 +125,7 @@ bool take_train_batches(int& argc, char** argv, std::vector<int>& batches) {
 void register_network_benchmarks(std::span<const int> train_batches) {
   benchmark::RegisterBenchmark("infer/batch:1", infer<Fusion::on>, 1)->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("infer/batch:1/unfused", infer<Fusion::off>, 1)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("model_predict/batch:1", model_predict)->Unit(benchmark::kMicrosecond);
   for (const int batch : train_batches) {
     const std::string name = "train_step/batch:" + std::to_string(batch);
     for (const auto& [suffix, threads] : {std::pair{"", 2}, std::pair{"/threads:1", 1}}) {

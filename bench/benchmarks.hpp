@@ -18,7 +18,7 @@ inline AlignedFloats random_floats(std::size_t count, float lo, float hi, std::u
   return values;
 }
 
-// bench_main.cpp: infer/batch:1, and train_step/batch:B (2 threads) and
+// bench_main.cpp: infer/batch:1, model_predict/batch:1, and train_step/batch:B (2 threads) and
 // train_step/batch:B/threads:1 for every B of `train_batches`.
 void register_network_benchmarks(std::span<const int> train_batches);
 

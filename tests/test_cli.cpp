@@ -249,6 +249,45 @@ TEST_CASE("cli: bad checkpoints exit 1 naming the file and the problem", "[cli]"
   CHECK_FALSE(fs::exists(dir / "o" / "model.safetensors"));
 }
 
+TEST_CASE("cli: export writes the network and every weight of a checkpoint as a header", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path model = trained_model(dir, "run", "--input-scale raw");
+  const fs::path header = dir / "net.hpp";
+  const Result r = linconv_cli("export --checkpoint " + model.string() + " --header " + header.string() +
+                               " --name my_net");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Contains("wrote " + header.string() + " (namespace my_net"));
+  const std::string text = read_file(header);
+  CHECK_THAT(text, Contains("namespace my_net {") && Contains("linconv::Conv<8,5,1,2>,\n    linconv::ReLUAlpha,") &&
+                       Contains("static_assert(Net::architecture_hash == 0x") &&
+                       Contains("input_scale = linconv::InputScale::raw;") && Contains("// fc1.weight [10,25088]\n"));
+  // One hex-float literal ("...f,") per parameter: (8*25 + 8) + (16*8*25 + 16) + (32*16*9 + 32) + (10*25088 + 10) + 3.
+  std::size_t literals = 0;
+  for (std::size_t at = text.find("f,"); at != std::string::npos; at = text.find("f,", at + 1)) ++literals;
+  CHECK(literals == 258957);
+
+  const fs::path nowhere = dir / "missing" / "net.hpp";
+  require_error(linconv_cli("export --checkpoint " + model.string() + " --header " + nowhere.string()), 1,
+                nowhere.string());
+}
+
+TEST_CASE("cli: export refuses a bad --name, --header or checkpoint and keeps an existing header", "[cli]") {
+  const TempDir dir;
+  const fs::path header = dir / "kept.hpp";
+  write_file(header, std::string("// kept\n"));
+  const std::string checkpoint = " --checkpoint " + (dir / "model.safetensors").string();
+  write_file(dir / "model.safetensors", std::string("not a checkpoint"));
+  require_error(linconv_cli("export" + checkpoint + " --header " + header.string() + " --name 3d"), 2,
+                "--name: must be a C++ identifier (letters, digits, _; not a keyword), got '3d'");
+  require_error(linconv_cli("export" + checkpoint + " --header " + header.string() + " --name int"), 2,
+                "--name: must be a C++ identifier (letters, digits, _; not a keyword), got 'int'");
+  require_error(linconv_cli("export" + checkpoint), 2, "--header");
+  require_error(linconv_cli("export" + checkpoint + " --header " + header.string()), 1,
+                (dir / "model.safetensors").string());
+  CHECK(read_file(header) == "// kept\n");
+}
+
 TEST_CASE("cli: SIGINT saves, and --resume reaches the uninterrupted result", "[cli][e2e]") {
   const TempDir dir;
   const std::string flags = "train --limit 10000 --batch 50 --epochs 2 --threads 2 --seed 3 --out ";

@@ -1,6 +1,7 @@
 #pragma once
 // The whole public API of linconv.
 #include "linconv/adam.hpp"
+#include "linconv/atomic_file.hpp"
 #include "linconv/checkpoint.hpp"
 #include "linconv/engine.hpp"
 #include "linconv/error.hpp"
@@ -11,6 +12,8 @@
 #include "linconv/layers/dense.hpp"
 #include "linconv/layers/flatten.hpp"
 #include "linconv/loss.hpp"
+#include "linconv/model.hpp"
+#include "linconv/npy.hpp"
 #include "linconv/params.hpp"
 #include "linconv/rng.hpp"
 #include "linconv/safetensors.hpp"

@@ -19,6 +19,8 @@ template <class Net>
 class Params {
  public:
   Params() : values_(Net::param_count, 0.0f) {}
+  // A copy of values laid out as Net::tensors says (`linconv export` headers hold such arrays).
+  explicit Params(std::span<const float, Net::param_count> values) : values_(values.begin(), values.end()) {}
 
   std::span<float> values() { return values_; }
   std::span<const float> values() const { return values_; }

@@ -19,16 +19,10 @@
 #include "linconv/error.hpp"
 #include "linconv/fashion_net.hpp"
 #include "linconv/idx.hpp"
+#include "linconv/model.hpp"
 #include "linconv/trainer.hpp"
 
 namespace linconv::cli {
-
-// --input-scale: unit feeds pixel / 255 (torchvision's ToTensor), raw feeds 0..255.
-enum class InputScale { unit, raw };
-
-inline InputScale parse_input_scale(const std::string& text) {
-  return text == "raw" ? InputScale::raw : InputScale::unit;
-}
 
 inline std::filesystem::path default_data_dir() {
   if (const char* env = std::getenv("LINCONV_DATA"); env && *env) return env;
@@ -40,13 +34,7 @@ inline void gather_batch(const IdxImages& images, std::span<const std::uint32_t>
                          float* out) {
   const std::size_t size = std::size_t(images.rows) * images.cols;
   for (std::size_t i = 0; i < idx.size(); ++i) {
-    const std::uint8_t* pixels = images.pixels.data() + idx[i] * size;
-    float* dst = out + i * size;
-    if (scale == InputScale::unit) {
-      for (std::size_t k = 0; k < size; ++k) dst[k] = float(pixels[k]) / 255.0f;
-    } else {
-      for (std::size_t k = 0; k < size; ++k) dst[k] = float(pixels[k]);
-    }
+    scale_pixels(std::span(images.pixels).subspan(idx[i] * size, size), scale, out + i * size);
   }
 }
 inline void gather_batch(const Dataset& data, std::span<const std::uint32_t> idx, InputScale scale,
@@ -91,28 +79,23 @@ decltype(auto) with_network(const std::string& activation, F&& f) {
 }
 
 // A checkpoint and what it says of itself: the activation of its network (from the architecture
-// metadata, else from its tensors, else from --activation) and its training configuration.
+// metadata, else from its tensors, else from --activation) and the input scale it was trained with.
 struct CheckpointInfo {
   std::filesystem::path file;
   SafetensorsFile contents;
   std::string activation;
-  nlohmann::json config;  // empty object when the file has none (a PyTorch state_dict)
+  InputScale trained_scale = InputScale::unit;
 
   // The input scale the model was trained with, unless `override_scale` names one.
   InputScale input_scale(const std::string& override_scale) const {
-    if (!override_scale.empty()) return parse_input_scale(override_scale);
-    return parse_input_scale(config.value("input_scale", std::string("unit")));
+    return override_scale.empty() ? trained_scale : parse_input_scale(override_scale);
   }
 };
 
 inline CheckpointInfo read_checkpoint_info(const std::filesystem::path& file, const std::string& activation) {
-  CheckpointInfo info{file, read_safetensors(file), activation, nlohmann::json::object()};
+  CheckpointInfo info{file, read_safetensors(file), activation};
+  info.trained_scale = checkpoint_input_scale(info.contents, file);
   const auto& meta = info.contents.metadata;
-  if (auto config = meta.find("config"); config != meta.end()) {
-    info.config = nlohmann::json::parse(config->second, nullptr, false);
-    if (!info.config.is_object())
-      throw Error(file.string() + ": the \"config\" metadata is not a JSON object");
-  }
   if (auto arch = meta.find("architecture"); arch != meta.end()) {
     for (const char* candidate : {"alpha", "relu", "linear"}) {
       const bool same = with_network(candidate, [&]<class Net>() { return Net::architecture.view() == arch->second; });

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   linconv::cli::add_eval_command(app);
   linconv::cli::add_predict_command(app);
   linconv::cli::add_grad_command(app);
+  linconv::cli::add_export_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
