@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -66,7 +67,8 @@ std::string plot_commands(const Figure& figure, const fs::path& data) {
 
 // Paths in the script are relative to the figures' directory, where gnuplot runs.
 void write_script(const Figure& figure, const fs::path& script, const fs::path& data) {
-  const int width = 100 + 550 * int(figure.panels.size()), height = 450;
+  // One panel is as wide as the figure's title needs; more sit side by side.
+  const int width = std::max(900, 100 + 550 * int(figure.panels.size())), height = 450;
   const std::string size = " size " + std::to_string(width) + "," + std::to_string(height);
   const std::string plots = plot_commands(figure, data);
   std::ofstream out(script);

@@ -34,8 +34,8 @@ std::string network_of(const Setting& s) {
 // A setting in figure titles (gnuplot's enhanced text: ReLU_α has α as subscript).
 std::string title_of(const SettingSummary& s) {
   const Setting& g = s.setting;
-  return network_of(g) + (g.lambda ? ", λ = " + lambda_text(*g.lambda) : "") + ", " + std::to_string(g.epochs) +
-         (g.epochs == 1 ? " epoch, " : " epochs, ") + g.reduction + " reduction, " + g.input_scale + " input (" +
+  return network_of(g) + (g.lambda ? ", λ = " + lambda_text(*g.lambda) : "") + ", " + epochs_text(g.epochs) +
+         ", " + g.reduction + " reduction, " + g.input_scale + " input (" +
          std::to_string(s.runs.size()) + (s.runs.size() == 1 ? " seed)" : " seeds, one line each)");
 }
 
@@ -111,8 +111,7 @@ std::string results_markdown(const StudySummary& study) {
   for (const SettingSummary& s : study.settings) {
     const Setting& g = s.setting;
     const SettingSummary* relu = relu_baseline(study, g);
-    char versus[32] = "";
-    if (relu && relu != &s) std::snprintf(versus, sizeof versus, "%+.2f", 100 * (s.accuracy.mean - relu->accuracy.mean));
+    const std::string versus = relu && relu != &s ? points_text(100 * (s.accuracy.mean - relu->accuracy.mean)) : "";
     md << "| " << g.activation << " | " << (g.lambda ? lambda_text(*g.lambda) : "") << " | " << g.epochs << " | "
        << g.reduction << " | " << g.input_scale << " | " << s.runs.size() << " | " << accuracy_text(s.accuracy)
        << " | " << versus << " |";

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <tuple>
 
 namespace linconv::cli {
 
@@ -56,6 +57,12 @@ std::string format(const char* pattern, double a, double b = 0.0) {
   return text;
 }
 
+// Input scale, reduction, then the baselines before ReLU_alpha; lambda and epochs keep their order.
+auto report_order(const Setting& s) {
+  const int network = s.activation == "relu" ? 0 : s.activation == "linear" ? 1 : 2;
+  return std::tuple(s.input_scale != "unit", s.reduction != "mean", network);
+}
+
 }  // namespace
 
 StudySummary summarise(const std::vector<Run>& runs) {
@@ -76,6 +83,7 @@ StudySummary summarise(const std::vector<Run>& runs) {
     same.push_back(&run);
   }
   for (auto& [setting, list] : by_setting) study.settings.push_back(summary_of(setting, std::move(list)));
+  std::ranges::stable_sort(study.settings, {}, [](const SettingSummary& s) { return report_order(s.setting); });
   return study;
 }
 
@@ -93,5 +101,7 @@ std::string alpha_text(const Spread& a) {
   return a.count > 1 ? format("%.3f ± %.3f", a.mean, a.std) : format("%.3f", a.mean);
 }
 std::string lambda_text(double lambda) { return format("%g", lambda); }
+std::string points_text(double points) { return format("%+.2f", std::abs(points) < 0.005 ? 0.0 : points); }
+std::string epochs_text(int epochs) { return std::to_string(epochs) + (epochs == 1 ? " epoch" : " epochs"); }
 
 }  // namespace linconv::cli

@@ -27,7 +27,7 @@ struct SettingSummary {
 
 // Study-wide facts the report states besides the settings.
 struct StudySummary {
-  std::vector<SettingSummary> settings;  // in the order of Setting
+  std::vector<SettingSummary> settings;  // unit input, mean reduction and the baselines first
   std::vector<std::string> left_out;     // one line each: unfinished or duplicate runs, and why
 };
 
@@ -44,6 +44,10 @@ std::string accuracy_text(const Spread& accuracy);
 std::string alpha_text(const Spread& alpha);
 // "0.5", "2": a lambda as people write it
 std::string lambda_text(double lambda);
+// "+1.23", "-0.50": a difference of accuracies in points (no "-0.00")
+std::string points_text(double points);
+// "1 epoch", "3 epochs"
+std::string epochs_text(int epochs);
 
 // The Markdown of the findings section.
 std::string findings_markdown(const StudySummary& study);
