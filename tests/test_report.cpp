@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <map>
 #include <regex>
@@ -274,4 +275,85 @@ TEST_CASE("report: table, findings and plot data from hand-written runs", "[cli]
   }
   CHECK_THAT(report, Contains("![Loss and test accuracy: relu, 2 epochs, mean reduction, unit input]"
                               "(figures/relu-e2-mean-unit-loss.png)"));
+}
+
+TEST_CASE("report: bad study directories exit 1 with one line naming the file", "[cli]") {
+  const TempDir dir;
+  require_error(linconv_cli("report " + dir.path().string()), 1, (dir / "runs").string() + ": not a directory");
+  fs::create_directories(dir / "runs" / "empty");
+  require_error(linconv_cli("report " + dir.path().string()), 1, "holds no training run");
+  require_error(linconv_cli("report"), 2, "DIR");
+
+  write_fake_run(dir / "runs", "a", {"relu", 0.5, "mean", 0, {0.8}});
+  const fs::path metrics = dir / "runs" / "a" / "metrics.csv";
+  const std::string good = read_file(metrics);
+  write_file(metrics, good + "3,2,oops,1,0,,,,,,\n");
+  require_error(linconv_cli("report " + dir.path().string()), 1, metrics.string() + ": line 4 column loss: not a number: 'oops'");
+  write_file(metrics, good + "3,2\n");
+  require_error(linconv_cli("report " + dir.path().string()), 1, metrics.string() + ": line 4 has 2 cells, the header 11");
+  write_file(metrics, std::string("step,epoch\n1,1\n"));
+  require_error(linconv_cli("report " + dir.path().string()), 1, "no column 'loss'");
+  write_file(metrics, good);
+  write_file(dir / "runs" / "a" / "config.json", std::string("{\"activation\": \"relu\"}"));
+  require_error(linconv_cli("report " + dir.path().string()), 1, "config.json: not a linconv training configuration");
+
+  write_fake_run(dir / "runs", "a", {"relu", 0.5, "mean", 0, {0.8}});
+  const std::string path = std::getenv("PATH");
+  setenv("PATH", "/nonexistent", 1);
+  const Result without_gnuplot = linconv_cli("report " + dir.path().string());
+  setenv("PATH", path.c_str(), 1);
+  require_error(without_gnuplot, 1, "gnuplot not found on PATH");
+  CHECK_FALSE(fs::exists(dir / "report.md"));
+
+  // A gnuplot that fails: its last line of output is the message.
+  fs::create_directories(dir / "bin");
+  write_file(dir / "bin" / "gnuplot", std::string("#!/bin/sh\necho 'line 3: unknown terminal' >&2\nexit 1\n"));
+  fs::permissions(dir / "bin" / "gnuplot", fs::perms::owner_all);
+  setenv("PATH", ((dir / "bin").string() + ":" + path).c_str(), 1);
+  const Result failing = linconv_cli("report " + dir.path().string());
+  setenv("PATH", path.c_str(), 1);
+  require_error(failing, 1, "gnuplot failed on " + (dir / "figures" / "data" / "relu-e1-mean-unit-loss.gp").string() +
+                                ": line 3: unknown terminal");
+  CHECK_FALSE(fs::exists(dir / "report.md"));
+}
+
+TEST_CASE("report: real runs, with feature maps of the three models", "[cli]") {
+  const TempDir dir;
+  write_dataset(dir, 30);
+  const std::string train = "train --data " + dir.path().string() + " --limit 30 --batch 10 --threads 1 --epochs 2 --out ";
+  const std::vector<std::string> settings{"--activation relu", "--activation linear", "--activation alpha --lambda 0.5"};
+  for (const std::string& setting : settings)
+    for (int seed : {0, 1}) {
+      const fs::path out = dir / "study" / "runs" / ("run" + std::to_string(seed) + setting.substr(13, 4));
+      REQUIRE(linconv_cli(train + out.string() + " --seed " + std::to_string(seed) + " " + setting).status == 0);
+    }
+  const Result r = linconv_cli("report " + (dir / "study").string());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const std::string report = read_file(dir / "study" / "report.md");
+
+  // The table's mean ± std, worked out here from each run's epochs.csv.
+  for (const auto& [activation, prefix] : std::vector<std::pair<std::string, std::string>>{
+           {"relu", "| relu |  | 2 |"}, {"line", "| linear |  | 2 |"}, {"alph", "| alpha | 0.5 | 2 |"}}) {
+    std::vector<double> accuracy;
+    for (int seed : {0, 1})
+      accuracy.push_back(std::stod(csv_column(
+          read_file(dir / "study" / "runs" / ("run" + std::to_string(seed) + activation) / "epochs.csv"), "test_acc", 2)));
+    const double mean = (accuracy[0] + accuracy[1]) / 2, std = std::abs(accuracy[0] - accuracy[1]) / std::sqrt(2.0);
+    char expected[64];
+    std::snprintf(expected, sizeof expected, "%.2f ± %.2f", 100 * mean, 100 * std);
+    CHECK(table_row(report, prefix)[6] == expected);
+  }
+  // Fig. 15-23: three test images (first of classes 9, 6, 1: indices 9, 6, 1) through three models.
+  int figure = 15;
+  for (const char* image : {"boot", "shirt", "trousers"})
+    for (const char* model : {"relu", "linear", "alpha"}) {
+      const Png png = read_png(dir / "study" / "figures" / ("features-" + std::string(model) + "-" + image + ".png"));
+      CHECK(png.width == grid_width);
+      CHECK(png.height == grid_height);
+      CHECK_THAT(report, Contains("*Fig. " + std::to_string(figure++) + ": "));
+    }
+  CHECK_THAT(report, Contains("Ankle boot (test image 9) through the ReLU net (relu, 2 epochs, mean reduction, "
+                              "unit input, seed 0, `runs/run0relu`): predicted **"));
+  CHECK_THAT(report, !Contains("Not drawn"));
 }
