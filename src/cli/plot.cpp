@@ -52,6 +52,8 @@ std::string plot_commands(const Figure& figure, const fs::path& data) {
   for (const Panel& panel : figure.panels) {
     gp << "set title " << quoted(panel.title) << "\nset xlabel " << quoted(panel.xlabel) << "\nset ylabel "
        << quoted(panel.ylabel) << "\nset key " << panel.key << " opaque box\n";
+    if (panel.xrange) gp << "set xrange [" << panel.xrange->first << ":" << panel.xrange->second << "]\n";
+    else gp << "set autoscale x\n";
     gp << "plot ";
     for (std::size_t c = 0; c < panel.curves.size(); ++c) {
       const Curve& curve = panel.curves[c];

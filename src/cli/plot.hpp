@@ -4,6 +4,7 @@
 // gnuplot script stay beside the figures (data/<name>.dat, data/<name>.gp), so that a figure can
 // be redrawn or restyled with gnuplot alone.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,7 @@ struct Panel {
   std::string title, xlabel, ylabel;
   std::string key = "top right";  // gnuplot's key position
   std::vector<Curve> curves;
+  std::optional<std::pair<double, double>> xrange;  // default: the curves' own
 };
 
 struct Figure {

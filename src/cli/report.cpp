@@ -52,7 +52,8 @@ std::string course_figures_of(const Setting& s) {
 
 Figure loss_accuracy_figure(const SettingSummary& s) {
   Panel loss{"training loss per step", "optimiser step", "loss", "top right", {}};
-  Panel accuracy{"test accuracy after each epoch", "optimiser step", "test accuracy", "bottom right", {}};
+  // Over the same steps as the loss, even when there are only a few epochs.
+  Panel accuracy{"test accuracy after each epoch", "optimiser step", "test accuracy", "bottom right", {}, std::pair(0.0, 0.0)};
   for (std::size_t i = 0; i < s.runs.size(); ++i) {
     const Run& run = *s.runs[i];
     const std::string seed = "seed " + std::to_string(run.seed), color = seed_colors[i % seed_colors.size()];
@@ -60,6 +61,7 @@ Figure loss_accuracy_figure(const SettingSummary& s) {
     for (const StepRow& row : run.steps) l.xy.emplace_back(row.step, row.loss);
     Curve& a = accuracy.curves.emplace_back(Curve{seed, color, true, {}});
     for (const EpochRow& row : run.epochs) a.xy.emplace_back(row.last_step, row.test_acc);
+    accuracy.xrange->second = std::max(accuracy.xrange->second, double(run.steps.back().step));
   }
   return {stem_of(s.setting) + "-loss", title_of(s), {loss, accuracy}};
 }
