@@ -297,6 +297,12 @@ TEST_CASE("report: bad study directories exit 1 with one line naming the file", 
   write_file(dir / "runs" / "a" / "config.json", std::string("{\"activation\": \"relu\"}"));
   require_error(linconv_cli("report " + dir.path().string()), 1, "config.json: not a linconv training configuration");
 
+  write_fake_run(dir / "runs", "b", {"relu", 0.5, "mean", 0, {0.8}});
+  std::string config = read_file(dir / "runs" / "b" / "config.json");
+  write_file(dir / "runs" / "b" / "config.json", config.replace(config.find("relu"), 4, "alpha"));
+  require_error(linconv_cli("report " + dir.path().string()), 1, "step 1 has no alphas, but the run learns them");
+  fs::remove_all(dir / "runs" / "b");
+
   write_fake_run(dir / "runs", "a", {"relu", 0.5, "mean", 0, {0.8}});
   const std::string path = std::getenv("PATH");
   setenv("PATH", "/nonexistent", 1);

@@ -1,6 +1,7 @@
 // `linconv report DIR`: report.md and its figures from the runs of a study (report.hpp).
 #include "report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -167,46 +168,67 @@ struct FeatureModel {
   const Run* run;
 };
 
+// A model that can be drawn: its checkpoint and the test set it was trained with.
+struct LoadedModel {
+  const FeatureModel* model;
+  CheckpointInfo checkpoint;
+  const Dataset* test;
+};
+
+struct FeatureImage {
+  int label;
+  const char* name;
+};
+
+// One grid of the report, written to figures/; returns its Markdown.
+std::string feature_figure(const LoadedModel& loaded, const FeatureImage& image, int number, const fs::path& figures) {
+  const Run& run = *loaded.model->run;
+  const int index = first_image_of(*loaded.test, image.label);
+  const FeatureMaps maps = feature_maps(loaded.checkpoint, loaded.test->images, index);
+  const std::string stem = "features-" + loaded.model->file_name + "-" + image.name;
+  write_png(figures / (stem + ".png"), feature_grid(maps));
+  std::ostringstream md;
+  md << "![" << loaded.model->label << ", " << class_name(image.label) << "](figures/" << stem << ".png)\n\n*Fig. "
+     << number << ": " << class_name(image.label) << " (test image " << index << ") through the "
+     << loaded.model->label << " (" << run.setting.describe() << ", seed " << run.seed << ", `runs/"
+     << run.dir.filename().string() << "`): predicted **" << class_name(maps.predicted) << "**"
+     << (maps.predicted == image.label ? "" : " (wrong)") << ".*\n\n";
+  return md.str();
+}
+
 std::string feature_maps_markdown(const StudySummary& study, const fs::path& figures) {
   const std::vector<FeatureModel> models{{"ReLU net", "relu", feature_run(study, "relu", std::nullopt)},
                                          {"linear net", "linear", feature_run(study, "linear", std::nullopt)},
                                          {"ReLU_α net, λ = 0.5", "alpha", feature_run(study, "alpha", 0.5f)}};
-  const std::vector<std::pair<int, std::string>> images{{9, "boot"}, {6, "shirt"}, {1, "trousers"}};
-  std::ostringstream md, notes;
+  std::ostringstream md;
   md << "## Feature maps\n\nThe course report's Fig. 15-23: the first ankle boot, shirt and trouser of the test set "
         "through the three conv + activation layers. In each grid the top row is the input, then one band per "
         "layer, one tile per channel, each tile scaled to its own range (black: its minimum, white: its "
         "maximum; a constant channel is black).\n\n";
   std::map<fs::path, Dataset> test_sets;
-  int figure = 15;
-  for (const auto& [label, image_name] : images) {
-    md << "### " << class_name(label) << "\n\n";
+  std::vector<LoadedModel> loaded;
+  std::string skipped;
+  for (const FeatureModel& model : models) {
+    if (!model.run || !fs::exists(model.run->dir / "model.safetensors")) {
+      skipped += "- " + model.label + ": skipped, " +
+                 (model.run ? "no model.safetensors in runs/" + model.run->dir.filename().string() : "no finished run") +
+                 ".\n";
+      continue;
+    }
+    const fs::path data = model.run->data.empty() ? default_data_dir() : model.run->data;
+    if (!test_sets.contains(data)) test_sets.emplace(data, load_fashion_mnist(data, Split::test));
+    loaded.push_back({&model, read_checkpoint_info(model.run->dir / "model.safetensors", ""), &test_sets.at(data)});
+  }
+  int number = 15;
+  for (const FeatureImage& image : {FeatureImage{9, "boot"}, FeatureImage{6, "shirt"}, FeatureImage{1, "trousers"}}) {
+    md << "### " << class_name(image.label) << "\n\n";
     for (const FeatureModel& model : models) {
-      const int number = figure++;
-      if (!model.run || !fs::exists(model.run->dir / "model.safetensors")) {
-        if (label == images.front().first)
-          notes << "- " << model.label << ": skipped, "
-                << (model.run ? "no model.safetensors in runs/" + model.run->dir.filename().string()
-                              : std::string("no finished run"))
-                << ".\n";
-        continue;
-      }
-      const fs::path data = model.run->data.empty() ? default_data_dir() : model.run->data;
-      if (!test_sets.contains(data)) test_sets.emplace(data, load_fashion_mnist(data, Split::test));
-      const Dataset& test = test_sets.at(data);
-      const int index = first_image_of(test, label);
-      const FeatureMaps maps = feature_maps(read_checkpoint_info(model.run->dir / "model.safetensors", ""),
-                                            test.images, index);
-      const std::string stem = "features-" + model.file_name + "-" + image_name;
-      write_png(figures / (stem + ".png"), feature_grid(maps));
-      md << "![" << model.label << ", " << class_name(label) << "](figures/" << stem << ".png)\n\n*Fig. " << number
-         << ": " << class_name(label) << " (test image " << index << ") through the " << model.label << " ("
-         << model.run->setting.describe() << ", seed " << model.run->seed << ", `runs/"
-         << model.run->dir.filename().string() << "`): predicted **" << class_name(maps.predicted) << "**"
-         << (maps.predicted == label ? "" : " (wrong)") << ".*\n\n";
+      const auto it = std::ranges::find(loaded, &model, &LoadedModel::model);
+      if (it != loaded.end()) md << feature_figure(*it, image, number, figures);
+      ++number;
     }
   }
-  if (!notes.str().empty()) md << "Not drawn:\n\n" << notes.str() << "\n";
+  if (!skipped.empty()) md << "Not drawn:\n\n" << skipped << "\n";
   return md.str();
 }
 

@@ -128,6 +128,11 @@ Run read_run(const fs::path& dir) {
   }
   if (!fs::exists(dir / "metrics.csv") || !fs::exists(dir / "epochs.csv")) return run;  // not started
   run.steps = read_metrics(dir / "metrics.csv");
+  if (run.setting.learns_alphas())
+    for (const StepRow& row : run.steps)
+      if (std::isnan(row.alphas[0] + row.alphas[1] + row.alphas[2]))
+        throw Error((dir / "metrics.csv").string() + ": step " + std::to_string(row.step) +
+                    " has no alphas, but the run learns them");
   run.epochs = read_epochs(dir / "epochs.csv", run.steps);
   run.finished = int(run.epochs.size()) == run.setting.epochs ||
                  (max_steps && !run.epochs.empty() && long(run.steps.size()) >= *max_steps);
