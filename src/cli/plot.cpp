@@ -51,14 +51,14 @@ std::string plot_commands(const Figure& figure, const fs::path& data) {
   int block = 0;
   for (const Panel& panel : figure.panels) {
     gp << "set title " << quoted(panel.title) << "\nset xlabel " << quoted(panel.xlabel) << "\nset ylabel "
-       << quoted(panel.ylabel) << "\nset key " << panel.key << " opaque box\n";
+       << quoted(panel.ylabel) << "\nset key " << panel.key << " opaque box spacing 1.3\n";
     if (panel.xrange) gp << "set xrange [" << panel.xrange->first << ":" << panel.xrange->second << "]\n";
     else gp << "set autoscale x\n";
     gp << "plot ";
     for (std::size_t c = 0; c < panel.curves.size(); ++c) {
       const Curve& curve = panel.curves[c];
       gp << (c ? ", \\\n     " : "") << quoted(data.string()) << " index " << block++ << " using 1:2 with "
-         << (curve.points ? "linespoints pt 7 ps 0.8" : "lines") << " lw 1.5 lc rgb " << quoted(curve.color) << ' '
+         << (curve.points ? "linespoints pt 7 ps 0.8" : "lines") << " lw 1.5 dt " << curve.dash << " lc rgb " << quoted(curve.color) << ' '
          << (curve.title.empty() ? "notitle" : "title " + quoted(curve.title));
     }
     gp << "\n";

@@ -16,6 +16,7 @@ struct Curve {
   std::string color;  // "#rrggbb"
   bool points = false;  // lines and points (a few values) rather than a plain line
   std::vector<std::pair<double, double>> xy;
+  int dash = 1;  // gnuplot's dashtype: 1 solid, 2 dashed, 3 short dashes
 };
 
 struct Panel {

@@ -71,8 +71,9 @@ Figure alpha_figure(const SettingSummary& s) {
   Panel alphas{"α_1, α_2, α_3 after each step", "optimiser step", "α", "outside right top", {}};
   for (std::size_t i = 0; i < s.runs.size(); ++i)
     for (int k = 0; k < 3; ++k) {
+      // A dash pattern per alpha too, so that alphas on the same path stay visible.
       Curve& c = alphas.curves.emplace_back(
-          Curve{i == 0 ? "α_" + std::to_string(k + 1) : "", alpha_colors[k], false, {}});
+          Curve{i == 0 ? "α_" + std::to_string(k + 1) : "", alpha_colors[k], false, {}, k + 1});
       for (const StepRow& row : s.runs[i]->steps) c.xy.emplace_back(row.step, row.alphas[k]);
     }
   return {stem_of(s.setting) + "-alphas", title_of(s), {alphas}};
@@ -143,7 +144,7 @@ std::string figures_markdown(const StudySummary& study, const fs::path& figures)
     if (s.setting.learns_alphas()) {
       const Figure alphas = alpha_figure(s);
       draw_figure(alphas, figures);
-      md << image_markdown(alphas.name, "α1 (blue), α2 (red), α3 (green): " + s.setting.describe());
+      md << image_markdown(alphas.name, "α1 (blue, solid), α2 (red, dashed), α3 (green, dotted): " + s.setting.describe());
     }
   }
   return md.str();
