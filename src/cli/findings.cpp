@@ -90,22 +90,32 @@ std::string alphas_markdown(const StudySummary& study) {
   return md.str();
 }
 
+// Each ReLU setting with the linear setting it is compared with, and the accuracy gap in points.
+struct BaselinePair {
+  const SettingSummary* relu;
+  const SettingSummary* linear;
+  double gap_points;  // ReLU minus linear
+};
+
+std::vector<BaselinePair> baseline_pairs(const StudySummary& study) {
+  std::vector<BaselinePair> pairs;
+  for (const SettingSummary& s : study.settings)
+    if (const SettingSummary* linear = s.setting.activation == "relu" ? linear_baseline(study, s.setting) : nullptr)
+      pairs.push_back({&s, linear, 100 * (s.accuracy.mean - linear->accuracy.mean)});
+  return pairs;
+}
+
 std::string linear_markdown(const StudySummary& study) {
   std::ostringstream md;
   md << "### Linear against ReLU\n\n";
-  bool any = false;
-  for (const SettingSummary& s : study.settings) {
-    if (s.setting.activation != "relu") continue;
-    const SettingSummary* linear = linear_baseline(study, s.setting);
-    if (!linear) continue;
-    any = true;
-    const double gap = 100 * (s.accuracy.mean - linear->accuracy.mean);
-    md << "- " << group_of(s.setting) << ": ReLU " << accuracy_text(s.accuracy) << " % ("
-       << epochs_text(s.setting.epochs) << "), linear " << accuracy_text(linear->accuracy) << " % ("
-       << epochs_text(linear->setting.epochs) << "): the linear net is " << format("%.2f points (%.1f %% relative) ", std::abs(gap), 100 * std::abs(gap) / (100 * s.accuracy.mean))
+  const std::vector<BaselinePair> pairs = baseline_pairs(study);
+  for (const auto& [relu, linear, gap] : pairs)
+    md << "- " << group_of(relu->setting) << ": ReLU " << accuracy_text(relu->accuracy) << " % ("
+       << epochs_text(relu->setting.epochs) << "), linear " << accuracy_text(linear->accuracy) << " % ("
+       << epochs_text(linear->setting.epochs) << "): the linear net is "
+       << format("%.2f points (%.1f %% relative) ", std::abs(gap), std::abs(gap) / relu->accuracy.mean)
        << (gap >= 0 ? "less" : "more") << " accurate.\n";
-  }
-  if (!any) md << "The study has no pair of ReLU and linear runs to compare.\n";
+  if (pairs.empty()) md << "The study has no pair of ReLU and linear runs to compare.\n";
   md << "\n";
   return md.str();
 }
@@ -166,13 +176,10 @@ std::string reductions_markdown(const StudySummary& study) {
   return md.str();
 }
 
-std::string claims_markdown(const StudySummary& study) {
-  std::ostringstream md, table;
-  md << "### The course report's claims\n\nThe report claims that for every λ α2 and α3 go to 1 and α1 settles in ["
-     << claimed_alpha1_low << ", " << claimed_alpha1_high << "], that ReLU_α is as accurate as ReLU, and that "
-     << "the linear net is " << claimed_linear_gap_points << " % less accurate than the ReLU net. Here α2, α3 "
-     << "*go to 1* when within " << near << " of 1, and *as accurate* means within " << same_accuracy_points
-     << " point of the ReLU net's mean accuracy.\n\n";
+// The per-setting claims (alpha2, alpha3 -> 1 and alpha1 in its interval; ReLU_alpha as accurate as
+// ReLU) as bullets, then `more_bullets`, then the table of the settings.
+std::string setting_claims_markdown(const StudySummary& study, const std::string& more_bullets) {
+  std::ostringstream table;
   int alpha_agree = 0, accuracy_agree = 0, count = 0, compared = 0;
   for (const SettingSummary* s : alpha_settings(study)) {
     const std::array<Spread, 3>& a = s->alphas;
@@ -189,28 +196,38 @@ std::string claims_markdown(const StudySummary& study) {
           << " | " << format("%.2f / %.2f / %.2f", a[0].mean, a[1].mean, a[2].mean) << " | " << verdict(alphas_agree)
           << " | " << (relu ? points_text(difference) + " | " + verdict(same_accuracy) : "no ReLU run | ") << " |\n";
   }
-  if (count > 0) {
-    md << "- α2, α3 → 1 and α1 in [" << claimed_alpha1_low << ", " << claimed_alpha1_high << "] for every λ: "
-       << verdict(alpha_agree == count) << ", it holds in " << alpha_agree << " of " << count << " settings.\n"
-       << "- ReLU_α as accurate as ReLU: " << verdict(accuracy_agree == compared) << ", within "
-       << same_accuracy_points << " point in " << accuracy_agree << " of " << compared
-       << " settings (those with a ReLU run of the same reduction and input scale).\n";
-  }
-  for (const SettingSummary& s : study.settings) {
-    const SettingSummary* linear = s.setting.activation == "relu" ? linear_baseline(study, s.setting) : nullptr;
-    if (!linear) continue;
-    const double gap = 100 * (s.accuracy.mean - linear->accuracy.mean);
-    md << "- linear " << claimed_linear_gap_points << " % less accurate than ReLU (" << group_of(s.setting) << "): "
-       << verdict(std::abs(gap - claimed_linear_gap_points) <= claimed_gap_tolerance_points) << ", the gap is "
-       << format("%.2f points", gap) << " (agreement: within " << claimed_gap_tolerance_points << " points of "
-       << claimed_linear_gap_points << ").\n";
-  }
-  if (count > 0)
-    md << "\n| λ | epochs | setting | α1 / α2 / α3 | α claim | accuracy vs ReLU (points) | accuracy claim |\n"
-          "|---:|---:|---|---|---|---:|---|\n"
-       << table.str();
-  md << "\n";
+  if (count == 0) return more_bullets + "\n";
+  std::ostringstream md;
+  md << "- α2, α3 → 1 and α1 in [" << claimed_alpha1_low << ", " << claimed_alpha1_high << "] for every λ: "
+     << verdict(alpha_agree == count) << ", it holds in " << alpha_agree << " of " << count << " settings.\n"
+     << "- ReLU_α as accurate as ReLU: " << verdict(accuracy_agree == compared) << ", within " << same_accuracy_points
+     << " point in " << accuracy_agree << " of " << compared
+     << " settings (those with a ReLU run of the same reduction and input scale).\n"
+     << more_bullets;
+  md << "\n| λ | epochs | setting | α1 / α2 / α3 | α claim | accuracy vs ReLU (points) | accuracy claim |\n"
+        "|---:|---:|---|---|---|---:|---|\n"
+     << table.str() << "\n";
   return md.str();
+}
+
+std::string linear_claim_markdown(const StudySummary& study) {
+  std::ostringstream md;
+  for (const auto& [relu, linear, gap] : baseline_pairs(study))
+    md << "- linear " << claimed_linear_gap_points << " % less accurate than ReLU (" << group_of(relu->setting)
+       << "): " << verdict(std::abs(gap - claimed_linear_gap_points) <= claimed_gap_tolerance_points)
+       << ", the gap is " << format("%.2f points", gap) << " (agreement: within " << claimed_gap_tolerance_points
+       << " points of " << claimed_linear_gap_points << ").\n";
+  return md.str();
+}
+
+std::string claims_markdown(const StudySummary& study) {
+  std::ostringstream md;
+  md << "### The course report's claims\n\nThe report claims that for every λ α2 and α3 go to 1 and α1 settles in ["
+     << claimed_alpha1_low << ", " << claimed_alpha1_high << "], that ReLU_α is as accurate as ReLU, and that "
+     << "the linear net is " << claimed_linear_gap_points << " % less accurate than the ReLU net. Here α2, α3 "
+     << "*go to 1* when within " << near << " of 1, *as accurate* means within " << same_accuracy_points
+     << " point of the ReLU net's mean accuracy, and the linear gap is read in points of accuracy.\n\n";
+  return md.str() + setting_claims_markdown(study, linear_claim_markdown(study));
 }
 
 }  // namespace
