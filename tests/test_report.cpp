@@ -153,10 +153,11 @@ struct FakeRun {
   std::vector<double> accuracy;               // per epoch
   std::array<double, 3> final_alphas{};       // of the last step
   int planned_epochs = 0;                     // config.json's epochs; 0: one per accuracy
+  int steps_per_epoch = 2;
 };
 
-// A run folder as `linconv train` writes it, with two steps per epoch; the alphas go linearly
-// from 0.5 to their final values.
+// A run folder as `linconv train` writes it; the loss is 3 / step and the alphas go linearly from
+// 0.5 to their final values.
 void write_fake_run(const fs::path& runs, const std::string& name, const FakeRun& run) {
   const fs::path dir = runs / name;
   fs::create_directories(dir);
@@ -167,9 +168,10 @@ void write_fake_run(const fs::path& runs, const std::string& name, const FakeRun
                  "\", \"input_scale\": \"unit\", \"seed\": " + std::to_string(run.seed) +
                  ", \"limit\": null, \"steps\": null, \"data\": \"/nonexistent\"}");
   std::string metrics = "step,epoch,loss,ce,penalty,alpha1,alpha2,alpha3,grad_alpha1,grad_alpha2,grad_alpha3\n";
-  const int steps = 2 * epochs;
+  const int steps = run.steps_per_epoch * epochs;
   for (int s = 1; s <= steps; ++s) {
-    metrics += std::to_string(s) + "," + std::to_string((s + 1) / 2) + "," + std::to_string(3.0 / s) + ",1,0";
+    metrics += std::to_string(s) + "," + std::to_string((s - 1) / run.steps_per_epoch + 1) + "," +
+               std::to_string(3.0 / s) + ",1,0";
     for (int k = 0; k < 3; ++k) {
       const double alpha = 0.5 + (run.final_alphas[k] - 0.5) * s / steps;
       metrics += run.activation == "alpha" ? "," + std::to_string(alpha) : ",";
@@ -362,4 +364,21 @@ TEST_CASE("report: real runs, with feature maps of the three models", "[cli]") {
   CHECK_THAT(report, Contains("Ankle boot (test image 9) through the ReLU net (relu, 2 epochs, mean reduction, "
                               "unit input, seed 0, `runs/run0relu`): predicted **"));
   CHECK_THAT(report, !Contains("Not drawn"));
+}
+
+TEST_CASE("report: long runs are thinned for drawing, keeping the first and the last step", "[cli]") {
+  const TempDir dir;
+  write_fake_run(dir / "runs", "long", {"relu", 0.5, "mean", 0, {0.8}, {}, 0, 4500});
+  REQUIRE(linconv_cli("report " + dir.path().string()).status == 0);
+  std::istringstream lines(read_file(dir / "figures" / "data" / "relu-e1-mean-unit-loss.dat"));
+  std::vector<std::pair<double, double>> loss;
+  for (std::string line; std::getline(lines, line) && !(line.empty() && !loss.empty());) {
+    double x = 0, y = 0;
+    if (std::sscanf(line.c_str(), "%lf %lf", &x, &y) == 2) loss.emplace_back(x, y);
+  }
+  CHECK(loss.size() == 1501);  // every third of 4,500 steps, and the last
+  CHECK(loss.front() == std::pair(1.0, 3.0));
+  CHECK(loss[1].first == 4);
+  CHECK(loss.back().first == 4500);
+  CHECK(loss.back().second == Approx(0.000667));  // as metrics.csv holds it
 }
