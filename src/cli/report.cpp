@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <optional>
 #include <sstream>
+#include <tuple>
 
 #include "commands.hpp"
 #include "common.hpp"
