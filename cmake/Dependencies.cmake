@@ -12,6 +12,7 @@ if(LINCONV_BUILD_BENCH)
   find_package(benchmark REQUIRED)                     # libbenchmark-dev
 endif()
 find_package(CLI11 2.1 REQUIRED)                       # libcli11-dev: the command line
+find_package(PNG 1.6 REQUIRED)                         # libpng-dev: feature-map images
 
 # Eigen's and Hana's headers warn under C++20 with g++ 12; as SYSTEM includes their warnings
 # do not hide ours.

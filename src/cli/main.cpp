@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   linconv::cli::add_predict_command(app);
   linconv::cli::add_grad_command(app);
   linconv::cli::add_export_command(app);
+  linconv::cli::add_features_command(app);
+  linconv::cli::add_report_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

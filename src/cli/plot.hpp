@@ -1,0 +1,45 @@
+#pragma once
+// Line plots drawn by gnuplot (Debian's gnuplot-nox): a figure of one or more panels side by
+// side, each with curves of (x, y) points, written as PNG (pngcairo) and SVG. The data and the
+// gnuplot script stay beside the figures (data/<name>.dat, data/<name>.gp), so that a figure can
+// be redrawn or restyled with gnuplot alone.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace linconv::cli {
+
+struct Curve {
+  std::string title;  // legend entry; empty: none
+  std::string color;  // "#rrggbb"
+  bool points = false;  // lines and points (a few values) rather than a plain line
+  std::vector<std::pair<double, double>> xy;
+  int dash = 1;  // gnuplot's dashtype: 1 solid, 2 dashed, 3 short dashes
+};
+
+struct Panel {
+  std::string title, xlabel, ylabel;
+  std::string key = "top right";  // gnuplot's key position
+  std::vector<Curve> curves;
+  std::optional<std::pair<double, double>> xrange;  // default: the curves' own
+};
+
+struct Figure {
+  std::string name;  // file stem
+  std::string title;
+  std::vector<Panel> panels;
+};
+
+// Curves of more points than this are thinned to every k-th point (and the last) for drawing.
+inline constexpr std::size_t max_points_per_curve = 2000;
+
+// Throws linconv::Error, saying how to install it, when gnuplot is not on PATH.
+void require_gnuplot();
+
+// Writes dir/<name>.png, dir/<name>.svg and their data and script under dir/data/; throws
+// linconv::Error with gnuplot's message when gnuplot fails.
+void draw_figure(const Figure& figure, const std::filesystem::path& dir);
+
+}  // namespace linconv::cli

@@ -1,0 +1,63 @@
+#pragma once
+// The training runs of a study directory, read back from the folders `linconv train --out`
+// wrote: each run's setting and seed from its config.json (not from the folder name), its
+// per-step loss and alphas from metrics.csv and its per-epoch test accuracy from epochs.csv.
+// Damaged files throw linconv::Error naming the file, the line and the column.
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace linconv::cli {
+
+// What a study varies, apart from the seed. Fixed activations (relu, linear) have no lambda.
+struct Setting {
+  std::string activation;  // alpha, relu or linear
+  std::optional<double> lambda;
+  int epochs = 0;
+  std::string reduction;    // mean or sum
+  std::string input_scale;  // unit or raw
+
+  bool learns_alphas() const { return activation == "alpha"; }
+  // "alpha, lambda 0.5, 3 epochs, mean reduction, unit input"
+  std::string describe() const;
+  friend auto operator<=>(const Setting&, const Setting&) = default;
+};
+
+struct StepRow {
+  long step = 0;
+  int epoch = 0;
+  double loss = 0.0;
+  std::array<double, 3> alphas{};  // NaN for fixed activations
+};
+
+struct EpochRow {
+  int epoch = 0;
+  double test_loss = 0.0;
+  double test_acc = 0.0;
+  long last_step = 0;  // the optimiser step that ended the epoch
+};
+
+struct Run {
+  std::filesystem::path dir;
+  Setting setting;
+  std::uint64_t seed = 0;
+  std::optional<long> limit;  // --limit of the run: training images used
+  std::filesystem::path data;
+  std::vector<StepRow> steps;
+  std::vector<EpochRow> epochs;
+  bool finished = false;  // every epoch (or every --steps step) done
+
+  double test_acc() const { return epochs.back().test_acc; }
+  const std::array<double, 3>& final_alphas() const { return steps.back().alphas; }
+};
+
+// The runs in the sub-folders of `runs_dir`, ordered by setting then seed. A folder without
+// config.json is not a run and is ignored; a run that has not finished one epoch yet is
+// returned with finished = false and no rows. Throws when `runs_dir` holds no run at all.
+std::vector<Run> read_runs(const std::filesystem::path& runs_dir);
+
+}  // namespace linconv::cli

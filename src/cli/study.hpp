@@ -1,0 +1,55 @@
+#pragma once
+// A study's runs summarised by setting: test accuracy and final alphas, mean and standard
+// deviation over the seeds; the ReLU baseline each setting is compared with; the findings
+// section of the report, generated from these numbers.
+#include <array>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "runs.hpp"
+
+namespace linconv::cli {
+
+// Mean and sample standard deviation (n - 1; 0 for a single value).
+struct Spread {
+  double mean = 0.0, std = 0.0;
+  int count = 0;
+};
+Spread spread(std::span<const double> values);
+
+struct SettingSummary {
+  Setting setting;
+  std::vector<const Run*> runs;  // finished runs, one per seed, by seed
+  Spread accuracy;               // final test accuracy
+  std::array<Spread, 3> alphas;  // final alphas (alpha settings only)
+};
+
+// Study-wide facts the report states besides the settings.
+struct StudySummary {
+  std::vector<SettingSummary> settings;  // unit input, mean reduction and the baselines first
+  std::vector<std::string> left_out;     // one line each: unfinished or duplicate runs, and why
+};
+
+// Groups the finished runs by setting. `runs` must outlive the result.
+StudySummary summarise(const std::vector<Run>& runs);
+
+// The ReLU setting a setting is compared with: same reduction and input scale, the same number
+// of epochs if there is one, else the longest. Null when the study has no such ReLU run.
+const SettingSummary* relu_baseline(const StudySummary& study, const Setting& setting);
+const SettingSummary* linear_baseline(const StudySummary& study, const Setting& setting);
+
+// "89.93 ± 0.12" (percent) and "0.612 ± 0.034"; the ± part only with more than one seed.
+std::string accuracy_text(const Spread& accuracy);
+std::string alpha_text(const Spread& alpha);
+// "0.5", "2": a lambda as people write it
+std::string lambda_text(double lambda);
+// "+1.23", "-0.50": a difference of accuracies in points (no "-0.00")
+std::string points_text(double points);
+// "1 epoch", "3 epochs"
+std::string epochs_text(int epochs);
+
+// The Markdown of the findings section.
+std::string findings_markdown(const StudySummary& study);
+
+}  // namespace linconv::cli

@@ -1,0 +1,384 @@
+// `linconv features` and `linconv report` as users run them. The feature maps of a network whose
+// weights are built by hand (identity and negated-identity kernels) must reproduce the input
+// image in known tiles; the report's table, findings and gnuplot data are checked against
+// numbers computed here from the runs' own files.
+#include <png.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <cstdio>
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "linconv/checkpoint.hpp"
+#include "linconv/fashion_net.hpp"
+#include "support/cli.hpp"
+
+namespace {
+
+using namespace linconv::testing;
+using Catch::Contains;
+
+struct Png {
+  int width = 0, height = 0;
+  std::vector<std::uint8_t> pixels;  // grey, row-major
+  int at(int x, int y) const { return pixels[std::size_t(y) * width + x]; }
+};
+
+Png read_png(const fs::path& file) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  REQUIRE(png_image_begin_read_from_file(&image, file.c_str()) != 0);
+  image.format = PNG_FORMAT_GRAY;
+  Png png{int(image.width), int(image.height), std::vector<std::uint8_t>(PNG_IMAGE_SIZE(image))};
+  REQUIRE(png_image_finish_read(&image, nullptr, png.pixels.data(), 0, nullptr) != 0);
+  return png;
+}
+
+// The grid layout of feature_maps.hpp: tiles of 28x28 pixels upscaled twice, 4 pixels apart and
+// around, 16 a row, 16 pixels between the bands (input, act1 [8], act2 [16], act3 [32]).
+constexpr int tile = 56, step = 60, gap = 4;
+constexpr int band_y[] = {gap, gap + tile + 16, gap + 2 * (tile + 16), gap + 3 * (tile + 16)};
+constexpr int grid_width = gap + 16 * step, grid_height = band_y[3] + 2 * step - gap + gap;
+
+// Tile c of band b, pixel (x, y) of the 28x28 channel.
+int tile_pixel(const Png& png, int band, int c, int x, int y) {
+  return png.at(gap + (c % 16) * step + 2 * x, band_y[band] + (c / 16) * step + 2 * y);
+}
+
+// What test image `index` of write_dataset() looks like, scaled to 0..255 by its own range.
+std::vector<int> normalised_image(int index) {
+  std::vector<int> pixels(784);
+  for (int k = 0; k < 784; ++k) pixels[k] = std::uint8_t((std::size_t(index) * 784 + k) * 7);
+  const auto [low, high] = std::minmax_element(pixels.begin(), pixels.end());
+  std::vector<int> out(784);
+  for (int k = 0; k < 784; ++k) out[k] = int(std::lround(255.0 * (pixels[k] - *low) / (*high - *low)));
+  return out;
+}
+
+// A checkpoint whose convolutions pass the image through channel 0 unchanged and negated through
+// channel 1 (a single centre tap of +1 / -1); the other channels are constant (their bias); the
+// classifier always says class 7 (Sneaker).
+template <class Net>
+void write_hand_made_checkpoint(const fs::path& file) {
+  linconv::Params<Net> params;
+  auto tensor = [&](const std::string& name) {
+    for (const linconv::NetTensor& t : Net::tensors)
+      if (t.name() == name) return params.tensor(t);
+    FAIL("no tensor " << name);
+    return std::span<float>();
+  };
+  tensor("conv1.weight")[0 * 25 + 12] = 1.0f;
+  tensor("conv1.weight")[1 * 25 + 12] = -1.0f;
+  for (int c = 2; c < 8; ++c) tensor("conv1.bias")[c] = float(c);
+  tensor("conv2.weight")[(0 * 8 + 0) * 25 + 12] = 1.0f;
+  tensor("conv2.weight")[(1 * 8 + 1) * 25 + 12] = 1.0f;
+  tensor("conv3.weight")[(0 * 16 + 0) * 9 + 4] = 1.0f;
+  tensor("conv3.weight")[(1 * 16 + 1) * 9 + 4] = 1.0f;
+  tensor("fc1.bias")[7] = 1.0f;
+  linconv::save_checkpoint(file, params, R"({"input_scale": "unit"})");
+}
+
+}  // namespace
+
+TEST_CASE("features: tiles of a hand-made network show the input, negated where the weights say", "[cli]") {
+  const TempDir dir;
+  write_dataset(dir, 30);
+  const std::vector<int> image = normalised_image(9);
+  const std::string common = " --index 9 --data " + dir.path().string() + " --out ";
+
+  write_hand_made_checkpoint<linconv::FashionNetWith<linconv::ReLU>>(dir / "relu.safetensors");
+  const Result relu = linconv_cli("features --checkpoint " + (dir / "relu.safetensors").string() + common +
+                                  (dir / "relu.png").string());
+  INFO(relu.err);
+  REQUIRE(relu.status == 0);
+  CHECK_THAT(relu.out, Contains("predicted Sneaker"));
+  const Png r = read_png(dir / "relu.png");
+  REQUIRE(r.width == grid_width);
+  REQUIRE(r.height == grid_height);
+  for (int y = 0; y < 28; ++y)
+    for (int x = 0; x < 28; ++x) {
+      const int expected = image[y * 28 + x];
+      CHECK(tile_pixel(r, 0, 0, x, y) == expected);  // the input
+      CHECK(tile_pixel(r, 1, 0, x, y) == expected);  // act1 channel 0: ReLU(x) = x
+      CHECK(tile_pixel(r, 2, 0, x, y) == expected);
+      CHECK(tile_pixel(r, 3, 0, x, y) == expected);
+      CHECK(tile_pixel(r, 1, 1, x, y) == 0);  // ReLU(-x) = 0: constant, black
+      CHECK(tile_pixel(r, 1, 5, x, y) == 0);  // the bias alone: constant
+    }
+
+  write_hand_made_checkpoint<linconv::FashionNetWith<linconv::Identity>>(dir / "linear.safetensors");
+  REQUIRE(linconv_cli("features --checkpoint " + (dir / "linear.safetensors").string() + common +
+                      (dir / "linear.png").string()).status == 0);
+  const Png l = read_png(dir / "linear.png");
+  int differences = 0;
+  for (int y = 0; y < 28; ++y)
+    for (int x = 0; x < 28; ++x)
+      for (int band = 1; band <= 3; ++band) {
+        const int expected = 255 - image[y * 28 + x];  // -x, scaled to its own range
+        CHECK(std::abs(tile_pixel(l, band, 1, x, y) - expected) <= 1);
+        differences += tile_pixel(l, band, 1, x, y) != expected;
+      }
+  CHECK(differences < 10);  // only ties of the rounding may differ
+}
+
+TEST_CASE("features: bad input exits with one line naming the flag or file", "[cli]") {
+  const TempDir dir;
+  write_dataset(dir, 30);
+  write_hand_made_checkpoint<linconv::FashionNetWith<linconv::ReLU>>(dir / "model.safetensors");
+  const std::string data = " --data " + dir.path().string();
+  const std::string model = " --checkpoint " + (dir / "model.safetensors").string();
+  require_error(linconv_cli("features --index 0 --checkpoint " + (dir / "none.safetensors").string() + data), 2,
+                "--checkpoint");
+  require_error(linconv_cli("features" + model + data + " --index 30"), 2,
+                "--index 30 is out of range: the test set has 30 images");
+  require_error(linconv_cli("features" + model + data + " --index -1"), 2, "--index");
+  write_file(dir / "bad.safetensors", std::string("not a checkpoint"));
+  require_error(linconv_cli("features --index 0 --checkpoint " + (dir / "bad.safetensors").string() + data), 1,
+                "bad.safetensors");
+  require_error(linconv_cli("features" + model + data + " --index 0 --out " + (dir / "no" / "x.png").string()), 1,
+                "x.png");
+}
+
+namespace {
+
+struct FakeRun {
+  std::string activation;
+  double lambda;
+  std::string reduction;
+  int seed;
+  std::vector<double> accuracy;               // per epoch
+  std::array<double, 3> final_alphas{};       // of the last step
+  int planned_epochs = 0;                     // config.json's epochs; 0: one per accuracy
+  int steps_per_epoch = 2;
+};
+
+// A run folder as `linconv train` writes it; the loss is 3 / step and the alphas go linearly from
+// 0.5 to their final values.
+void write_fake_run(const fs::path& runs, const std::string& name, const FakeRun& run) {
+  const fs::path dir = runs / name;
+  fs::create_directories(dir);
+  const int epochs = int(run.accuracy.size());
+  write_file(dir / "config.json",
+             "{\"activation\": \"" + run.activation + "\", \"lambda\": " + std::to_string(run.lambda) +
+                 ", \"epochs\": " + std::to_string(run.planned_epochs ? run.planned_epochs : epochs) + ", \"reduction\": \"" + run.reduction +
+                 "\", \"input_scale\": \"unit\", \"seed\": " + std::to_string(run.seed) +
+                 ", \"limit\": null, \"steps\": null, \"data\": \"/nonexistent\"}");
+  std::string metrics = "step,epoch,loss,ce,penalty,alpha1,alpha2,alpha3,grad_alpha1,grad_alpha2,grad_alpha3\n";
+  const int steps = run.steps_per_epoch * epochs;
+  for (int s = 1; s <= steps; ++s) {
+    metrics += std::to_string(s) + "," + std::to_string((s - 1) / run.steps_per_epoch + 1) + "," +
+               std::to_string(3.0 / s) + ",1,0";
+    for (int k = 0; k < 3; ++k) {
+      const double alpha = 0.5 + (run.final_alphas[k] - 0.5) * s / steps;
+      metrics += run.activation == "alpha" ? "," + std::to_string(alpha) : ",";
+    }
+    metrics += run.activation == "alpha" ? ",0,0,0\n" : ",,,\n";
+  }
+  write_file(dir / "metrics.csv", metrics);
+  std::string epochs_csv = "epoch,train_loss,test_loss,test_acc,seconds,images_per_s\n";
+  for (int e = 1; e <= epochs; ++e)
+    epochs_csv += std::to_string(e) + ",1,1," + std::to_string(run.accuracy[e - 1]) + ",1,1\n";
+  write_file(dir / "epochs.csv", epochs_csv);
+}
+
+// The table row of report.md whose first cells are `prefix` ("| relu |  | 1 | mean | unit |").
+std::vector<std::string> table_row(const std::string& report, const std::string& prefix) {
+  std::vector<std::string> rows;
+  std::istringstream lines(report);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(prefix, 0) == 0) rows.push_back(line);
+  REQUIRE(rows.size() == 1);
+  std::vector<std::string> cells;
+  std::istringstream parts(rows[0].substr(1));
+  for (std::string cell; std::getline(parts, cell, '|');) cells.push_back(cell.substr(1, cell.size() - 2));
+  return cells;
+}
+
+}  // namespace
+
+TEST_CASE("report: table, findings and plot data from hand-written runs", "[cli]") {
+  const TempDir dir;
+  const fs::path runs = dir / "runs";
+  write_fake_run(runs, "r0", {"relu", 0.5, "mean", 0, {0.78, 0.80}});
+  write_fake_run(runs, "r1", {"relu", 0.5, "mean", 1, {0.80, 0.82}});
+  write_fake_run(runs, "l0", {"linear", 0.5, "mean", 0, {0.65, 0.70}});
+  write_fake_run(runs, "l1", {"linear", 0.5, "mean", 1, {0.70, 0.74}});
+  // The folder names do not say the setting: the report reads config.json.
+  write_fake_run(runs, "x", {"alpha", 0.5, "mean", 0, {0.7, 0.81}, {0.6, 1.0, 1.0}});
+  write_fake_run(runs, "y", {"alpha", 0.5, "mean", 1, {0.7, 0.80}, {0.7, 0.98, 1.02}});
+  write_fake_run(runs, "z", {"alpha", 0.5, "mean", 2, {0.7, 0.82}, {0.65, 0.95, 1.0}});
+  write_fake_run(runs, "s0", {"alpha", 0.5, "sum", 0, {0.7, 0.75}, {0.0, 0.02, 0.5}});
+  write_fake_run(runs, "rs", {"relu", 0.5, "sum", 0, {0.79, 0.81}});
+  write_fake_run(runs, "unfinished", {"alpha", 2.0, "sum", 0, {0.7}, {0.5, 0.5, 0.5}, 3});
+
+  const Result r = linconv_cli("report " + dir.path().string());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const std::string report = read_file(dir / "report.md");
+
+  // mean ± sample std over seeds, by hand: relu 0.80, 0.82; linear 0.70, 0.74; alpha 0.81, 0.80, 0.82
+  CHECK(table_row(report, "| relu |  | 2 | mean | unit |")[6] == "81.00 ± 1.41");
+  CHECK(table_row(report, "| linear |  | 2 | mean | unit |")[6] == "72.00 ± 2.83");
+  CHECK(table_row(report, "| linear |  | 2 | mean | unit |")[7] == "-9.00");
+  const auto alpha = table_row(report, "| alpha | 0.5 | 2 | mean | unit |");
+  CHECK(alpha[5] == "3");
+  CHECK(alpha[6] == "81.00 ± 1.00");
+  CHECK(alpha[7] == "+0.00");
+  CHECK(alpha[8] == "0.650 ± 0.050");
+  CHECK(alpha[9] == "0.977 ± 0.025");
+  CHECK(alpha[10] == "1.007 ± 0.012");
+  CHECK(table_row(report, "| alpha | 0.5 | 2 | sum | unit |")[6] == "75.00");
+  CHECK_THAT(report, !Contains("| alpha | 2 |"));
+
+  // Findings, with the thresholds of the text: within 0.1 of 0 or 1; as accurate: within 1 point.
+  CHECK_THAT(report, Contains("- mean reduction, unit input (by λ):\n  - α1: settle between for λ 0.5 (2 ep.)\n"
+                              "  - α2: go to 1 for λ 0.5 (2 ep.)\n  - α3: go to 1 for λ 0.5 (2 ep.)\n"));
+  CHECK_THAT(report, Contains("  - α1: go to 0 for λ 0.5 (2 ep.)\n  - α2: go to 0 for λ 0.5 (2 ep.)\n"
+                              "  - α3: settle between for λ 0.5 (2 ep.)\n"));
+  CHECK_THAT(report, Contains("the linear net is 9.00 points (11.1 % relative) less accurate"));
+  CHECK_THAT(report, Contains("for every λ: **disagrees**, it holds in 1 of 2 settings"));
+  CHECK_THAT(report, Contains("ReLU_α as accurate as ReLU: **disagrees**, within 1 point in 1 of 2 settings"));
+  CHECK_THAT(report, Contains("(mean reduction, unit input): **agrees**, the gap is 9.00 points"));
+  CHECK_THAT(report, Contains("| 0.5 | 2 | mean reduction, unit input | 0.65 / 0.98 / 1.01 | **agrees** | +0.00 | **agrees** |"));
+  CHECK_THAT(report, Contains("| 0.5 | 2 | sum reduction, unit input | 0.00 / 0.02 / 0.50 | **disagrees** | -6.00 | **disagrees** |"));
+  CHECK_THAT(report, Contains("- unfinished: unfinished (1 of 3 epochs)"));
+  CHECK_THAT(report, Contains("ReLU net: skipped, no model.safetensors in runs/r0"));
+
+  // Every seed's alpha series is in the plot data: 3 seeds x 3 alphas, each ending at its final value.
+  const std::string data = read_file(dir / "figures" / "data" / "alpha-l0.5-e2-mean-unit-alphas.dat");
+  std::vector<std::vector<std::pair<double, double>>> blocks(1);
+  std::istringstream lines(data);
+  for (std::string line; std::getline(lines, line);) {
+    double x = 0, y = 0;
+    if (line.empty() && !blocks.back().empty()) blocks.emplace_back();
+    else if (std::sscanf(line.c_str(), "%lf %lf", &x, &y) == 2) blocks.back().emplace_back(x, y);
+  }
+  if (blocks.back().empty()) blocks.pop_back();
+  REQUIRE(blocks.size() == 9);
+  const double finals[3][3] = {{0.6, 1.0, 1.0}, {0.7, 0.98, 1.02}, {0.65, 0.95, 1.0}};
+  for (int seed = 0; seed < 3; ++seed)
+    for (int k = 0; k < 3; ++k) {
+      const auto& block = blocks[std::size_t(seed * 3 + k)];
+      REQUIRE(block.size() == 4);
+      CHECK(block.back().first == 4);
+      CHECK(block.back().second == Approx(finals[seed][k]));
+    }
+  for (const char* figure : {"relu-e2-mean-unit-loss", "linear-e2-mean-unit-loss", "alpha-l0.5-e2-mean-unit-loss",
+                             "alpha-l0.5-e2-sum-unit-alphas"}) {
+    CHECK(fs::file_size(dir / "figures" / (std::string(figure) + ".svg")) > 1000);
+    const Png png = read_png(dir / "figures" / (std::string(figure) + ".png"));
+    CHECK(png.width >= 900);
+    const auto [darkest, brightest] = std::minmax_element(png.pixels.begin(), png.pixels.end());
+    CHECK(*darkest < *brightest);
+  }
+  CHECK_THAT(report, Contains("![Loss and test accuracy: relu, 2 epochs, mean reduction, unit input]"
+                              "(figures/relu-e2-mean-unit-loss.png)"));
+}
+
+TEST_CASE("report: bad study directories exit 1 with one line naming the file", "[cli]") {
+  const TempDir dir;
+  require_error(linconv_cli("report " + dir.path().string()), 1, (dir / "runs").string() + ": not a directory");
+  fs::create_directories(dir / "runs" / "empty");
+  require_error(linconv_cli("report " + dir.path().string()), 1, "holds no training run");
+  require_error(linconv_cli("report"), 2, "DIR");
+
+  write_fake_run(dir / "runs", "a", {"relu", 0.5, "mean", 0, {0.8}});
+  const fs::path metrics = dir / "runs" / "a" / "metrics.csv";
+  const std::string good = read_file(metrics);
+  write_file(metrics, good + "3,2,oops,1,0,,,,,,\n");
+  require_error(linconv_cli("report " + dir.path().string()), 1, metrics.string() + ": line 4 column loss: not a number: 'oops'");
+  write_file(metrics, good + "3,2\n");
+  require_error(linconv_cli("report " + dir.path().string()), 1, metrics.string() + ": line 4 has 2 cells, the header 11");
+  write_file(metrics, std::string("step,epoch\n1,1\n"));
+  require_error(linconv_cli("report " + dir.path().string()), 1, "no column 'loss'");
+  write_file(metrics, good);
+  write_file(dir / "runs" / "a" / "config.json", std::string("{\"activation\": \"relu\"}"));
+  require_error(linconv_cli("report " + dir.path().string()), 1, "config.json: not a linconv training configuration");
+
+  write_fake_run(dir / "runs", "b", {"relu", 0.5, "mean", 0, {0.8}});
+  std::string config = read_file(dir / "runs" / "b" / "config.json");
+  write_file(dir / "runs" / "b" / "config.json", config.replace(config.find("relu"), 4, "alpha"));
+  require_error(linconv_cli("report " + dir.path().string()), 1, "step 1 has no alphas, but the run learns them");
+  fs::remove_all(dir / "runs" / "b");
+
+  write_fake_run(dir / "runs", "a", {"relu", 0.5, "mean", 0, {0.8}});
+  const std::string path = std::getenv("PATH");
+  setenv("PATH", "/nonexistent", 1);
+  const Result without_gnuplot = linconv_cli("report " + dir.path().string());
+  setenv("PATH", path.c_str(), 1);
+  require_error(without_gnuplot, 1, "gnuplot not found on PATH");
+  CHECK_FALSE(fs::exists(dir / "report.md"));
+
+  // A gnuplot that fails: its last line of output is the message.
+  fs::create_directories(dir / "bin");
+  write_file(dir / "bin" / "gnuplot", std::string("#!/bin/sh\necho 'line 3: unknown terminal' >&2\nexit 1\n"));
+  fs::permissions(dir / "bin" / "gnuplot", fs::perms::owner_all);
+  setenv("PATH", ((dir / "bin").string() + ":" + path).c_str(), 1);
+  const Result failing = linconv_cli("report " + dir.path().string());
+  setenv("PATH", path.c_str(), 1);
+  require_error(failing, 1, "gnuplot failed on " + (dir / "figures" / "data" / "relu-e1-mean-unit-loss.gp").string() +
+                                ": line 3: unknown terminal");
+  CHECK_FALSE(fs::exists(dir / "report.md"));
+}
+
+TEST_CASE("report: real runs, with feature maps of the three models", "[cli]") {
+  const TempDir dir;
+  write_dataset(dir, 30);
+  const std::string train = "train --data " + dir.path().string() + " --limit 30 --batch 10 --threads 1 --epochs 2 --out ";
+  const std::vector<std::string> settings{"--activation relu", "--activation linear", "--activation alpha --lambda 0.5"};
+  for (const std::string& setting : settings)
+    for (int seed : {0, 1}) {
+      const fs::path out = dir / "study" / "runs" / ("run" + std::to_string(seed) + setting.substr(13, 4));
+      REQUIRE(linconv_cli(train + out.string() + " --seed " + std::to_string(seed) + " " + setting).status == 0);
+    }
+  const Result r = linconv_cli("report " + (dir / "study").string());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const std::string report = read_file(dir / "study" / "report.md");
+
+  // The table's mean ± std, worked out here from each run's epochs.csv.
+  for (const auto& [activation, prefix] : std::vector<std::pair<std::string, std::string>>{
+           {"relu", "| relu |  | 2 |"}, {"line", "| linear |  | 2 |"}, {"alph", "| alpha | 0.5 | 2 |"}}) {
+    std::vector<double> accuracy;
+    for (int seed : {0, 1})
+      accuracy.push_back(std::stod(csv_column(
+          read_file(dir / "study" / "runs" / ("run" + std::to_string(seed) + activation) / "epochs.csv"), "test_acc", 2)));
+    const double mean = (accuracy[0] + accuracy[1]) / 2, std = std::abs(accuracy[0] - accuracy[1]) / std::sqrt(2.0);
+    char expected[64];
+    std::snprintf(expected, sizeof expected, "%.2f ± %.2f", 100 * mean, 100 * std);
+    CHECK(table_row(report, prefix)[6] == expected);
+  }
+  // Fig. 15-23: three test images (first of classes 9, 6, 1: indices 9, 6, 1) through three models.
+  int figure = 15;
+  for (const char* image : {"boot", "shirt", "trousers"})
+    for (const char* model : {"relu", "linear", "alpha"}) {
+      const Png png = read_png(dir / "study" / "figures" / ("features-" + std::string(model) + "-" + image + ".png"));
+      CHECK(png.width == grid_width);
+      CHECK(png.height == grid_height);
+      CHECK_THAT(report, Contains("*Fig. " + std::to_string(figure++) + ": "));
+    }
+  CHECK_THAT(report, Contains("Ankle boot (test image 9) through the ReLU net (relu, 2 epochs, mean reduction, "
+                              "unit input, seed 0, `runs/run0relu`): predicted **"));
+  CHECK_THAT(report, !Contains("Not drawn"));
+}
+
+TEST_CASE("report: long runs are thinned for drawing, keeping the first and the last step", "[cli]") {
+  const TempDir dir;
+  write_fake_run(dir / "runs", "long", {"relu", 0.5, "mean", 0, {0.8}, {}, 0, 4500});
+  REQUIRE(linconv_cli("report " + dir.path().string()).status == 0);
+  std::istringstream lines(read_file(dir / "figures" / "data" / "relu-e1-mean-unit-loss.dat"));
+  std::vector<std::pair<double, double>> loss;
+  for (std::string line; std::getline(lines, line) && !(line.empty() && !loss.empty());) {
+    double x = 0, y = 0;
+    if (std::sscanf(line.c_str(), "%lf %lf", &x, &y) == 2) loss.emplace_back(x, y);
+  }
+  CHECK(loss.size() == 1501);  // every third of 4,500 steps, and the last
+  CHECK(loss.front() == std::pair(1.0, 3.0));
+  CHECK(loss[1].first == 4);
+  CHECK(loss.back().first == 4500);
+  CHECK(loss.back().second == Approx(0.000667));  // as metrics.csv holds it
+}
