@@ -9,5 +9,6 @@ void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_grad_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
 
 }  // namespace linconv::cli
