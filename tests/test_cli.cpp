@@ -5,49 +5,15 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
-#include <sstream>
 #include <string>
 
-#include "support/files.hpp"
+#include "support/cli.hpp"
 
 namespace {
 
 using namespace linconv::testing;
 using Catch::Contains;
 using Catch::StartsWith;
-
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-// Runs `linconv <args>` through the shell, capturing both streams.
-Result linconv_cli(const std::string& args) {
-  static int serial = 0;
-  const TempDir dir;
-  const fs::path out = dir / "stdout", err = dir / "stderr";
-  const std::string command = std::string(LINCONV_CLI) + " " + args + " >" + out.string() + " 2>" +
-                              err.string();
-  const int raw = std::system(command.c_str());
-  ++serial;
-  Result result;
-  result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  result.out = read_file(out);
-  result.err = read_file(err);
-  return result;
-}
-
-// Exit status `status`, and stderr ending in one line: the linconv error containing `what`
-// (progress lines of a training run may come before it).
-void require_error(const Result& r, int status, const std::string& what) {
-  INFO("stderr: " << r.err);
-  CHECK(r.status == status);
-  REQUIRE_FALSE(r.err.empty());
-  const std::size_t start = r.err.rfind('\n', r.err.size() - 2);
-  const std::string last = r.err.substr(start == std::string::npos ? 0 : start + 1);
-  CHECK_THAT(last, StartsWith("linconv: error: ") && Contains(what));
-  CHECK(std::count(last.begin(), last.end(), '\n') == 1);
-}
 
 // A FashionMNIST-like directory of `count` 28x28 training and test images.
 void write_dataset(const TempDir& dir, std::uint32_t count) {
@@ -58,21 +24,6 @@ void write_dataset(const TempDir& dir, std::uint32_t count) {
     write_file(dir / (split + "-images-idx3-ubyte"), images_file(count, 28, 28, pixels));
     write_file(dir / (split + "-labels-idx1-ubyte"), labels_file(labels));
   }
-}
-
-std::string csv_column(const std::string& csv, const std::string& name, int row) {
-  std::istringstream lines(csv);
-  std::string header, line;
-  std::getline(lines, header);
-  for (int i = 0; i < row; ++i) std::getline(lines, line);
-  std::istringstream names(header), cells(line);
-  std::string n, cell;
-  while (std::getline(names, n, ',')) {
-    std::getline(cells, cell, ',');
-    if (n == name) return cell;
-  }
-  FAIL("no column " << name);
-  return {};
 }
 
 }  // namespace

@@ -1,0 +1,64 @@
+#pragma once
+// Running the `linconv` binary (LINCONV_CLI) as users do, and reading what it wrote.
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+
+#include "support/files.hpp"
+
+namespace linconv::testing {
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs a shell command, capturing both streams.
+inline Result run_shell(const std::string& command) {
+  const TempDir dir;
+  const fs::path out = dir / "stdout", err = dir / "stderr";
+  const std::string script = "{ " + command + "; } >" + out.string() + " 2>" + err.string();
+  const int raw = std::system(script.c_str());
+  Result result;
+  result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  result.out = read_file(out);
+  result.err = read_file(err);
+  return result;
+}
+
+// Runs `linconv <args>`.
+inline Result linconv_cli(const std::string& args) { return run_shell(std::string(LINCONV_CLI) + " " + args); }
+
+// Exit status `status`, and stderr ending in one line: the linconv error containing `what`
+// (progress lines of a training run may come before it).
+inline void require_error(const Result& r, int status, const std::string& what) {
+  INFO("stderr: " << r.err);
+  CHECK(r.status == status);
+  REQUIRE_FALSE(r.err.empty());
+  const std::size_t start = r.err.rfind('\n', r.err.size() - 2);
+  const std::string last = r.err.substr(start == std::string::npos ? 0 : start + 1);
+  CHECK_THAT(last, Catch::StartsWith("linconv: error: ") && Catch::Contains(what));
+  CHECK(std::count(last.begin(), last.end(), '\n') == 1);
+}
+
+// The cell of column `name` in data row `row` (1 = the first after the header) of a CSV text.
+inline std::string csv_column(const std::string& csv, const std::string& name, int row) {
+  std::istringstream lines(csv);
+  std::string header, line;
+  std::getline(lines, header);
+  for (int i = 0; i < row; ++i) std::getline(lines, line);
+  std::istringstream names(header), cells(line);
+  std::string n, cell;
+  while (std::getline(names, n, ',')) {
+    std::getline(cells, cell, ',');
+    if (n == name) return cell;
+  }
+  FAIL("no column " << name);
+  return {};
+}
+
+}  // namespace linconv::testing
