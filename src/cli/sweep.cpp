@@ -442,21 +442,25 @@ void sweep(SweepSettings s, const std::map<std::string, std::string>& given) {
 
 void add_sweep_command(CLI::App& app) {
   auto s = std::make_shared<SweepSettings>();
-  CLI::App* cmd = app.add_subcommand(
-      "sweep",
-      "Run the report's whole protocol: ReLU and linear baselines and ReLU_alpha for every lambda (--epochs), "
-      "ReLU_alpha for the long lambdas (--long-epochs), for every seed, reduction and input scale. Each run "
-      "is a `linconv train` folder in DIR/runs/; DIR/summary.csv has one row per finished run. A sweep into a "
-      "DIR that holds one continues it: finished runs are skipped, interrupted ones resume. Under mpirun "
-      "(when built with MPI) the ranks share out the runs.");
-  cmd->add_option("--out", s->out, "Sweep directory")->required();
+  CLI::App* cmd = app.add_subcommand("sweep", "Run the report's whole protocol, every run into one directory");
+  cmd->footer(
+      "Protocol: the ReLU (alpha fixed at 1) and linear (alpha fixed at 0) baselines and ReLU_alpha for each of\n"
+      "--lambdas over --epochs, ReLU_alpha for each of --long-lambdas over --long-epochs; all for every seed,\n"
+      "--reduction and --input-scale.\n"
+      "DIR/runs/<name>/ holds each run's `linconv train` outputs (e.g. alpha-l0.5-e3-mean-unit-s0);\n"
+      "DIR/summary.csv one row per finished run; DIR/sweep.json the settings.\n"
+      "Run again into the same DIR, a sweep continues: finished runs are skipped, interrupted ones resume,\n"
+      "options left out keep DIR's settings and options that differ from them are refused.\n"
+      "Under mpirun, a linconv built with MPI shares the runs out between the ranks (DIR on a file system\n"
+      "they all see); rank 0 writes the summary.");
+  cmd->add_option("--out", s->out, "Sweep directory")->required()->type_name("DIR");
   std::map<std::string, CLI::Option*> protocol_options;
   auto protocol = [&](const std::string& key, auto& field, const std::string& help) {
     CLI::Option* option = cmd->add_option(flag_of(key), field, help);
     protocol_options[key] = option;
     return option;
   };
-  protocol("data", s->data, "FashionMNIST directory (also $LINCONV_DATA)")->capture_default_str();
+  protocol("data", s->data, "FashionMNIST directory (also $LINCONV_DATA)")->type_name("DIR")->capture_default_str();
   protocol("lambdas", s->lambdas, "Penalty weights of the ReLU_alpha runs of --epochs epochs")
       ->delimiter(',')
       ->check(at_least(0))
