@@ -185,4 +185,6 @@ TEST_CASE("cli: sweep usage errors exit 2, bad data 1, naming the flag or file",
   CHECK(read_file(dir / "busy" / "notes.txt") == "mine");
   require_error(linconv_cli("sweep --quick --data " + (dir / "nothing").string() + " --out " + (dir / "s").string()),
                 1, (dir / "nothing").string());
+  require_error(linconv_cli("sweep --quick --limit 60001 --out " + (dir / "big").string()), 2,
+                "--limit 60001 exceeds the 60000 training images");
 }

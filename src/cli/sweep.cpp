@@ -386,13 +386,13 @@ void conclude(const SweepSettings& s, const std::vector<PlannedRun>& plan, long 
     std::printf("sweep: %s; wrote %s\n", counts.c_str(), summary.c_str());
     return;
   }
-  const std::string resume = "; continue with: linconv sweep --out " + s.out.string();
   if (interrupted > 0 || signal != 0)
     throw Interrupted(std::string("interrupted by ") + signal_name(signal) + ": " + counts +
-                      ", those under way saved" + resume);
-  throw Error(counts + " (" + std::to_string(failed) + " failed; " + unfinished.front() +
-              (unfinished.size() > 1 ? ", ..." : "") + " did not finish); " + summary.string() +
-              " lists the finished" + resume + " to try the others again");
+                      ", those under way saved; continue with: linconv sweep --out " + s.out.string());
+  throw Error(std::to_string(unfinished.size()) + " of " + std::to_string(plan.size()) + " runs did not finish (" +
+              unfinished.front() + (unfinished.size() > 1 ? ", ..." : "") + "; " + std::to_string(failed) +
+              " failed, see above); " + summary.string() + " lists the others; linconv sweep --out " +
+              s.out.string() + " tries them again");
 }
 
 void sweep(SweepSettings s, const std::map<std::string, std::string>& given) {
@@ -427,10 +427,15 @@ void sweep(SweepSettings s, const std::map<std::string, std::string>& given) {
   cluster.together(true, [&] {
     if (todo.empty()) return;
     const TrainingData data = load_training_data(s.data);
+    check_image_counts(todo.front()->config, data);
     train_share(todo, s.jobs, data, console, tally, [&] {
       if (!root) return;
       const std::lock_guard lock(summary);
-      write_summary(s.out, plan);
+      try {
+        write_summary(s.out, plan);
+      } catch (const Error&) {
+        // The runs go on; the summary written at the end reports a lasting problem.
+      }
     });
   });
   const long failed = cluster.sum(tally.failed), interrupted = cluster.sum(tally.interrupted);

@@ -207,6 +207,15 @@ int image_count(const std::optional<int>& limit, int available, const char* flag
   return limit.value_or(available);
 }
 
+}  // namespace
+
+void check_image_counts(const TrainConfig& config, const TrainingData& data) {
+  image_count(config.limit, data.train.size(), "--limit", "training images");
+  image_count(config.test_limit, data.test.size(), "--test-limit", "test images");
+}
+
+namespace {
+
 template <class Net>
 void train(const TrainConfig& config, bool resume, const TrainingData& data, bool verbose) {
   const Dataset& train_set = data.train;

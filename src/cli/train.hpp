@@ -41,6 +41,8 @@ struct TrainingData {
   Dataset train, test;
 };
 TrainingData load_training_data(const std::filesystem::path& dir);
+// Refuses (UsageError) a --limit or --test-limit beyond the images there are.
+void check_image_counts(const TrainConfig& config, const TrainingData& data);
 
 // Trains config.activation's network into config.out (a fresh run, or with `resume` the
 // interrupted run there, to the same result as an uninterrupted one). `verbose` prints progress,
