@@ -173,6 +173,29 @@ TEST_CASE("cli: sweep under mpirun -np 2 gives what --jobs 2 gives", "[cli][e2e]
 }
 #endif
 
+TEST_CASE("cli: sweep --list shows the report's protocol: 66 runs in protocol order", "[cli]") {
+  const TempDir dir;
+  const Result list = linconv_cli("sweep --list --out " + (dir / "study").string());
+  INFO(list.err);
+  REQUIRE(list.status == 0);
+  std::vector<std::string> names;
+  for (const std::string& line : split(list.out, '\n')) names.push_back(split(line, ' ').front());
+  // Per reduction: 2 baselines + 7 lambdas over 3 epochs + 2 over 12, each for 3 seeds.
+  REQUIRE(names.size() == 2 * 11 * 3 + 1);
+  CHECK_THAT(list.out, Contains("66 runs: 0 finished, 0 saved part-way, 66 to train"));
+  const std::vector<std::string> first{"relu-e3-mean-unit-s0",       "relu-e3-mean-unit-s1",
+                                       "relu-e3-mean-unit-s2",       "linear-e3-mean-unit-s0",
+                                       "linear-e3-mean-unit-s1",     "linear-e3-mean-unit-s2",
+                                       "alpha-l0.1-e3-mean-unit-s0"};
+  CHECK(std::vector(names.begin(), names.begin() + 7) == first);
+  CHECK(names[3 * 9] == "alpha-l0.5-e12-mean-unit-s0");
+  CHECK(names[3 * 11] == "relu-e3-sum-unit-s0");
+  CHECK(names[65] == "alpha-l0.7-e12-sum-unit-s2");
+  for (const char* lambda : {"0.3", "0.5", "0.7", "0.9", "2", "5"})
+    CHECK(std::ranges::count(names, std::string("alpha-l") + lambda + "-e3-sum-unit-s1") == 1);
+  CHECK_FALSE(fs::exists(dir / "study"));  // listing writes nothing
+}
+
 TEST_CASE("cli: sweep usage errors exit 2, bad data 1, naming the flag or file", "[cli]") {
   const TempDir dir;
   require_error(linconv_cli("sweep"), 2, "--out");

@@ -46,6 +46,7 @@ struct SweepSettings {
   fs::path out;
   bool quick = false;
   bool force = false;
+  bool list = false;
   int jobs = 1;
   std::optional<int> threads;
 };
@@ -395,7 +396,22 @@ void conclude(const SweepSettings& s, const std::vector<PlannedRun>& plan, long 
               s.out.string() + " tries them again");
 }
 
+// --list: the runs of the sweep into s.out and where each stands; writes nothing.
+void list_runs(SweepSettings s, const std::map<std::string, std::string>& given) {
+  if (fs::exists(s.out / "sweep.json")) apply_protocol(continued_protocol(s.out, protocol_json(s), given), s);
+  const std::vector<PlannedRun> plan = plan_runs(s, 1);
+  std::array<int, 3> counts{};
+  for (const PlannedRun& run : plan) {
+    const Start start = start_of(run.config);
+    ++counts[std::size_t(start)];
+    std::printf("%-32s %s\n", run.name.c_str(),
+                start == Start::skip ? "finished" : start == Start::resume ? "saved part-way" : "to train");
+  }
+  std::printf("%zu runs: %d finished, %d saved part-way, %d to train\n", plan.size(), counts[0], counts[1], counts[2]);
+}
+
 void sweep(SweepSettings s, const std::map<std::string, std::string>& given) {
+  if (s.list) return list_runs(std::move(s), given);
   Cluster cluster;
   const int threads = s.threads.value_or(std::max(1, default_threads() / cluster.local_size()));
   const int threads_per_run = std::max(1, threads / s.jobs);
@@ -505,6 +521,7 @@ void add_sweep_command(CLI::App& app) {
                   "results")
       ->check(at_least(1));
   cmd->add_flag("--force", s->force, "Start the sweep in DIR over: delete its runs and summary first");
+  cmd->add_flag("--list", s->list, "Print the runs in protocol order and where each stands, and exit");
   cmd->callback([s, protocol_options] {
     std::map<std::string, std::string> given;
     for (const auto& [key, option] : protocol_options)
