@@ -269,6 +269,12 @@ nlohmann::json continued_protocol(const fs::path& out, const nlohmann::json& wan
   if (!differences.empty())
     throw UsageError("--out " + out.string() + " holds a sweep with other settings (" + differences +
                      "): leave those options out to continue it, or start it over with --force");
+  try {
+    SweepSettings readable;
+    apply_protocol(protocol, readable);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(file.string() + ": not the settings of a linconv sweep (" + e.what() + ")");
+  }
   return protocol;
 }
 
@@ -430,7 +436,9 @@ void sweep(SweepSettings s, const std::map<std::string, std::string>& given) {
   Console console(prefix, todo.size());
   if (root) console.note("sweep " + s.out.string() + ": " + std::to_string(plan.size()) + " runs");
   const std::string skipped = std::to_string(share.size() - todo.size()) + " finished already (skipped)";
-  if (todo.empty())
+  if (share.empty())
+    console.note("no runs for this rank: there are more ranks than runs");
+  else if (todo.empty())
     console.note("nothing to train: " + skipped);
   else
     console.note(std::to_string(todo.size()) + " to train, " + skipped + "; " +
