@@ -13,6 +13,11 @@ if(LINCONV_BUILD_BENCH)
 endif()
 find_package(CLI11 2.1 REQUIRED)                       # libcli11-dev: the command line
 find_package(PNG 1.6 REQUIRED)                         # libpng-dev: feature-map images
+set(MPI_CXX_SKIP_MPICXX ON)                             # the C API only, not the removed C++ bindings
+find_package(MPI COMPONENTS CXX)                       # libopenmpi-dev, optional: `linconv sweep` under mpirun
+if(NOT MPI_CXX_FOUND)
+  message(STATUS "MPI not found: linconv sweep runs in one process only")
+endif()
 
 # Eigen's and Hana's headers warn under C++20 with g++ 12; as SYSTEM includes their warnings
 # do not hide ours.

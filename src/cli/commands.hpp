@@ -9,6 +9,7 @@ void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_grad_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_features_command(CLI::App& app);
 void add_report_command(CLI::App& app);

@@ -3,6 +3,7 @@
 #include <exception>
 #include <new>
 
+#include "cluster.hpp"
 #include "commands.hpp"
 #include "linconv/error.hpp"
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   linconv::cli::add_eval_command(app);
   linconv::cli::add_predict_command(app);
   linconv::cli::add_grad_command(app);
+  linconv::cli::add_sweep_command(app);
   linconv::cli::add_export_command(app);
   linconv::cli::add_features_command(app);
   linconv::cli::add_report_command(app);
@@ -24,6 +26,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const linconv::cli::ExitStatus& e) {
+    return e.status;  // another MPI rank reported the error
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "linconv: error: %s (see linconv --help)\n", e.what());
     return 2;

@@ -18,30 +18,9 @@
 #include <iterator>
 
 #include "commands.hpp"
-#include "common.hpp"
+#include "train.hpp"
 
 namespace linconv::cli {
-namespace {
-
-struct TrainConfig {
-  std::filesystem::path data = default_data_dir();
-  std::string activation = "alpha";
-  float lambda = 0.5f;
-  int epochs = 3;
-  int batch = 100;
-  float lr = 1e-3f;
-  float alpha_init = 0.5f;
-  std::string reduction = "mean";
-  std::string input_scale = "unit";
-  std::uint64_t seed = 0;
-  int threads = default_threads();
-  std::optional<int> limit;
-  std::optional<long> steps;
-  bool no_shuffle = false;
-  std::filesystem::path init;
-  std::filesystem::path out = "runs/latest";
-  bool force = false;
-};
 
 nlohmann::json to_json(const TrainConfig& c) {
   return {{"data", c.data.string()},      {"activation", c.activation},
@@ -50,6 +29,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"alpha_init", c.alpha_init},   {"reduction", c.reduction},
           {"input_scale", c.input_scale}, {"seed", c.seed},
           {"threads", c.threads},         {"limit", c.limit ? nlohmann::json(*c.limit) : nullptr},
+          {"test_limit", c.test_limit ? nlohmann::json(*c.test_limit) : nullptr},
           {"steps", c.steps ? nlohmann::json(*c.steps) : nullptr},
           {"shuffle", !c.no_shuffle},     {"init", c.init.empty() ? nullptr : nlohmann::json(c.init.string())}};
 }
@@ -74,6 +54,8 @@ TrainConfig config_of_run(const std::filesystem::path& dir) {
     c.seed = j.at("seed");
     c.threads = j.at("threads");
     if (!j.at("limit").is_null()) c.limit = j.at("limit").get<int>();
+    // Runs saved before --test-limit existed evaluated on the whole test set.
+    if (j.contains("test_limit") && !j.at("test_limit").is_null()) c.test_limit = j.at("test_limit").get<int>();
     if (!j.at("steps").is_null()) c.steps = j.at("steps").get<long>();
     c.no_shuffle = !j.at("shuffle").get<bool>();
     if (!j.at("init").is_null()) c.init = j.at("init").get<std::string>();
@@ -83,6 +65,34 @@ TrainConfig config_of_run(const std::filesystem::path& dir) {
     throw Error(file.string() + ": not a linconv training configuration (" + e.what() + ")");
   }
 }
+
+TrainingData load_training_data(const std::filesystem::path& dir) {
+  return {load_fashion_mnist(dir, Split::train), load_fashion_mnist(dir, Split::test)};
+}
+
+namespace {
+
+std::atomic<int> caught_signal{0};
+extern "C" void on_interrupt(int signal) { caught_signal = signal; }
+
+}  // namespace
+
+InterruptHandler::InterruptHandler() {
+  caught_signal = 0;
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+}
+
+InterruptHandler::~InterruptHandler() {
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+int interrupt_signal() { return caught_signal; }
+
+const char* signal_name(int signal) { return signal == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+namespace {
 
 std::ofstream open_output(const std::filesystem::path& file, std::ios::openmode mode = std::ios::out) {
   std::ofstream out(file, mode);
@@ -103,9 +113,6 @@ void truncate_csv(const std::filesystem::path& file, long rows) {
 
 // A separate stream for shuffling, so that the initialisation does not depend on it.
 std::uint64_t shuffle_seed(std::uint64_t seed) { return seed ^ 0x9e3779b97f4a7c15ull; }
-
-std::atomic<int> interrupt_signal{0};
-extern "C" void on_interrupt(int signal) { interrupt_signal = signal; }
 
 // Progress on stderr: one line rewritten in place on a terminal, a plain line every tenth of an
 // epoch otherwise (logs, CI).
@@ -192,14 +199,29 @@ Position load_state(const std::filesystem::path& file, AdamState& adam) {
   }
 }
 
+// The first `limit` images of a set of `available` (all of them without a limit).
+int image_count(const std::optional<int>& limit, int available, const char* flag, const char* what) {
+  if (limit && *limit > available)
+    throw UsageError(std::string(flag) + " " + std::to_string(*limit) + " exceeds the " + std::to_string(available) +
+                     " " + what);
+  return limit.value_or(available);
+}
+
+}  // namespace
+
+void check_image_counts(const TrainConfig& config, const TrainingData& data) {
+  image_count(config.limit, data.train.size(), "--limit", "training images");
+  image_count(config.test_limit, data.test.size(), "--test-limit", "test images");
+}
+
+namespace {
+
 template <class Net>
-void train(const TrainConfig& config, bool resume) {
-  const Dataset train_set = load_fashion_mnist(config.data, Split::train);
-  const Dataset test_set = load_fashion_mnist(config.data, Split::test);
-  if (config.limit && *config.limit > train_set.size())
-    throw UsageError("--limit " + std::to_string(*config.limit) + " exceeds the " +
-                     std::to_string(train_set.size()) + " training images");
-  const int train_count = config.limit.value_or(train_set.size());
+void train(const TrainConfig& config, bool resume, const TrainingData& data, bool verbose) {
+  const Dataset& train_set = data.train;
+  const Dataset& test_set = data.test;
+  const int train_count = image_count(config.limit, train_set.size(), "--limit", "training images");
+  const int test_count = image_count(config.test_limit, test_set.size(), "--test-limit", "test images");
   const InputScale scale = parse_input_scale(config.input_scale);
   const std::filesystem::path model_file = config.out / "model.safetensors";
   const std::filesystem::path state_file = config.out / "state.safetensors";
@@ -228,7 +250,7 @@ void train(const TrainConfig& config, bool resume) {
   if (resume) {
     at = load_state<Net>(state_file, trainer.adam());
     if (at.finished) {
-      std::printf("%s finished already; nothing to resume\n", config.out.c_str());
+      if (verbose) std::printf("%s finished already; nothing to resume\n", config.out.c_str());
       return;
     }
     truncate_csv(config.out / "metrics.csv", at.step);
@@ -272,9 +294,6 @@ void train(const TrainConfig& config, bool resume) {
   std::vector<std::uint8_t> labels(config.batch);
   const long steps_per_epoch = (train_count + config.batch - 1) / config.batch;
   Progress progress;
-  interrupt_signal = 0;
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
   double test_acc = 0.0;
 
   for (; at.epoch <= config.epochs && !at.finished; ++at.epoch) {
@@ -307,28 +326,30 @@ void train(const TrainConfig& config, bool resume) {
         }
         return text;
       };
-      progress.update(at.epoch, config.epochs, at.batches_done + 1, steps_per_epoch, stats.loss,
-                      alpha_text, at.images / at.seconds);
+      if (verbose)
+        progress.update(at.epoch, config.epochs, at.batches_done + 1, steps_per_epoch, stats.loss, alpha_text,
+                        at.images / at.seconds);
       if (config.steps && at.step >= *config.steps) break;
-      if (interrupt_signal != 0) {
+      if (interrupt_signal() != 0) {
         ++at.batches_done;
         save();
-        throw Error(std::string("interrupted by ") + (interrupt_signal == SIGINT ? "SIGINT" : "SIGTERM") +
+        throw Interrupted(std::string("interrupted by ") + signal_name(interrupt_signal()) +
                     " at step " + std::to_string(at.step) + "; saved; continue with: linconv train --resume " +
                     config.out.string());
       }
     }
-    const Evaluation test = evaluate_dataset(params, test_set, test_set.size(), scale, trainer.workspace(), pool);
+    const Evaluation test = evaluate_dataset(params, test_set, test_count, scale, trainer.workspace(), pool);
     test_acc = test.accuracy;
     const long epoch_steps = (at.images + config.batch - 1) / config.batch;
     char row[200];
     std::snprintf(row, sizeof row, "%d,%.9g,%.9g,%.9g,%.3f,%.1f\n", at.epoch, at.loss_sum / epoch_steps,
                   test.loss, test.accuracy, at.seconds, at.images / at.seconds);
     epochs_csv << row;
-    std::printf("epoch %d: train loss %.4f  test loss %.4f  test accuracy %.4f  %.1f s  %.0f images/s\n",
-                at.epoch, at.loss_sum / epoch_steps, test.loss, test.accuracy, at.seconds,
-                at.images / at.seconds);
-    std::fflush(stdout);
+    if (verbose) {
+      std::printf("epoch %d: train loss %.4f  test loss %.4f  test accuracy %.4f  %.1f s  %.0f images/s\n",
+                  at.epoch, at.loss_sum / epoch_steps, test.loss, test.accuracy, at.seconds, at.images / at.seconds);
+      std::fflush(stdout);
+    }
     at.finished = at.epoch == config.epochs || (config.steps && at.step >= *config.steps);
     at.batches_done = 0;
     at.loss_sum = at.seconds = 0.0;
@@ -337,15 +358,17 @@ void train(const TrainConfig& config, bool resume) {
     save();
     if (at.finished) break;
   }
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-
+  if (!verbose) return;
   std::printf("test accuracy %.4f", test_acc);
   for (const NetTensor& t : alphas) std::printf("  %s %.4f", t.name().c_str(), params.values()[t.offset]);
   std::printf("\nwrote %s\n", model_file.c_str());
 }
 
 }  // namespace
+
+void train_run(const TrainConfig& config, bool resume, const TrainingData& data, bool verbose) {
+  with_network(config.activation, [&]<class Net>() { train<Net>(config, resume, data, verbose); });
+}
 
 void add_train_command(CLI::App& app) {
   auto config = std::make_shared<TrainConfig>();
@@ -375,6 +398,8 @@ void add_train_command(CLI::App& app) {
       ->check(at_least(1))
       ->capture_default_str();
   cmd->add_option("--limit", config->limit, "Train on the first N training images only")->check(at_least(1));
+  cmd->add_option("--test-limit", config->test_limit, "Evaluate each epoch on the first N test images only")
+      ->check(at_least(1));
   cmd->add_option("--steps", config->steps, "Stop after N optimiser steps")->check(at_least(1));
   cmd->add_flag("--no-shuffle", config->no_shuffle, "Keep the training images in file order");
   cmd->add_option("--init", config->init, "Start from this checkpoint (.safetensors) instead of a random init")
@@ -384,8 +409,9 @@ void add_train_command(CLI::App& app) {
   CLI::Option* resume_option =
       cmd->add_option("--resume", *resume, "Continue the interrupted run in DIR with its own settings");
   cmd->callback([cmd, config, resume, resume_option] {
+    const InterruptHandler interrupts;
     if (resume_option->count() == 0) {
-      with_network(config->activation, [&]<class Net>() { train<Net>(*config, false); });
+      train_run(*config, false, load_training_data(config->data), true);
       return;
     }
     for (const CLI::Option* option : cmd->get_options())
@@ -393,7 +419,7 @@ void add_train_command(CLI::App& app) {
         throw UsageError("--resume continues a run with its own config.json; " + option->get_name() +
                          " cannot be combined with it");
     const TrainConfig earlier = config_of_run(*resume);
-    with_network(earlier.activation, [&]<class Net>() { train<Net>(earlier, true); });
+    train_run(earlier, true, load_training_data(earlier.data), true);
   });
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Running the `linconv` binary from tests (LINCONV_CLI is its path): exit status and both
-// streams, the check of a one-line error, a small FashionMNIST-like dataset, CSV cells.
+// Running the `linconv` binary (LINCONV_CLI) as users do: exit status and both streams, the
+// check of a one-line error, a small FashionMNIST-like dataset, CSV cells.
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -18,21 +18,21 @@ struct Result {
   std::string out, err;
 };
 
-// Runs `linconv <args>` through the shell, capturing both streams.
-inline Result linconv_cli(const std::string& args) {
-  static int serial = 0;
+// Runs a shell command, capturing both streams.
+inline Result run_shell(const std::string& command) {
   const TempDir dir;
   const fs::path out = dir / "stdout", err = dir / "stderr";
-  const std::string command = std::string(LINCONV_CLI) + " " + args + " >" + out.string() + " 2>" +
-                              err.string();
-  const int raw = std::system(command.c_str());
-  ++serial;
+  const std::string script = "{ " + command + "; } >" + out.string() + " 2>" + err.string();
+  const int raw = std::system(script.c_str());
   Result result;
   result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
   result.out = read_file(out);
   result.err = read_file(err);
   return result;
 }
+
+// Runs `linconv <args>`.
+inline Result linconv_cli(const std::string& args) { return run_shell(std::string(LINCONV_CLI) + " " + args); }
 
 // Exit status `status`, and stderr ending in one line: the linconv error containing `what`
 // (progress lines of a training run may come before it).
@@ -57,6 +57,7 @@ inline void write_dataset(const TempDir& dir, std::uint32_t count) {
   }
 }
 
+// The cell of column `name` in data row `row` (1 = the first after the header) of a CSV text.
 inline std::string csv_column(const std::string& csv, const std::string& name, int row) {
   std::istringstream lines(csv);
   std::string header, line;
@@ -71,6 +72,5 @@ inline std::string csv_column(const std::string& csv, const std::string& name, i
   FAIL("no column " << name);
   return {};
 }
-
 
 }  // namespace linconv::testing

@@ -1,0 +1,213 @@
+// `linconv sweep` as users run it: the quick protocol end to end (every run folder and summary
+// row, with sane values), interrupted and continued, then skipped when run again; the same
+// sweep under `mpirun -np 2` gives the same results as `--jobs 2`; usage errors.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/cli.hpp"
+
+namespace {
+
+using namespace linconv::testing;
+using Catch::Contains;
+
+const std::string summary_header =
+    "activation,lambda,epochs,reduction,input_scale,seed,test_acc,alpha1,alpha2,alpha3";
+
+// --quick's runs in protocol order (for each reduction: ReLU, linear, ReLU_alpha for lambda 0.5
+// and 2 over one epoch, lambda 0.5 over two), as summary.csv's first six columns.
+std::vector<std::string> quick_rows(const std::vector<std::string>& reductions) {
+  std::vector<std::string> rows;
+  for (const std::string& r : reductions)
+    for (const char* run : {"relu,,1,", "linear,,1,", "alpha,0.5,1,", "alpha,2,1,", "alpha,0.5,2,"})
+      rows.push_back(run + r + ",unit,0");
+  return rows;
+}
+
+// The folder name of a run from its summary row ("alpha,0.5,2,mean,unit,0" -> alpha-l0.5-e2-mean-unit-s0).
+std::string run_name(const std::vector<std::string>& cells) {
+  return cells[0] + (cells[1].empty() ? "" : "-l" + cells[1]) + "-e" + cells[2] + "-" + cells[3] + "-" + cells[4] +
+         "-s" + cells[5];
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::istringstream in(text);
+  for (std::string part; std::getline(in, part, separator);) parts.push_back(part);
+  if (!text.empty() && text.back() == separator && separator == ',') parts.emplace_back();
+  return parts;
+}
+
+// The rows of a CSV file below its header.
+std::vector<std::string> data_rows(const std::string& csv) {
+  std::vector<std::string> rows = split(csv, '\n');
+  if (!rows.empty()) rows.erase(rows.begin());
+  return rows;
+}
+
+// Checks summary.csv and every run folder of a finished --quick sweep in `out`.
+void check_quick_sweep(const fs::path& out, const std::vector<std::string>& reductions) {
+  const std::string summary = read_file(out / "summary.csv");
+  REQUIRE(split(summary, '\n').front() == summary_header);
+  const std::vector<std::string> rows = data_rows(summary), expected = quick_rows(reductions);
+  REQUIRE(rows.size() == expected.size());
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    INFO("summary row " << rows[i]);
+    const std::vector<std::string> cells = split(rows[i], ',');
+    REQUIRE(cells.size() == 10);
+    CHECK(rows[i].substr(0, expected[i].size() + 1) == expected[i] + ",");
+    const fs::path run = out / "runs" / run_name(cells);
+    names.push_back(run.filename());
+
+    // A trained net: better than chance (0.1), and the summary holds the run's own last epoch.
+    const double accuracy = std::stod(cells[6]);
+    CHECK(accuracy > 0.1);
+    CHECK(accuracy <= 1.0);
+    const std::string epochs = read_file(run / "epochs.csv");
+    CHECK(cells[6] == csv_column(epochs, "test_acc", std::stoi(cells[2])));
+    CHECK(data_rows(epochs).size() == std::size_t(std::stoi(cells[2])));
+
+    // Alphas for ReLU_alpha runs only: moved from their start at 0.5, by at most about
+    // lr = 1e-3 a step (Adam's step size), 20 steps an epoch.
+    for (int k = 7; k < 10; ++k) {
+      if (cells[0] != "alpha") {
+        CHECK(cells[k].empty());
+        continue;
+      }
+      REQUIRE_FALSE(cells[k].empty());
+      const double moved = std::abs(std::stod(cells[k]) - 0.5);
+      CHECK(moved > 0);
+      CHECK(moved <= 1.1e-3 * 20 * std::stoi(cells[2]));
+    }
+
+    // The run's config says what the summary says; a resumed run has each step once, in order.
+    const nlohmann::json config = nlohmann::json::parse(read_file(run / "config.json"));
+    CHECK(config["activation"] == cells[0]);
+    CHECK(config["epochs"] == std::stoi(cells[2]));
+    CHECK(config["reduction"] == cells[3]);
+    CHECK(config["limit"] == 2000);
+    CHECK(config["threads"] == 1);
+    const std::vector<std::string> steps = data_rows(read_file(run / "metrics.csv"));
+    REQUIRE(steps.size() == 20 * std::size_t(std::stoi(cells[2])));
+    for (std::size_t s = 0; s < steps.size(); ++s) CHECK(split(steps[s], ',').front() == std::to_string(s + 1));
+    CHECK(fs::file_size(run / "model.safetensors") > 1'000'000);  // fc1 alone is 10 x 25088 floats
+  }
+  std::ranges::sort(names);
+  std::vector<std::string> folders;
+  for (const auto& entry : fs::directory_iterator(out / "runs")) folders.push_back(entry.path().filename());
+  std::ranges::sort(folders);
+  CHECK(folders == names);
+}
+
+}  // namespace
+
+TEST_CASE("cli: sweep --quick trains every run, continues after SIGINT, then skips them all", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path out = dir / "study";
+  const std::string sweep = "sweep --quick --jobs 2 --threads 2 --out " + out.string();
+
+  // Interrupt once the first run has finished (it writes summary.csv), then continue.
+  const Result cut = run_shell(std::string(LINCONV_CLI) + " " + sweep + " & pid=$!; " +
+                               "for i in $(seq 2400); do [ -s " + (out / "summary.csv").string() +
+                               " ] && break; sleep 0.05; done; kill -INT $pid; wait $pid");
+  require_error(cut, 1, "interrupted by SIGINT");
+  CHECK_THAT(cut.err, Contains("continue with: linconv sweep --out " + out.string()));
+  CHECK_THAT(cut.out, Contains("interrupted: saved"));
+
+  const Result continued = linconv_cli(sweep);
+  INFO(continued.out << continued.err);
+  REQUIRE(continued.status == 0);
+  CHECK_THAT(continued.out, Contains("(resumed)") && Contains("10 of 10 runs finished"));
+  check_quick_sweep(out, {"mean", "sum"});
+  const nlohmann::json settings = nlohmann::json::parse(read_file(out / "sweep.json"));
+  CHECK(settings["quick"] == true);
+  CHECK(settings["seeds"] == 1);
+
+  // Again: nothing to train, nothing rewritten.
+  const std::string summary = read_file(out / "summary.csv");
+  const auto model = out / "runs" / "alpha-l0.5-e2-sum-unit-s0" / "model.safetensors";
+  const auto model_time = fs::last_write_time(model);
+  const auto start = std::chrono::steady_clock::now();
+  const Result again = linconv_cli(sweep);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(again.status == 0);
+  CHECK_THAT(again.out, Contains("nothing to train: 10 finished already (skipped)"));
+  CHECK(seconds < 5);
+  CHECK(read_file(out / "summary.csv") == summary);
+  CHECK(fs::last_write_time(model) == model_time);
+
+  // Other settings are refused, naming them; left out, they are the sweep's own.
+  require_error(linconv_cli("sweep --seeds 2 --epochs 1 --out " + out.string()), 2,
+                "holds a sweep with other settings (--seeds 1 there, 2 here): leave those options out");
+  CHECK_THAT(linconv_cli("sweep --out " + out.string()).out, Contains("nothing to train"));
+}
+
+#ifdef LINCONV_MPIEXEC
+TEST_CASE("cli: sweep under mpirun -np 2 gives what --jobs 2 gives", "[cli][e2e][mpi]") {
+  const TempDir dir;
+  const std::string quick = " sweep --quick --reduction mean --out ";
+  // One thread a run either way: two jobs sharing two threads, or two ranks of one thread.
+  const Result jobs = linconv_cli(quick + (dir / "jobs").string() + " --jobs 2 --threads 2");
+  INFO(jobs.out << jobs.err);
+  REQUIRE(jobs.status == 0);
+  const Result mpi = run_shell(std::string(LINCONV_MPIEXEC) + " --allow-run-as-root --oversubscribe -np 2 " +
+                               LINCONV_CLI + quick + (dir / "mpi").string() + " --threads 1");
+  INFO(mpi.out << mpi.err);
+  REQUIRE(mpi.status == 0);
+  CHECK_THAT(mpi.out, Contains("rank 0: [1/") && Contains("rank 1: [1/"));  // both ranks trained
+
+  check_quick_sweep(dir / "mpi", {"mean"});
+  CHECK(read_file(dir / "mpi" / "summary.csv") == read_file(dir / "jobs" / "summary.csv"));
+  for (const auto& run : fs::directory_iterator(dir / "jobs" / "runs")) {
+    INFO(run.path().filename());
+    CHECK(read_file(run.path() / "model.safetensors") ==
+          read_file(dir / "mpi" / "runs" / run.path().filename() / "model.safetensors"));
+  }
+  CHECK(nlohmann::json::parse(read_file(dir / "mpi" / "sweep.json"))["ranks"] == 2);
+}
+#endif
+
+TEST_CASE("cli: sweep --list shows the report's protocol: 66 runs in protocol order", "[cli]") {
+  const TempDir dir;
+  const Result list = linconv_cli("sweep --list --out " + (dir / "study").string());
+  INFO(list.err);
+  REQUIRE(list.status == 0);
+  std::vector<std::string> names;
+  for (const std::string& line : split(list.out, '\n')) names.push_back(split(line, ' ').front());
+  // Per reduction: 2 baselines + 7 lambdas over 3 epochs + 2 over 12, each for 3 seeds.
+  REQUIRE(names.size() == 2 * 11 * 3 + 1);
+  CHECK_THAT(list.out, Contains("66 runs: 0 finished, 0 saved part-way, 66 to train"));
+  const std::vector<std::string> first{"relu-e3-mean-unit-s0",       "relu-e3-mean-unit-s1",
+                                       "relu-e3-mean-unit-s2",       "linear-e3-mean-unit-s0",
+                                       "linear-e3-mean-unit-s1",     "linear-e3-mean-unit-s2",
+                                       "alpha-l0.1-e3-mean-unit-s0"};
+  CHECK(std::vector(names.begin(), names.begin() + 7) == first);
+  CHECK(names[3 * 9] == "alpha-l0.5-e12-mean-unit-s0");
+  CHECK(names[3 * 11] == "relu-e3-sum-unit-s0");
+  CHECK(names[65] == "alpha-l0.7-e12-sum-unit-s2");
+  for (const char* lambda : {"0.3", "0.5", "0.7", "0.9", "2", "5"})
+    CHECK(std::ranges::count(names, std::string("alpha-l") + lambda + "-e3-sum-unit-s1") == 1);
+  CHECK_FALSE(fs::exists(dir / "study"));  // listing writes nothing
+}
+
+TEST_CASE("cli: sweep usage errors exit 2, bad data 1, naming the flag or file", "[cli]") {
+  const TempDir dir;
+  require_error(linconv_cli("sweep"), 2, "--out");
+  require_error(linconv_cli("sweep --reduction mean,max --out " + (dir / "s").string()), 2, "--reduction");
+  require_error(linconv_cli("sweep --lambdas 0.5,-1 --out " + (dir / "s").string()), 2, "--lambdas");
+  require_error(linconv_cli("sweep --jobs 0 --out " + (dir / "s").string()), 2, "--jobs");
+  fs::create_directories(dir / "busy");
+  write_file(dir / "busy" / "notes.txt", std::string("mine"));
+  require_error(linconv_cli("sweep --out " + (dir / "busy").string()), 2, "holds no sweep.json");
+  CHECK(read_file(dir / "busy" / "notes.txt") == "mine");
+  require_error(linconv_cli("sweep --quick --data " + (dir / "nothing").string() + " --out " + (dir / "s").string()),
+                1, (dir / "nothing").string());
+  require_error(linconv_cli("sweep --quick --limit 60001 --out " + (dir / "big").string()), 2,
+                "--limit 60001 exceeds the 60000 training images");
+}
