@@ -2,6 +2,7 @@
 // row, with sane values), interrupted and continued, then skipped when run again; the same
 // sweep under `mpirun -np 2` gives the same results as `--jobs 2`; usage errors.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -105,6 +106,53 @@ void check_quick_sweep(const fs::path& out, const std::vector<std::string>& redu
   CHECK(folders == names);
 }
 
+// Checks the report a finished --quick sweep wrote into `out`: a results row per setting with
+// the summary's accuracy, both figures of every setting (the alpha plot's data holding the three
+// series, one point per step), and the feature-map grids.
+void check_quick_report(const fs::path& out) {
+  const std::string report = read_file(out / "report.md");
+  const std::string results = report.substr(report.find("## Results"), report.find("## Findings") -
+                                                                           report.find("## Results"));
+  std::vector<std::string> table;
+  for (const std::string& line : split(results, '\n'))
+    if (line.starts_with("| relu |") || line.starts_with("| linear |") || line.starts_with("| alpha |"))
+      table.push_back(line);
+  const std::vector<std::string> runs = data_rows(read_file(out / "summary.csv"));
+  REQUIRE(table.size() == runs.size());  // one seed: a row per run
+  for (const std::string& row : runs) {
+    INFO("summary row " << row);
+    const std::vector<std::string> run = split(row, ',');
+    // The table's row of this setting: | activation | lambda | epochs | reduction | ...
+    const std::string key = "| " + run[0] + " | " + run[1] + " | " + run[2] + " | " + run[3] + " |";
+    const auto match = std::ranges::find_if(table, [&](const std::string& line) { return line.starts_with(key); });
+    REQUIRE(match != table.end());
+    const std::vector<std::string> cells = split(*match, '|');
+    REQUIRE(cells.size() >= 8);
+    char accuracy[32];
+    std::snprintf(accuracy, sizeof accuracy, " %.2f ", 100 * std::stod(run[6]));
+    CHECK(cells[7] == accuracy);
+    const std::string setting = run_name(run).substr(0, run_name(run).rfind("-s"));
+    CHECK(fs::file_size(out / "figures" / (setting + "-loss.png")) > 5'000);
+    CHECK(fs::file_size(out / "figures" / (setting + "-loss.svg")) > 5'000);
+    if (run[0] != "alpha") continue;
+    CHECK(fs::file_size(out / "figures" / (setting + "-alphas.png")) > 5'000);
+    const std::string data = read_file(out / "figures" / "data" / (setting + "-alphas.dat"));
+    std::size_t series = 0, points = 0;
+    for (const std::string& line : split(data, '\n')) {
+      if (line.starts_with("#")) ++series;
+      else if (!line.empty()) ++points;
+    }
+    CHECK(series == 3);
+    CHECK(points == 3 * 20 * std::size_t(std::stoi(run[2])));
+  }
+  for (const std::string net : {"relu", "linear", "alpha"})
+    for (const std::string image : {"boot", "shirt", "trousers"}) {
+      const fs::path grid = out / "figures" / ("features-" + net + "-" + image + ".png");
+      CHECK(fs::file_size(grid) > 10'000);
+      CHECK_THAT(report, Contains("(figures/" + grid.filename().string() + ")"));
+    }
+}
+
 }  // namespace
 
 TEST_CASE("cli: sweep --quick trains every run, continues after SIGINT, then skips them all", "[cli][e2e]") {
@@ -125,6 +173,7 @@ TEST_CASE("cli: sweep --quick trains every run, continues after SIGINT, then ski
   REQUIRE(continued.status == 0);
   CHECK_THAT(continued.out, Contains("(resumed)") && Contains("10 of 10 runs finished"));
   check_quick_sweep(out, {"mean", "sum"});
+  check_quick_report(out);
   const nlohmann::json settings = nlohmann::json::parse(read_file(out / "sweep.json"));
   CHECK(settings["quick"] == true);
   CHECK(settings["seeds"] == 1);
