@@ -168,10 +168,12 @@ TEST_CASE("cli: sweep --quick trains every run, continues after SIGINT, then ski
   CHECK_THAT(cut.err, Contains("continue with: linconv sweep --out " + out.string()));
   CHECK_THAT(cut.out, Contains("interrupted: saved"));
 
-  const Result continued = linconv_cli(sweep);
+  // Continued with --out alone: the sweep's own settings, --jobs and --threads included.
+  const Result continued = linconv_cli("sweep --out " + out.string());
   INFO(continued.out << continued.err);
   REQUIRE(continued.status == 0);
   CHECK_THAT(continued.out, Contains("(resumed)") && Contains("10 of 10 runs finished"));
+  CHECK_THAT(continued.out, Contains("2 at once, 1 thread each"));
   check_quick_sweep(out, {"mean", "sum"});
   check_quick_report(out);
   const nlohmann::json settings = nlohmann::json::parse(read_file(out / "sweep.json"));

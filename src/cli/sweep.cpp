@@ -279,6 +279,15 @@ nlohmann::json continued_protocol(const fs::path& out, const nlohmann::json& wan
   return protocol;
 }
 
+// A sweep continued without --jobs or --threads keeps those it was started with, so that its
+// later runs get the same threads per run as its first (and give the same results).
+void continue_execution(SweepSettings& s, bool jobs_given, bool threads_given) {
+  if (!fs::exists(s.out / "sweep.json")) return;
+  const nlohmann::json saved = read_json(s.out / "sweep.json");
+  if (!jobs_given && saved.value("jobs", 0) >= 1) s.jobs = saved["jobs"];
+  if (!threads_given && saved.value("threads", 0) >= 1) s.threads = saved["threads"].get<int>();
+}
+
 // Rank 0: makes `out` a sweep directory, or continues the one it is, and returns the protocol.
 nlohmann::json prepare_directory(const SweepSettings& s, const std::map<std::string, std::string>& given,
                                  const nlohmann::json& execution) {
@@ -522,21 +531,23 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_flag("--quick", s->quick,
                 "A quick look: --limit 2000 --test-limit 2000 --epochs 1 --long-epochs 2 --seeds 1 --lambdas 0.5,2 "
                 "--long-lambdas 0.5, except where given");
-  cmd->add_option("--jobs", s->jobs, "Runs to train at once; --threads are split between them")
-      ->check(at_least(1))
-      ->capture_default_str();
-  cmd->add_option("--threads", s->threads,
+  CLI::Option* jobs = cmd->add_option("--jobs", s->jobs,
+                                      "Runs to train at once; --threads are split between them (default: 1, or "
+                                      "what the sweep in DIR was started with)")
+                          ->check(at_least(1));
+  CLI::Option* threads = cmd->add_option("--threads", s->threads,
                   "Threads of this process (default: every core; under MPI, the cores over the ranks on the "
                   "machine); each run gets --threads / --jobs, and runs with the same count give bit-identical "
                   "results")
       ->check(at_least(1));
   cmd->add_flag("--force", s->force, "Start the sweep in DIR over: delete its runs and summary first");
   cmd->add_flag("--list", s->list, "Print the runs in protocol order and where each stands, and exit");
-  cmd->callback([s, protocol_options] {
+  cmd->callback([s, protocol_options, jobs, threads] {
     std::map<std::string, std::string> given;
     for (const auto& [key, option] : protocol_options)
       if (option->count() > 0) given[key] = flag_of(key);
     if (s->quick) apply_quick(*s, given);
+    if (!s->force) continue_execution(*s, jobs->count() > 0, threads->count() > 0);
     sweep(*s, given);
   });
 }
