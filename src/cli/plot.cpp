@@ -53,7 +53,7 @@ std::string plot_commands(const Figure& figure, const fs::path& data) {
     gp << "set title " << quoted(panel.title) << "\nset xlabel " << quoted(panel.xlabel) << "\nset ylabel "
        << quoted(panel.ylabel) << "\nset key " << panel.key << " opaque box spacing 1.3\n";
     if (panel.xrange) gp << "set xrange [" << panel.xrange->first << ":" << panel.xrange->second << "]\n";
-    else gp << "set autoscale x\n";
+    else gp << "set autoscale xfix\n";  // the data's own range: plain autoscale rounds up, past the last step
     gp << "plot ";
     for (std::size_t c = 0; c < panel.curves.size(); ++c) {
       const Curve& curve = panel.curves[c];
@@ -74,7 +74,7 @@ void write_script(const Figure& figure, const fs::path& script, const fs::path& 
   const std::string size = " size " + std::to_string(width) + "," + std::to_string(height);
   const std::string plots = plot_commands(figure, data);
   std::ofstream out(script);
-  out << "# " << figure.title << "\nset encoding utf8\nset grid\nset autoscale xfixmin\nset autoscale xfixmax\n"
+  out << "# " << figure.title << "\nset encoding utf8\nset grid\n"
       << "set terminal pngcairo enhanced font 'sans,11'" << size << "\nset output "
       << quoted(figure.name + ".png") << "\n" << plots
       << "set terminal svg enhanced dynamic font 'sans,11' background '#ffffff'" << size << "\nset output "
