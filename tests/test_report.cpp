@@ -246,7 +246,7 @@ TEST_CASE("report: table, findings and plot data from hand-written runs", "[cli]
   CHECK_THAT(report, Contains("| 0.5 | 2 | mean reduction, unit input | 0.65 / 0.98 / 1.01 | **agrees** | +0.00 | **agrees** |"));
   CHECK_THAT(report, Contains("| 0.5 | 2 | sum reduction, unit input | 0.00 / 0.02 / 0.50 | **disagrees** | -6.00 | **disagrees** |"));
   CHECK_THAT(report, Contains("- unfinished: unfinished (1 of 3 epochs)"));
-  CHECK_THAT(report, Contains("ReLU net: skipped, no model.safetensors in runs/r0"));
+  CHECK_THAT(report, Contains("ReLU net: skipped, no model.safetensors in runs/rs"));  // sum preferred
 
   // Every seed's alpha series is in the plot data: 3 seeds x 3 alphas, each ending at its final value.
   const std::string data = read_file(dir / "figures" / "data" / "alpha-l0.5-e2-mean-unit-alphas.dat");

@@ -152,12 +152,13 @@ std::string figures_markdown(const StudySummary& study, const fs::path& figures)
   return md.str();
 }
 
-// The run whose model the feature maps show: the longest, then mean reduction, unit input and
-// the first seed first.
+// The run whose model the feature maps show: the longest, then sum reduction, unit input and
+// the first seed first. Sum first because with the mean reduction the penalty drives every
+// alpha to 0, and the ReLU_alpha net would only show the linear net's maps again.
 const Run* feature_run(const StudySummary& study, const std::string& activation, std::optional<double> lambda) {
   const Run* best = nullptr;
   auto rank = [](const Run& r) {
-    return std::tuple(-r.setting.epochs, r.setting.reduction != "mean", r.setting.input_scale != "unit", r.seed);
+    return std::tuple(-r.setting.epochs, r.setting.reduction != "sum", r.setting.input_scale != "unit", r.seed);
   };
   for (const SettingSummary& s : study.settings)
     for (const Run* run : s.runs)
