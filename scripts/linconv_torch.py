@@ -1,5 +1,6 @@
 """linconv <-> PyTorch interop: safetensors files without the safetensors package, the
-ReLU_alpha activation, and the PyTorch twin of any network linconv's templates can express.
+ReLU_alpha activations (one alpha per layer or one per channel), and the PyTorch twin of any
+network linconv's templates can express.
 
 Importable library (no command line); used by tests/golden/make_golden.py. Needs numpy and
 torch (Debian: python3-numpy, python3-torch; run with /usr/bin/python3).
@@ -11,8 +12,20 @@ torch (Debian: python3-numpy, python3-torch; run with /usr/bin/python3).
     model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
 
 Names and layouts follow /work/shared/CONVENTIONS.md ("Checkpoints"): submodules are named
-<kind><n>, counted per kind in network order (conv, act, flatten, fc), so the state_dict keys
-are linconv's checkpoint names (conv1.weight OIHW, act1.alpha [1], fc1.weight [out, C*H*W]).
+<kind><n>, counted per kind in network order (conv, bn, act, pool, flatten, fc), so the
+state_dict keys are linconv's checkpoint names (conv1.weight OIHW, bn1.weight,
+bn1.running_mean, bn1.num_batches_tracked, act1.alpha [1] or [C], fc1.weight [out, C*H*W]).
+
+Dtypes: linconv stores every tensor as F32 except BatchNorm2d's num_batches_tracked, which
+PyTorch keeps as int64 (shape []) and which is stored as I64. read_safetensors returns I64
+tensors as int64 arrays (everything else as float32), write_safetensors writes integer arrays
+and tensors as I64 (everything else as F32), so a state_dict makes the round trip unchanged.
+
+Networks of the study (study_architecture): "fashion", the report's network, and
+"fashion-bn-pool", its first attempt (BatchNorm2d after each conv, 2x2 max pool after each
+activation; linconv::FashionNetBnPool). A BatchNorm2d module is in training mode (batch
+statistics) until .eval() is called, as in PyTorch: call .eval() to compute what linconv's
+inference (running statistics) computes.
 """
 
 import collections
@@ -23,16 +36,19 @@ import struct
 import numpy as np
 import torch
 
-__all__ = ["read_safetensors", "write_safetensors", "ReLUAlpha", "Dense",
-           "module_from_architecture", "parse_architecture", "STUDY_ACTIVATIONS", "study_architecture"]
+__all__ = ["read_safetensors", "write_safetensors", "ReLUAlpha", "ReLUAlphaPerChannel", "Dense",
+           "module_from_architecture", "parse_architecture", "STUDY_ACTIVATIONS", "STUDY_NETS",
+           "study_architecture"]
 
-# safetensors dtype -> numpy little-endian dtype (everything is returned as float32).
+# safetensors dtype -> numpy little-endian dtype (I64 is returned as int64, the rest as float32).
 _DTYPES = {"F32": "<f4", "F64": "<f8", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
            "I8": "i1", "U8": "u1", "BOOL": "?"}
 
 
 def read_safetensors(path):
-    """Reads a safetensors file: (dict name -> float32 np.ndarray in file order, metadata dict).
+    """Reads a safetensors file: (dict name -> np.ndarray in file order, metadata dict). I64
+    tensors (BatchNorm2d's num_batches_tracked) come back as int64 arrays, every other dtype as
+    float32 (F32 unchanged; F64, F16 and the other integer types converted).
 
     Checks the header length, the JSON, dtypes, shapes against data_offsets and that the tensors
     lie inside the data buffer; raises ValueError naming the file and the problem."""
@@ -65,20 +81,27 @@ def read_safetensors(path):
             raise ValueError(f"{path}: tensor {name}: data_offsets [{begin}, {end}] do not fit "
                              f"shape {shape} of {dtype} in a {len(data)}-byte buffer")
         values = np.frombuffer(data[begin:end], dtype=_DTYPES[dtype]).reshape(shape)
-        tensors[name] = values.astype(np.float32)
+        tensors[name] = values.astype(np.int64 if dtype == "I64" else np.float32)
     return dict(tensors), metadata
 
 
 def _as_array(value):
+    """(little-endian contiguous array, safetensors dtype): integers as I64, the rest as F32."""
     if hasattr(value, "detach"):  # a torch tensor
         value = value.detach().cpu().numpy()
-    return np.ascontiguousarray(np.asarray(value, dtype=np.float32))
+    value = np.asarray(value)
+    # np.asarray, not np.ascontiguousarray, which would turn shape [] into [1].
+    if np.issubdtype(value.dtype, np.integer):
+        return np.asarray(value, dtype="<i8", order="C"), "I64"
+    return np.asarray(value, dtype="<f4", order="C"), "F32"
 
 
 def write_safetensors(path, tensors, metadata=None):
-    """Writes `tensors` (name -> array or torch tensor, any float dtype; stored as little-endian
-    F32, in insertion order) and `metadata` (str -> str) as a safetensors file. The header is
-    padded with spaces to a multiple of 8 bytes."""
+    """Writes `tensors` (name -> numpy array or torch tensor, in insertion order) and `metadata`
+    (str -> str) as a safetensors file. Integer tensors (torch.long, numpy int64, ...: BatchNorm2d's
+    num_batches_tracked) are stored as little-endian I64, everything else (any float dtype) as
+    F32; a 0-d tensor keeps its shape []. The header is padded with spaces to a multiple of 8
+    bytes."""
     header = collections.OrderedDict()
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
@@ -86,9 +109,9 @@ def write_safetensors(path, tensors, metadata=None):
     for name, value in tensors.items():
         if name == "__metadata__":
             raise ValueError("__metadata__ is a reserved name")
-        array = _as_array(value)
-        raw = array.astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(array.shape),
+        array, dtype = _as_array(value)
+        raw = array.tobytes()
+        header[name] = {"dtype": dtype, "shape": list(array.shape),
                         "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
         offset += len(raw)
@@ -113,6 +136,19 @@ class ReLUAlpha(torch.nn.Module):
 
     def forward(self, x):
         return torch.relu(x) - (1 - self.alpha) * torch.relu(-x)
+
+
+class ReLUAlphaPerChannel(torch.nn.Module):
+    """ReLU_alpha with one learnable alpha per channel (shape [C]): relu(x) - (1 - alpha_c) *
+    relu(-x) for channel c of a [B, C, H, W] input, or feature c of a flat [B, C] input."""
+
+    def __init__(self, channels, alpha=0.5):
+        super().__init__()
+        self.alpha = torch.nn.Parameter(torch.full((channels,), float(alpha)))
+
+    def forward(self, x):
+        alpha = self.alpha.view((1, -1) + (1,) * (x.dim() - 2))
+        return torch.relu(x) - (1 - alpha) * torch.relu(-x)
 
 
 class Dense(torch.nn.Linear):
@@ -146,11 +182,17 @@ def module_from_architecture(arch, alpha_init=0.5):
     named <kind><n> so that state_dict() keys are linconv's checkpoint names.
 
     Layers: Input<C,H,W> (first, required), Conv<out,kernel,stride,pad> (kind conv),
-    ReLUAlpha / ReLU / Identity (kind act), Flatten (kind flatten), Dense<N> (kind fc)."""
+    BatchNorm2d (kind bn: torch.nn.BatchNorm2d(C), eps 1e-5, momentum 0.1, affine, running
+    statistics), ReLUAlpha / ReLUAlphaPerChannel / ReLU / Identity (kind act; per-channel alpha
+    has shape [C], C the channels, or the features of a flat input), MaxPool2d<K,S> /
+    AvgPool2d<K,S> (kind pool: no padding, floor mode, output (H-K)//S+1), Flatten (kind
+    flatten), Dense<N> (kind fc). The module is in training mode, as every new torch module:
+    call .eval() for BatchNorm2d's running statistics."""
     layers = parse_architecture(arch)
     if not layers or layers[0][0] != "Input" or len(layers[0][1]) != 3:
         raise ValueError(f"architecture {arch!r} must start with Input<C,H,W>")
     c, h, w = layers[0][1]
+    flat = False  # after Flatten or Dense the torch tensor is [B, features]
     modules, counts = collections.OrderedDict(), collections.Counter()
 
     def add(kind, module):
@@ -159,27 +201,43 @@ def module_from_architecture(arch, alpha_init=0.5):
 
     for index, (name, args) in enumerate(layers[1:]):
         where = f"layer {index} ({name}) of {arch!r}"
+        if name in ("Conv", "BatchNorm2d", "MaxPool2d", "AvgPool2d") and flat:
+            raise ValueError(f"{where}: needs a C x H x W input, got a flat one of {c}")
         if name == "Conv":
             if len(args) != 4:
                 raise ValueError(f"{where}: Conv takes <out,kernel,stride,pad>")
             out, k, s, p = args
             add("conv", torch.nn.Conv2d(c, out, k, stride=s, padding=p))
             c, h, w = out, (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
-        elif name in ("ReLUAlpha", "ReLU", "Identity"):
+        elif name == "BatchNorm2d":
+            if args:
+                raise ValueError(f"{where}: BatchNorm2d takes no arguments")
+            add("bn", torch.nn.BatchNorm2d(c, eps=1e-5, momentum=0.1))
+        elif name in ("MaxPool2d", "AvgPool2d"):
+            if len(args) != 2:
+                raise ValueError(f"{where}: {name} takes <kernel,stride>")
+            k, s = args
+            if k > h or k > w or k < 1 or s < 1:
+                raise ValueError(f"{where}: kernel {k}, stride {s} do not fit a {c}x{h}x{w} input")
+            pool = torch.nn.MaxPool2d if name == "MaxPool2d" else torch.nn.AvgPool2d
+            add("pool", pool(k, s))
+            h, w = (h - k) // s + 1, (w - k) // s + 1
+        elif name in ("ReLUAlpha", "ReLUAlphaPerChannel", "ReLU", "Identity"):
             if args:
                 raise ValueError(f"{where}: {name} takes no arguments")
-            add("act", {"ReLUAlpha": lambda: ReLUAlpha(alpha_init), "ReLU": torch.nn.ReLU,
-                        "Identity": torch.nn.Identity}[name]())
+            add("act", {"ReLUAlpha": lambda: ReLUAlpha(alpha_init),
+                        "ReLUAlphaPerChannel": lambda: ReLUAlphaPerChannel(c, alpha_init),
+                        "ReLU": torch.nn.ReLU, "Identity": torch.nn.Identity}[name]())
         elif name == "Flatten":
             add("flatten", torch.nn.Flatten())
-            c, h, w = c * h * w, 1, 1
+            c, h, w, flat = c * h * w, 1, 1, True
         elif name == "Dense":
             if len(args) != 1:
                 raise ValueError(f"{where}: Dense takes <N>")
             if h != 1 or w != 1:
                 raise ValueError(f"{where}: Dense needs a flat input, got {c}x{h}x{w}")
             add("fc", Dense(c, args[0]))
-            c = args[0]
+            c, flat = args[0], True
         else:
             raise ValueError(f"{where}: unknown layer")
     model = torch.nn.Sequential(modules)
@@ -187,12 +245,25 @@ def module_from_architecture(arch, alpha_init=0.5):
     return model
 
 
-# The report's network (linconv::FashionNetWith<A>): --activation -> linconv's activation layer.
-STUDY_ACTIVATIONS = {"alpha": "ReLUAlpha", "relu": "ReLU", "linear": "Identity"}
+# --activation -> linconv's activation layer in the study's networks.
+STUDY_ACTIVATIONS = {"alpha": "ReLUAlpha", "relu": "ReLU", "linear": "Identity",
+                     "channel": "ReLUAlphaPerChannel"}
+
+# --net -> the study's network with {a} for the activation layer: "fashion" is the report's
+# network (linconv::FashionNetWith<A>), "fashion-bn-pool" its first attempt
+# (linconv::FashionNetBnPool: BatchNorm2d after each conv, 2x2 max pool after each activation).
+STUDY_NETS = {
+    "fashion": "Input<1,28,28>,Conv<8,5,1,2>,{a},Conv<16,5,1,2>,{a},Conv<32,3,1,1>,{a},"
+               "Flatten,Dense<10>",
+    "fashion-bn-pool": "Input<1,28,28>,Conv<8,5,1,2>,BatchNorm2d,{a},MaxPool2d<2,2>,"
+                       "Conv<16,5,1,2>,BatchNorm2d,{a},MaxPool2d<2,2>,"
+                       "Conv<32,3,1,1>,BatchNorm2d,{a},MaxPool2d<2,2>,Flatten,Dense<10>",
+}
 
 
-def study_architecture(activation):
-    """linconv's architecture string of the report's network with --activation `activation`."""
-    act = STUDY_ACTIVATIONS[activation]
-    return (f"Input<1,28,28>,Conv<8,5,1,2>,{act},Conv<16,5,1,2>,{act},Conv<32,3,1,1>,{act},"
-            "Flatten,Dense<10>")
+def study_architecture(activation, net="fashion"):
+    """linconv's architecture string of the study's network `net` (a STUDY_NETS key: "fashion",
+    the report's network, or "fashion-bn-pool") with --activation `activation`."""
+    if net not in STUDY_NETS:
+        raise ValueError(f"unknown network {net!r} (known: {', '.join(STUDY_NETS)})")
+    return STUDY_NETS[net].format(a=STUDY_ACTIVATIONS[activation])
