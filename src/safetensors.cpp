@@ -1,4 +1,4 @@
-// safetensors reader and writer for F32 tensors (format: include/linconv/safetensors.hpp).
+// safetensors reader and writer for F32 and I64 tensors (format: include/linconv/safetensors.hpp).
 #include "linconv/safetensors.hpp"
 
 #include <fcntl.h>
@@ -46,10 +46,15 @@ std::string excerpt(const Json& value) {
 
 std::string errno_text() { return std::generic_category().message(errno); }
 
-// Number of elements of `shape`, nullopt when a dimension is negative or the byte size would
-// overflow 64 bits.
-std::optional<std::uint64_t> element_count(std::span<const std::int64_t> shape) {
-  constexpr std::uint64_t max_count = std::numeric_limits<std::uint64_t>::max() / sizeof(float);
+std::size_t element_size(DType dtype) {
+  return dtype == DType::i64 ? sizeof(std::int64_t) : sizeof(float);
+}
+
+// Number of elements of `shape` (1 for the rank-0 shape []), nullopt when a dimension is negative
+// or the byte size at `bytes_per_element` would overflow 64 bits.
+std::optional<std::uint64_t> element_count(std::span<const std::int64_t> shape,
+                                           std::size_t bytes_per_element) {
+  const std::uint64_t max_count = std::numeric_limits<std::uint64_t>::max() / bytes_per_element;
   std::uint64_t count = 1;
   for (const std::int64_t dim : shape) {
     if (dim < 0) return std::nullopt;
@@ -130,7 +135,14 @@ struct Placed {
   std::uint64_t end = 0;
 };
 
-// One header entry, checked against the data buffer, with its values.
+// `bytes` copied into `out` as `count` elements (the host is little-endian, like the file).
+template <class T>
+void copy_elements(std::vector<T>& out, std::uint64_t count, std::string_view bytes) {
+  out.resize(count);
+  if (count > 0) std::memcpy(out.data(), bytes.data(), bytes.size());
+}
+
+// One header entry, checked against the data buffer, with its elements.
 Placed parse_tensor(const std::filesystem::path& file, const std::string& name, const Json& entry,
                     std::string_view data) {
   const std::string tensor = "tensor " + quote(name) + ": ";
@@ -140,8 +152,13 @@ Placed parse_tensor(const std::filesystem::path& file, const std::string& name, 
   for (const char* key : {"dtype", "shape", "data_offsets"})
     if (!entry.contains(key)) fail(file, tensor + "missing \"" + key + "\"");
 
-  const Json& dtype = entry["dtype"];
-  if (dtype != "F32") fail(file, tensor + "expected dtype \"F32\", found " + excerpt(dtype));
+  const Json& dtype_json = entry["dtype"];
+  DType dtype = DType::f32;
+  if (dtype_json == "I64")
+    dtype = DType::i64;
+  else if (dtype_json != "F32")
+    fail(file, tensor + "expected dtype \"F32\" or \"I64\", found " + excerpt(dtype_json));
+  const std::size_t bytes_per_element = element_size(dtype);
 
   const auto is_index = [](const Json& v) {  // an integer in [0, INT64_MAX]
     return v.is_number_unsigned() &&
@@ -151,8 +168,8 @@ Placed parse_tensor(const std::filesystem::path& file, const std::string& name, 
   if (!shape.is_array() || !std::ranges::all_of(shape, is_index))
     fail(file, tensor + "expected shape as an array of non-negative integers, found " +
                    excerpt(shape));
-  Placed placed{{name, shape.get<std::vector<std::int64_t>>(), {}}};
-  const std::optional<std::uint64_t> count = element_count(placed.tensor.shape);
+  Placed placed{{name, shape.get<std::vector<std::int64_t>>(), {}, dtype}};
+  const std::optional<std::uint64_t> count = element_count(placed.tensor.shape, bytes_per_element);
   if (!count) fail(file, tensor + "shape " + excerpt(shape) + " has too many elements");
 
   const Json& offsets = entry["data_offsets"];
@@ -162,19 +179,28 @@ Placed parse_tensor(const std::filesystem::path& file, const std::string& name, 
                         "end, found " + excerpt(offsets));
   placed.begin = offsets[0].get<std::uint64_t>();
   placed.end = offsets[1].get<std::uint64_t>();
-  if (placed.end - placed.begin != *count * sizeof(float))
-    fail(file, tensor + "expected " + std::to_string(*count * sizeof(float)) + " bytes for shape " +
-                   excerpt(shape) + ", found data_offsets " + excerpt(offsets) + " spanning " +
+  if (placed.end - placed.begin != *count * bytes_per_element)
+    fail(file, tensor + "expected " + std::to_string(*count * bytes_per_element) + " bytes for " +
+                   std::string(dtype_name(dtype)) + " shape " + excerpt(shape) +
+                   ", found data_offsets " + excerpt(offsets) + " spanning " +
                    std::to_string(placed.end - placed.begin));
   if (placed.end > data.size())
     fail(file, tensor + "data_offsets " + excerpt(offsets) + " extend past the " +
                    std::to_string(data.size()) + "-byte data buffer");
 
-  placed.tensor.values.resize(*count);
-  if (*count > 0)
-    std::memcpy(placed.tensor.values.data(), data.data() + placed.begin, placed.end - placed.begin);
-  check_finite(file, name, placed.tensor.values);
+  const std::string_view bytes = data.substr(placed.begin, placed.end - placed.begin);
+  if (dtype == DType::i64) {
+    copy_elements(placed.tensor.integers, *count, bytes);
+  } else {
+    copy_elements(placed.tensor.values, *count, bytes);
+    check_finite(file, name, placed.tensor.values);
+  }
   return placed;
+}
+
+// The bytes of the view's elements, of its dtype.
+std::span<const std::byte> element_bytes(const TensorView& t) {
+  return t.dtype == DType::i64 ? std::as_bytes(t.integers) : std::as_bytes(t.values);
 }
 
 // The header, compact and padded with spaces to a multiple of 8 bytes, as the reference writer
@@ -188,13 +214,24 @@ std::string make_header(const std::filesystem::path& file, std::span<const Tenso
     const std::string tensor = "tensor " + quote(t.name) + ": ";
     if (t.name == "__metadata__" || header.contains(t.name))
       fail(file, tensor + "name is reserved or already used");
-    const std::optional<std::uint64_t> count = element_count(t.shape);
-    if (count != t.values.size())
+    if (t.dtype != DType::f32 && t.dtype != DType::i64)
+      fail(file, tensor + "unknown dtype " + std::to_string(static_cast<int>(t.dtype)));
+    const bool integral = t.dtype == DType::i64;
+    if (integral ? !t.values.empty() : !t.integers.empty())
+      fail(file, tensor + "dtype " + std::string(dtype_name(t.dtype)) + " but " +
+                     (integral ? std::to_string(t.values.size()) + " float values"
+                               : std::to_string(t.integers.size()) + " integers") +
+                     " given");
+    const std::size_t given = integral ? t.integers.size() : t.values.size();
+    const std::optional<std::uint64_t> count = element_count(t.shape, element_size(t.dtype));
+    if (count != given)
       fail(file, tensor + "shape " + Json(t.shape).dump() + " does not fit its " +
-                     std::to_string(t.values.size()) + " values");
-    check_finite(file, t.name, t.values);
-    const std::uint64_t end = offset + t.values.size_bytes();
-    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, end}}};
+                     std::to_string(given) + (integral ? " integers" : " values"));
+    if (!integral) check_finite(file, t.name, t.values);
+    const std::uint64_t end = offset + element_bytes(t).size();
+    header[t.name] = {{"dtype", dtype_name(t.dtype)},
+                      {"shape", t.shape},
+                      {"data_offsets", {offset, end}}};
     offset = end;
   }
   try {
@@ -219,7 +256,7 @@ void write_safetensors(const std::filesystem::path& file, std::span<const Tensor
   const std::uint64_t length = header.size();
   std::vector<std::span<const std::byte>> parts{std::as_bytes(std::span(&length, 1)),
                                                 std::as_bytes(std::span(header))};
-  for (const TensorView& t : tensors) parts.push_back(std::as_bytes(t.values));
+  for (const TensorView& t : tensors) parts.push_back(element_bytes(t));
   write_file_atomically(file, parts);
 }
 

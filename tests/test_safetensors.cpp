@@ -1,5 +1,7 @@
-// Tests of the safetensors reader and writer: round trip, a hand-built byte-exact file, every
-// refusal of the reader and the writer, and the atomic write.
+// Tests of the safetensors reader and writer: round trip (F32 and I64, rank 0 included),
+// hand-built byte-exact files (one laid out as safetensors.torch.save_file lays out a
+// BatchNorm2d state_dict, one as scripts/linconv_torch.py's writer does), every refusal of the
+// reader and the writer, and the atomic write.
 //
 // Cross-checked by hand with an independent parser (Debian has no python3-safetensors): a file
 // this writer produced, parsed with /usr/bin/python3 as below, gave the same names, shapes,
@@ -8,6 +10,11 @@
 //   b = open(path, "rb").read(); n, = struct.unpack("<Q", b[:8]); header = json.loads(b[8:8 + n])
 //   begin, end = header[name]["data_offsets"]
 //   numpy.frombuffer(b[8 + n + begin:8 + n + end], "<f4").reshape(header[name]["shape"])
+// I64 likewise, with struct alone (no numpy here): a file of the round-trip test below unpacked
+// with struct.unpack("<%dq" % count, ...) gave the same integers (2^40 + 7, -5, INT64_MIN, ...);
+// and a file built with json.dumps(header, separators=(",", ":")) + space padding + "<f4"/"<q"
+// data, the layout of scripts/linconv_torch.py's write_safetensors (state_dict order, so the I64
+// tensor comes last at an offset not a multiple of 8), was read here with the Python values.
 #include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -51,6 +58,12 @@ std::string entry(const std::string& name, const std::string& shape, const std::
                   const std::string& dtype = "F32") {
   return "\"" + name + "\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape +
          ",\"data_offsets\":" + offsets + "}";
+}
+
+std::string i64_bytes(std::initializer_list<std::int64_t> values) {
+  std::string bytes(values.size() * sizeof(std::int64_t), '\0');
+  std::memcpy(bytes.data(), values.begin(), bytes.size());
+  return bytes;
 }
 
 std::vector<std::uint32_t> bits(std::span<const float> values) {
@@ -148,6 +161,150 @@ TEST_CASE("safetensors: a hand-built file is read, and written byte for byte") {
   CHECK(read_file(written) == expected);
 }
 
+TEST_CASE("safetensors: F32 and I64 tensors, rank 0 included, round trip exactly") {
+  TempDir dir;
+  const fs::path file = dir.path() / "bn.safetensors";
+  const std::vector<float> weight{1.0f, -2.5f, 0.125f};
+  const std::vector<float> scale{0.25f};
+  const std::int64_t big = (std::int64_t{1} << 40) + 7;  // above 2^40: not exact in a float
+  const std::vector<std::int64_t> tracked{big};
+  const std::vector<std::int64_t> negative{-5};
+  const std::vector<std::int64_t> extremes{std::numeric_limits<std::int64_t>::min(), -1, 0,
+                                           std::numeric_limits<std::int64_t>::max()};
+  const std::vector<TensorView> views{
+      {"bn1.weight", {3}, weight},
+      TensorView::of_integers("bn1.num_batches_tracked", {}, tracked),
+      {"scale", {}, scale},  // rank-0 F32
+      TensorView::of_integers("negative", {}, negative),
+      TensorView::of_integers("extremes", {2, 2}, extremes),
+      TensorView::of_integers("none", {0, 3}, {}),
+      {"after", {1}, scale}};
+  CHECK(views[1].dtype == linconv::DType::i64);
+  CHECK(views[1].values.empty());
+  CHECK(views[0].dtype == linconv::DType::f32);
+  CHECK(views[0].integers.empty());
+  write_safetensors(file, views, {{"architecture", "bn"}});
+
+  const linconv::SafetensorsFile read = read_safetensors(file);
+  CHECK(read.metadata == std::map<std::string, std::string>{{"architecture", "bn"}});
+  REQUIRE(read.tensors.size() == views.size());
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    INFO(views[i].name);
+    const linconv::Tensor& t = read.tensors[i];
+    CHECK(t.name == views[i].name);
+    CHECK(t.shape == views[i].shape);
+    CHECK(t.dtype == views[i].dtype);
+    CHECK(bits(t.values) == bits(views[i].values));
+    CHECK(t.integers == std::vector<std::int64_t>(views[i].integers.begin(), views[i].integers.end()));
+  }
+  const linconv::Tensor* count = read.find("bn1.num_batches_tracked");
+  REQUIRE(count != nullptr);
+  CHECK(count->dtype == linconv::DType::i64);
+  CHECK(count->shape.empty());
+  CHECK(count->values.empty());
+  CHECK(count->integers == std::vector<std::int64_t>{1099511627783});
+  REQUIRE(read.find("negative") != nullptr);
+  CHECK(read.find("negative")->integers == std::vector<std::int64_t>{-5});
+  REQUIRE(read.find("scale") != nullptr);
+  CHECK(read.find("scale")->shape.empty());
+  CHECK(read.find("scale")->values == std::vector<float>{0.25f});
+
+  // The header names the dtypes as PyTorch's safetensors does; I64 elements take 8 bytes.
+  const std::string bytes = read_file(file);
+  CHECK_THAT(bytes, Catch::Contains(R"("bn1.num_batches_tracked":{"dtype":"I64","shape":[],)"
+                                    R"("data_offsets":[12,20]})"));
+  CHECK_THAT(bytes, Catch::Contains(R"("scale":{"dtype":"F32","shape":[],"data_offsets":[20,24]})"));
+  std::uint64_t header_length = 0;
+  std::memcpy(&header_length, bytes.data(), 8);
+  CHECK(bytes.size() == 8 + header_length + (3 + 1 + 1) * 4 + (1 + 1 + 4) * 8);
+}
+
+TEST_CASE("safetensors: a BatchNorm2d file laid out as PyTorch's safetensors writes it") {
+  TempDir dir;
+  // safetensors.torch.save_file(BatchNorm2d(2).state_dict() after training) puts the I64 tensor
+  // first (it sorts by alignment, then name). num_batches_tracked = 0x0123456789abcdef, stored
+  // little-endian; weight [1.0, -2.5], bias [0.5, 0], running_mean [2, -1], running_var
+  // [4, 0.25]. The 370-byte header is padded with 6 spaces to 376 = 0x178.
+  const std::string header =
+      R"({"__metadata__":{"format":"pt"},)"
+      R"("bn1.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[0,8]},)"
+      R"("bn1.bias":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},)"
+      R"("bn1.running_mean":{"dtype":"F32","shape":[2],"data_offsets":[16,24]},)"
+      R"("bn1.running_var":{"dtype":"F32","shape":[2],"data_offsets":[24,32]},)"
+      R"("bn1.weight":{"dtype":"F32","shape":[2],"data_offsets":[32,40]}})";
+  REQUIRE(header.size() == 370);
+  const std::string expected =
+      std::string("\x78\x01\0\0\0\0\0\0", 8) + header + "      " +
+      std::string("\xef\xcd\xab\x89\x67\x45\x23\x01", 8) +                  // num_batches_tracked
+      std::string("\x00\x00\x00\x3f\x00\x00\x00\x00", 8) +                  // bias
+      std::string("\x00\x00\x00\x40\x00\x00\x80\xbf", 8) +                  // running_mean
+      std::string("\x00\x00\x80\x40\x00\x00\x80\x3e", 8) +                  // running_var
+      std::string("\x00\x00\x80\x3f\x00\x00\x20\xc0", 8);                   // weight
+  REQUIRE(expected.size() == 8 + 376 + 40);
+  const fs::path hand = dir.path() / "bn.safetensors";
+  write_file(hand, expected);
+
+  const linconv::SafetensorsFile read = read_safetensors(hand);
+  CHECK(read.metadata == std::map<std::string, std::string>{{"format", "pt"}});
+  REQUIRE(read.tensors.size() == 5);
+  const linconv::Tensor& count = read.tensors[0];
+  CHECK(count.name == "bn1.num_batches_tracked");
+  CHECK(count.dtype == linconv::DType::i64);
+  CHECK(count.shape.empty());
+  CHECK(count.integers == std::vector<std::int64_t>{0x0123456789abcdef});
+  CHECK(count.values.empty());
+  const auto f32 = [&](const char* name, std::vector<float> values) {
+    INFO(name);
+    const linconv::Tensor* t = read.find(name);
+    REQUIRE(t != nullptr);
+    CHECK(t->dtype == linconv::DType::f32);
+    CHECK(t->shape == std::vector<std::int64_t>{2});
+    CHECK(t->values == values);
+    CHECK(t->integers.empty());
+  };
+  f32("bn1.weight", {1.0f, -2.5f});
+  f32("bn1.bias", {0.5f, 0.0f});
+  f32("bn1.running_mean", {2.0f, -1.0f});
+  f32("bn1.running_var", {4.0f, 0.25f});
+
+  // The writer, given the same order, writes the same bytes.
+  const std::vector<std::int64_t> tracked{0x0123456789abcdef};
+  const std::vector<float> weight{1.0f, -2.5f}, bias{0.5f, 0.0f}, mean{2.0f, -1.0f},
+      var{4.0f, 0.25f};
+  const fs::path written = dir.path() / "written.safetensors";
+  write_safetensors(written,
+                    std::vector<TensorView>{
+                        TensorView::of_integers("bn1.num_batches_tracked", {}, tracked),
+                        {"bn1.bias", {2}, bias},
+                        {"bn1.running_mean", {2}, mean},
+                        {"bn1.running_var", {2}, var},
+                        {"bn1.weight", {2}, weight}},
+                    {{"format", "pt"}});
+  CHECK(read_file(written) == expected);
+}
+
+TEST_CASE("safetensors: an I64 tensor after F32 ones, as scripts/linconv_torch.py lays it out") {
+  // The Python writer keeps state_dict order (weight, bias, running_mean, running_var,
+  // num_batches_tracked): with an odd count of F32 elements before it, the I64 tensor begins at
+  // an offset that is not a multiple of 8, which the format allows.
+  TempDir dir;
+  const fs::path file = dir.path() / "py.safetensors";
+  std::string header = "{" + entry("bn1.weight", "[3]", "[0,12]") + "," +
+                       entry("bn1.num_batches_tracked", "[]", "[12,20]", "I64") + "," +
+                       entry("steps", "[2]", "[20,36]", "I64") + "}";
+  header.append((8 - header.size() % 8) % 8, ' ');
+  write_file(file, file_bytes(header, f32_bytes({0.5f, -1.0f, 3.0f}) +
+                                          i64_bytes({(std::int64_t{1} << 41) + 3, -7, 42})));
+  const linconv::SafetensorsFile read = read_safetensors(file);
+  REQUIRE(read.tensors.size() == 3);
+  CHECK(read.tensors[0].values == std::vector<float>{0.5f, -1.0f, 3.0f});
+  CHECK(read.tensors[1].name == "bn1.num_batches_tracked");
+  CHECK(read.tensors[1].dtype == linconv::DType::i64);
+  CHECK(read.tensors[1].integers == std::vector<std::int64_t>{2199023255555});
+  CHECK(read.tensors[2].shape == std::vector<std::int64_t>{2});
+  CHECK(read.tensors[2].integers == std::vector<std::int64_t>{-7, 42});
+}
+
 TEST_CASE("safetensors: tensors come back in data order, whatever the header order") {
   TempDir dir;
   const fs::path file = dir.path() / "order.safetensors";
@@ -194,9 +351,15 @@ TEST_CASE("safetensors: read refuses malformed files") {
     refused(file_bytes(R"({"w":{"dtype":"F32","shape":[1]}})", f32_bytes({1})),
             {"tensor \"w\": missing \"data_offsets\""});
   }
-  SECTION("dtype other than F32") {
+  SECTION("dtype other than F32 and I64") {
     refused(file_bytes("{" + entry("w", "[1]", "[0,2]", "F16") + "}", "ab"),
-            {"tensor \"w\"", "expected dtype \"F32\", found \"F16\""});
+            {"tensor \"w\"", "expected dtype \"F32\" or \"I64\", found \"F16\""});
+    refused(file_bytes("{" + entry("w", "[1]", "[0,4]", "I32") + "}", "abcd"),
+            {"tensor \"w\"", "found \"I32\""});
+    refused(file_bytes("{" + entry("w", "[1]", "[0,8]", "i64") + "}", i64_bytes({1})),
+            {"tensor \"w\"", "found \"i64\""});
+    refused(file_bytes(R"({"w":{"dtype":64,"shape":[1],"data_offsets":[0,8]}})", i64_bytes({1})),
+            {"tensor \"w\"", "found 64"});
   }
   SECTION("shape with a negative dimension") {
     refused(file_bytes("{" + entry("w", "[2,-1]", "[0,4]") + "}", f32_bytes({1})),
@@ -226,7 +389,25 @@ TEST_CASE("safetensors: read refuses malformed files") {
   }
   SECTION("byte size not product(shape) * 4") {
     refused(file_bytes("{" + entry("w", "[2]", "[0,4]") + "}", f32_bytes({1})),
-            {"tensor \"w\": expected 8 bytes for shape [2], found data_offsets [0,4] spanning 4"});
+            {"tensor \"w\": expected 8 bytes for F32 shape [2], found data_offsets [0,4] spanning 4"});
+  }
+  SECTION("byte size not product(shape) * 8 for I64") {
+    refused(file_bytes("{" + entry("n", "[]", "[0,4]", "I64") + "}", f32_bytes({1})),
+            {"tensor \"n\": expected 8 bytes for I64 shape [], found data_offsets [0,4] spanning 4"});
+    refused(file_bytes("{" + entry("n", "[2]", "[0,8]", "I64") + "}", i64_bytes({1})),
+            {"tensor \"n\": expected 16 bytes for I64 shape [2], found data_offsets [0,8]"});
+    refused(file_bytes("{" + entry("n", "[1]", "[0,16]", "I64") + "}", i64_bytes({1, 2})),
+            {"tensor \"n\": expected 8 bytes for I64 shape [1]"});
+  }
+  SECTION("rank 0 holds one element") {
+    refused(file_bytes("{" + entry("s", "[]", "[0,0]") + "}"),
+            {"tensor \"s\": expected 4 bytes for F32 shape [], found data_offsets [0,0]"});
+  }
+  SECTION("I64 shape whose byte size overflows") {
+    // 2^61 elements fit in 64 bits as F32 bytes (2^63) but not as I64 bytes (2^64).
+    refused(file_bytes("{" + entry("n", "[2305843009213693952]", "[0,8]", "I64") + "}",
+                       i64_bytes({1})),
+            {"tensor \"n\"", "too many elements"});
   }
   SECTION("offsets past the data buffer") {
     refused(file_bytes("{" + entry("w", "[1]", "[4,8]") + "}", f32_bytes({1})),
@@ -295,6 +476,15 @@ TEST_CASE("safetensors: write refuses what the reader would refuse, leaving the 
   refused({{"__metadata__", {3}, three}}, "tensor \"__metadata__\": name is reserved");
   refused({{"g", {2}, nan}}, "tensor \"g\" holds a NaN at index 1");
   refused({{"bad\xff", {3}, three}}, "valid UTF-8");
+  const std::vector<std::int64_t> ints{1, 2, 3};
+  refused({TensorView::of_integers("n", {}, ints)},
+          "tensor \"n\": shape [] does not fit its 3 integers");
+  refused({TensorView::of_integers("n", {2}, {})}, "tensor \"n\": shape [2] does not fit its 0");
+  refused({{"n", {3}, three, linconv::DType::i64, ints}},
+          "tensor \"n\": dtype I64 but 3 float values given");
+  refused({{"w", {3}, three, linconv::DType::f32, ints}},
+          "tensor \"w\": dtype F32 but 3 integers given");
+  refused({{"w", {}, {}}}, "tensor \"w\": shape [] does not fit its 0 values");
 }
 
 TEST_CASE("safetensors: write into a missing directory throws and leaves nothing") {

@@ -84,6 +84,10 @@ def f32(*values) -> bytes:
     return struct.pack("<%df" % len(values), *values)
 
 
+def i64(*values) -> bytes:
+    return struct.pack("<%dq" % len(values), *values)
+
+
 def entry(shape, begin, end, dtype="F32"):
     return {"dtype": dtype, "shape": shape, "data_offsets": [begin, end]}
 
@@ -103,6 +107,18 @@ def safetensors_seeds():
                                                   indent=2).encode(), f32(1.0, 2.0), pad=False),
         "unicode-name": safetensors({"w\u00e9ight\u2603": entry([1], 0, 4)}, f32(1.0)),
         "subnormal-and-max": safetensors({"x": entry([2], 0, 8)}, f32(1e-45, 3.4028234663852886e38)),
+        # I64 (BatchNorm2d's num_batches_tracked, shape []): PyTorch's order (I64 first), and the
+        # state_dict order, where the I64 tensor begins at an offset that is not a multiple of 8
+        "i64-scalar": safetensors({"n": entry([], 0, 8, "I64")}, i64(2**40 + 7)),
+        "i64-bn-pytorch-order": safetensors(
+            {"__metadata__": {"format": "pt"}, "bn.num_batches_tracked": entry([], 0, 8, "I64"),
+             "bn.bias": entry([1], 8, 12), "bn.weight": entry([1], 12, 16)},
+            i64(600) + f32(0.5, 1.0)),
+        "i64-after-f32": safetensors({"w": entry([3], 0, 12), "n": entry([], 12, 20, "I64"),
+                                      "m": entry([2, 2], 20, 52, "I64")},
+                                     f32(1.0, -2.0, 3.0) + i64(7, -1, -2**63, 2**63 - 1, 0)),
+        "i64-nan-bits": safetensors({"n": entry([2], 0, 16, "I64")},  # NaN/Inf bits: valid I64
+                                    f32(float("nan"), float("inf"), float("nan"), float("-inf"))),
         # length problems
         "short": b"\x08\x00\x00\x00",
         "length-past-end": struct.pack("<Q", 100) + b"{}",
@@ -132,6 +148,10 @@ def safetensors_seeds():
         "missing-offsets": safetensors({"a": {"dtype": "F32", "shape": [1]}}, f32(1.0)),
         "dtype-f16": safetensors({"a": entry([2], 0, 4, "F16")}, b"\x00" * 4),
         "dtype-number": safetensors({"a": entry([1], 0, 4, 32)}, f32(1.0)),
+        "dtype-i32": safetensors({"a": entry([1], 0, 4, "I32")}, i64(1)[:4]),
+        "i64-size-mismatch": safetensors({"a": entry([1], 0, 4, "I64")}, f32(1.0)),
+        "i64-scalar-empty": safetensors({"a": entry([], 0, 0, "I64")}),
+        "i64-huge-shape": safetensors({"a": entry([2**61], 0, 8, "I64")}, i64(1)),
         "negative-shape": safetensors({"a": entry([-1], 0, 4)}, f32(1.0)),
         "huge-shape": safetensors({"a": entry([2**62, 2**62], 0, 4)}, f32(1.0)),
         "shape-past-int64": safetensors({"a": entry([2**64 - 1], 0, 4)}, f32(1.0)),
