@@ -70,24 +70,28 @@ void layer_pass(benchmark::State& state, int batch) {
   const std::size_t in_floats = std::size_t(batch) * L::in.size();
   const std::size_t out_floats = std::size_t(batch) * L::out.size();
 
-  AlignedFloats params(L::param_count);
+  AlignedFloats params(L::param_count), buffers(L::buffer_floats);
+  std::vector<std::int64_t> counters(L::counter_count);
   Rng rng(1);
-  L::init(params.data(), rng, InitOptions{});
+  L::init({params.data(), buffers.data(), counters.data()}, rng, InitOptions{});
   const AlignedFloats x = random_floats(in_floats, -1.0f, 1.0f, 11);
   const AlignedFloats dy = random_floats(out_floats, -1.0f, 1.0f, 12);
   AlignedFloats y(out_floats), dx(first ? 0 : in_floats), dparams(L::param_count);
-  AlignedFloats scratch(L::scratch_floats);
+  AlignedFloats scratch(L::scratch_floats), saved(L::saved_floats);
   float* const dx_or_null = first ? nullptr : dx.data();
-  L::forward(params.data(), x.data(), y.data(), batch, scratch.data());  // the y backward reads
+  const LayerTensors tensors{params.data(), dparams.data(), buffers.data(), counters.data()};
+  const Context context{Mode::training, 0, nullptr, scratch.data(), saved.data()};
+  const Images<L::in> input{x.data(), batch};
+  L::forward(tensors, input, ImagesOut<L::out>{y.data(), batch}, context);  // the y backward reads
 
   for (auto _ : state) {
     if constexpr (P == Pass::forward) {
-      L::forward(params.data(), x.data(), y.data(), batch, scratch.data());
+      L::forward(tensors, input, ImagesOut<L::out>{y.data(), batch}, context);
       benchmark::DoNotOptimize(y.data());
     } else {
       // Adds into dparams at every iteration, as the engine does over a batch's slices.
-      L::backward(params.data(), x.data(), y.data(), dy.data(), dx_or_null, dparams.data(), batch,
-                  scratch.data());
+      L::backward(tensors, input, Images<L::out>{y.data(), batch}, Images<L::out>{dy.data(), batch},
+                  ImagesOut<L::in>{dx_or_null, batch}, context);
       benchmark::DoNotOptimize(dx_or_null);
       benchmark::DoNotOptimize(dparams.data());
     }
@@ -142,23 +146,27 @@ void fused_pass(benchmark::State& state, int batch) {
   const std::size_t out_floats = std::size_t(batch) * L::out.size();
   AlignedFloats params(L::param_count + A::param_count);
   Rng rng(1);
-  L::init(params.data(), rng, InitOptions{});
-  A::init(params.data() + L::param_count, rng, InitOptions{});
-  const float* act_params = params.data() + L::param_count;
+  L::init({params.data()}, rng, InitOptions{});
+  A::init({params.data() + L::param_count}, rng, InitOptions{});
   const AlignedFloats x = random_floats(in_floats, -1.0f, 1.0f, 11);
   const AlignedFloats dpost = random_floats(out_floats, -1.0f, 1.0f, 12);
   AlignedFloats pre(out_floats), post(out_floats), dx(I == 0 ? 0 : in_floats), dparams(params.size());
   AlignedFloats scratch(L::scratch_floats);
   float* const dx_or_null = I == 0 ? nullptr : dx.data();
-  L::template forward_fused<A>(params.data(), act_params, x.data(), pre.data(), post.data(), batch, scratch.data());
+  const LayerTensors conv{params.data(), dparams.data()};
+  const LayerTensors act{params.data() + L::param_count, dparams.data() + L::param_count};
+  const Context context{Mode::training, 0, nullptr, scratch.data()};
+  const Images<L::in> input{x.data(), batch};
+  L::template forward_fused<A>(conv, act, input, ImagesOut<L::out>{pre.data(), batch},
+                               ImagesOut<A::out>{post.data(), batch}, context);
   for (auto _ : state) {
     if constexpr (P == Pass::forward) {
-      L::template forward_fused<A>(params.data(), act_params, x.data(), pre.data(), post.data(), batch,
-                                   scratch.data());
+      L::template forward_fused<A>(conv, act, input, ImagesOut<L::out>{pre.data(), batch},
+                                   ImagesOut<A::out>{post.data(), batch}, context);
       benchmark::DoNotOptimize(post.data());
     } else {
-      L::template backward_fused<A>(params.data(), act_params, x.data(), pre.data(), dpost.data(), dx_or_null,
-                                    dparams.data(), dparams.data() + L::param_count, batch, scratch.data());
+      L::template backward_fused<A>(conv, act, input, Images<L::out>{pre.data(), batch},
+                                    Images<A::out>{dpost.data(), batch}, ImagesOut<L::in>{dx_or_null, batch}, context);
       benchmark::DoNotOptimize(dparams.data());
     }
     benchmark::ClobberMemory();

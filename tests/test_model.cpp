@@ -55,7 +55,7 @@ std::vector<float> engine_logits(const Params<Net>& params, const std::vector<fl
   std::vector<float> logits;
   for (int i = 0; i < n; ++i) {
     std::copy_n(images.data() + std::size_t(i) * image_size, image_size, ws.activation(0, 0));
-    forward<Net>(params.values().data(), ws, 0, 1, 0);
+    forward<Net>(params, ws, Slice{0, 1, 0});
     logits.insert(logits.end(), ws.activation(Net::layer_count, 0), ws.activation(Net::layer_count, 0) + 10);
   }
   return logits;

@@ -1,8 +1,11 @@
 #pragma once
 // Checkpoints of a network type: safetensors files with PyTorch's names and layouts
-// (CONVENTIONS.md). Saving records the architecture string and hash and a configuration (JSON
-// text) in __metadata__; loading checks every tensor against the compiled network before any
-// value is used, and refuses a file made for another architecture.
+// (CONVENTIONS.md), the parameters and the buffers (running statistics as F32, counters as I64,
+// as PyTorch saves them), so that load_state_dict(strict=True) accepts them. Saving records the
+// architecture string and hash and a configuration (JSON text) in __metadata__; loading checks
+// every tensor against the compiled network before any value is used, and refuses a file made
+// for another architecture.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -42,10 +45,23 @@ std::vector<TensorView> tensor_views(std::span<const float> values, const std::s
   return views;
 }
 
+// Every tensor of a network's state: its parameters, then its buffers.
+template <class Net>
+std::vector<TensorView> state_views(const Params<Net>& params) {
+  std::vector<TensorView> views = tensor_views<Net>(params.values());
+  for (const NetTensor& t : Net::buffer_tensors) {
+    if (t.tensor.integer)
+      views.push_back({t.name(), detail::dims_of(t.tensor), {}, DType::i64, params.counter(t)});
+    else
+      views.push_back({t.name(), detail::dims_of(t.tensor), params.tensor(t)});
+  }
+  return views;
+}
+
 template <class Net>
 void save_checkpoint(const std::filesystem::path& file, const Params<Net>& params,
                      const std::string& config_json) {
-  write_safetensors(file, tensor_views<Net>(params.values()),
+  write_safetensors(file, state_views<Net>(params),
                     {{"architecture", std::string(Net::architecture.view())},
                      {"architecture_hash", hash_text(Net::architecture_hash)},
                      {"config", config_json}});
@@ -64,21 +80,39 @@ Params<Net> params_from_checkpoint(const SafetensorsFile& contents, const std::f
                 "), expected " + std::string(Net::architecture.view()));
   }
   Params<Net> params;
-  for (const NetTensor& t : Net::tensors) {
+  auto find = [&](const NetTensor& t) {
     const Tensor* found = contents.find(t.name());
     const std::vector<std::int64_t> expected = detail::dims_of(t.tensor);
+    const DType dtype = t.tensor.integer ? DType::i64 : DType::f32;
     if (!found)
       throw Error(where + "tensor " + t.name() + " is missing (expected shape " +
                   detail::shape_text(expected) + ")");
     if (found->shape != expected)
       throw Error(where + "tensor " + t.name() + " has shape " + detail::shape_text(found->shape) +
                   ", expected " + detail::shape_text(expected));
+    if (found->dtype != dtype)
+      throw Error(where + "tensor " + t.name() + " has dtype " + (found->dtype == DType::i64 ? "I64" : "F32") +
+                  ", expected " + (dtype == DType::i64 ? "I64" : "F32"));
+    return found;
+  };
+  for (const NetTensor& t : Net::tensors) {
+    const Tensor* found = find(t);
     std::copy(found->values.begin(), found->values.end(), params.tensor(t).begin());
   }
-  if (contents.tensors.size() != Net::tensors.size()) {
+  for (const NetTensor& t : Net::buffer_tensors) {
+    const Tensor* found = find(t);
+    if (t.tensor.integer)
+      std::copy(found->integers.begin(), found->integers.end(), params.counter(t).begin());
+    else
+      std::copy(found->values.begin(), found->values.end(), params.tensor(t).begin());
+  }
+  if (contents.tensors.size() != Net::tensors.size() + Net::buffer_tensors.size()) {
+    auto known = [](const std::string& name) {
+      auto named = [&](const NetTensor& t) { return t.name() == name; };
+      return std::ranges::any_of(Net::tensors, named) || std::ranges::any_of(Net::buffer_tensors, named);
+    };
     for (const Tensor& tensor : contents.tensors)
-      if (std::none_of(Net::tensors.begin(), Net::tensors.end(),
-                       [&](const NetTensor& t) { return t.name() == tensor.name; }))
+      if (!known(tensor.name))
         throw Error(where + "unexpected tensor " + tensor.name + " (the network " +
                     std::string(Net::architecture.view()) + " has no such tensor)");
   }

@@ -2,7 +2,17 @@
 // The forward and backward passes of a network, generated from its type: one call per layer,
 // in order and in reverse, over a slice of a batch. Workspace<Net> holds the runtime buffers of a
 // batch: every layer's activations (layer-major, [capacity, shape.size()] each), two buffers for
-// the gradient flowing backward, and per-thread scratch and parameter gradients.
+// the gradient flowing backward, per-thread scratch, saved state and parameter gradients, and the
+// Team where the threads meet.
+//
+// How the threads meet. Each thread of the pool runs its own slice of the batch through every
+// layer at its own pace; nothing waits for anything. A batch-coupled layer (BatchNorm2d in
+// training mode) asks for sums over the whole batch through Context::sum: there every thread
+// blocks until all have contributed, so at such a layer, and only there, the threads are in
+// step. Every thread then holds the same whole-batch statistics and goes on with its own slice.
+// Because every thread calls every layer, each with the same sequence of sums, no thread can wait
+// for one that will never come; the sums are added in thread order (team.hpp), so a thread count
+// gives one result, and another split differs in the last bits only.
 #include <algorithm>
 #include <cstdint>
 
@@ -31,7 +41,9 @@ class Workspace {
         activations_(std::size_t(capacity) * Net::activation_floats),
         gradients_(use == training ? 2 * std::size_t(capacity) * Net::max_layer_floats : 0),
         scratch_(std::size_t(threads) * Net::scratch_floats),
-        param_grads_(use == training ? std::size_t(threads) * Net::param_count : 0) {}
+        saved_(std::size_t(threads) * Net::saved_floats),
+        param_grads_(use == training ? std::size_t(threads) * Net::param_count : 0),
+        team_(threads, Net::team_values) {}
 
   int capacity() const { return capacity_; }
   int threads() const { return threads_; }
@@ -51,6 +63,11 @@ class Workspace {
            std::size_t(first) * Net::max_layer_floats;
   }
   float* scratch(int thread) { return scratch_.data() + std::size_t(thread) * Net::scratch_floats; }
+  // What layer i keeps from its forward pass to its backward pass, for one thread.
+  float* saved(std::size_t i, int thread) {
+    return saved_.data() + std::size_t(thread) * Net::saved_floats + Net::saved_offsets[i];
+  }
+  Team& team() { return team_; }
   float* param_grads(int thread) { return param_grads_.data() + std::size_t(thread) * Net::param_count; }
 
  private:
@@ -65,50 +82,105 @@ class Workspace {
   }();
 
   int capacity_, threads_;
-  AlignedFloats activations_, gradients_, scratch_, param_grads_;
+  AlignedFloats activations_, gradients_, scratch_, saved_, param_grads_;
+  Team team_;
 };
 
 // Whether a layer that can runs the activation after it in the same pass (Net::fused_with_next).
 // Both give bit-identical results; `off` exists to measure what fusion buys.
 enum class Fusion { off, on };
 
-// Forward pass of images [begin, begin + n) of the workspace, whose input rows are filled.
-template <class Net, Fusion F = Fusion::on>
-void forward(const float* params, Workspace<Net>& ws, int begin, int n, int thread) {
+// Images [begin, begin + n) of the workspace, taken by pool thread `thread`.
+struct Slice {
+  int begin = 0;
+  int n = 0;
+  int thread = 0;
+};
+
+namespace detail {
+
+template <class Net, std::size_t I>
+using layer_t = typename Net::template layer<I>;
+
+// Layer I's tensors; in training mode, the thread that updates the buffers gets them writable.
+template <class Net, std::size_t I, class P>
+LayerTensors layer_tensors(const P& params, P* updated, float* dparams) {
+  return {params.values().data() + Net::param_offsets[I],
+          dparams ? dparams + Net::param_offsets[I] : nullptr,
+          params.buffers().data() + Net::buffer_offsets[I],
+          params.counters().data() + Net::counter_offsets[I],
+          updated ? updated->buffers().data() + Net::buffer_offsets[I] : nullptr,
+          updated ? updated->counters().data() + Net::counter_offsets[I] : nullptr};
+}
+
+template <class Net, std::size_t I>
+Context layer_context(Workspace<Net>& ws, Slice s, Mode mode) {
+  return {mode, s.thread, &ws.team(), ws.scratch(s.thread), ws.saved(I, s.thread)};
+}
+
+template <class Net, Fusion F, class P>
+void run_forward(const P& params, P* updated, Workspace<Net>& ws, Slice s, Mode mode) {
   Net::for_each_layer([&](auto index) {
     constexpr std::size_t i = decltype(index)::value;
-    using L = typename Net::template layer<i>;
+    using L = layer_t<Net, i>;
+    constexpr Shape in = L::in, out = L::out;
+    const Images<in> x{ws.activation(i, s.begin), s.n};
+    const ImagesOut<out> y{ws.activation(i + 1, s.begin), s.n};
     if constexpr (F == Fusion::on && Net::fused_into_previous(i)) {
       return;  // computed with layer i - 1
     } else if constexpr (F == Fusion::on && Net::fused_with_next[i]) {
-      L::template forward_fused<typename Net::template layer<i + 1>>(
-          params + Net::param_offsets[i], params + Net::param_offsets[i + 1], ws.activation(i, begin),
-          ws.activation(i + 1, begin), ws.activation(i + 2, begin), n, ws.scratch(thread));
+      using A = layer_t<Net, i + 1>;
+      L::template forward_fused<A>(layer_tensors<Net, i, P>(params, updated, nullptr),
+                                   layer_tensors<Net, i + 1, P>(params, updated, nullptr), x, y,
+                                   ImagesOut<out>{ws.activation(i + 2, s.begin), s.n},
+                                   layer_context<Net, i>(ws, s, mode));
     } else {
-      L::forward(params + Net::param_offsets[i], ws.activation(i, begin), ws.activation(i + 1, begin), n,
-                 ws.scratch(thread));
+      L::forward(layer_tensors<Net, i, P>(params, updated, nullptr), x, y, layer_context<Net, i>(ws, s, mode));
     }
   });
 }
 
-// Backward pass of the same images, from the gradient of the network's output (filled) to
-// dparams, which it adds to. The input gradient is not computed.
-template <class Net, Fusion F = Fusion::on>
-void backward(const float* params, Workspace<Net>& ws, int begin, int n, int thread, float* dparams) {
+}  // namespace detail
+
+// The passes take Params<Net>, or the Params of a network with the same layout (Model runs a
+// variant of Net with faster activations on Net's parameters).
+//
+// Forward pass in evaluation mode of a slice of the workspace, whose input rows are filled.
+template <class Net, Fusion F = Fusion::on, class P>
+void forward(const P& params, Workspace<Net>& ws, Slice slice) {
+  detail::run_forward<Net, F, P>(params, nullptr, ws, slice, Mode::evaluation);
+}
+
+// Forward pass in training mode: batch-coupled layers use the statistics of the whole batch
+// (every thread of the workspace's team must run its slice) and thread 0 updates the buffers.
+template <class Net, Fusion F = Fusion::on, class P>
+void forward_training(P& params, Workspace<Net>& ws, Slice slice) {
+  detail::run_forward<Net, F, P>(params, slice.thread == 0 ? &params : nullptr, ws, slice, Mode::training);
+}
+
+// Backward pass of the same images after a forward pass in `mode`, from the gradient of the
+// network's output (filled) to dparams, which it adds to. The input gradient is not computed.
+template <class Net, Fusion F = Fusion::on, class P>
+void backward(const P& params, Workspace<Net>& ws, Slice s, float* dparams, Mode mode = Mode::training) {
   Net::for_each_layer_reversed([&](auto index) {
     constexpr std::size_t i = decltype(index)::value;
-    using L = typename Net::template layer<i>;
-    float* dx = i == 0 ? nullptr : ws.gradient(i, begin);
+    using L = detail::layer_t<Net, i>;
+    constexpr Shape in = L::in, out = L::out;
+    const ImagesOut<in> dx{i == 0 ? nullptr : ws.gradient(i, s.begin), s.n};
+    const Images<in> x{ws.activation(i, s.begin), s.n};
+    const Images<out> y{ws.activation(i + 1, s.begin), s.n};
     if constexpr (F == Fusion::on && Net::fused_into_previous(i)) {
       return;  // computed with layer i - 1
     } else if constexpr (F == Fusion::on && Net::fused_with_next[i]) {
-      L::template backward_fused<typename Net::template layer<i + 1>>(
-          params + Net::param_offsets[i], params + Net::param_offsets[i + 1], ws.activation(i, begin),
-          ws.activation(i + 1, begin), ws.gradient(i + 2, begin), dx, dparams + Net::param_offsets[i],
-          dparams + Net::param_offsets[i + 1], n, ws.scratch(thread));
+      using A = detail::layer_t<Net, i + 1>;
+      L::template backward_fused<A>(detail::layer_tensors<Net, i, P>(params, nullptr, dparams),
+                                    detail::layer_tensors<Net, i + 1, P>(params, nullptr, dparams), x, y,
+                                    Images<out>{ws.gradient(i + 2, s.begin), s.n}, dx,
+                                    detail::layer_context<Net, i>(ws, s, mode));
     } else {
-      L::backward(params + Net::param_offsets[i], ws.activation(i, begin), ws.activation(i + 1, begin),
-                  ws.gradient(i + 1, begin), dx, dparams + Net::param_offsets[i], n, ws.scratch(thread));
+      L::backward(detail::layer_tensors<Net, i, P>(params, nullptr, dparams), x, y,
+                  Images<out>{ws.gradient(i + 1, s.begin), s.n}, dx,
+                  detail::layer_context<Net, i>(ws, s, mode));
     }
   });
 }

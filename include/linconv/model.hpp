@@ -56,14 +56,17 @@ namespace detail {
 struct ReLUAlphaForInference {
   template <std::size_t Index, Shape In>
   struct bind : ReLUAlpha::bind<Index, In> {
-    static void forward(const float* params, const float* x, float* y, int n, float* scratch) {
+    static void apply(const float* params, const float* x, float* y, int n) {
       if (params[0] == 1.0f) {
-        ReLU::bind<Index, In>::forward(params, x, y, n, scratch);
+        ReLU::bind<Index, In>::apply(params, x, y, n);
       } else if (params[0] == 0.0f) {
-        Identity::bind<Index, In>::forward(params, x, y, n, scratch);
+        Identity::bind<Index, In>::apply(params, x, y, n);
       } else {
-        ReLUAlpha::bind<Index, In>::forward(params, x, y, n, scratch);
+        ReLUAlpha::bind<Index, In>::apply(params, x, y, n);
       }
+    }
+    static void forward(const LayerTensors& t, Images<In> x, ImagesOut<In> y, const Context&) {
+      apply(t.params, x.data, y.data, x.n);
     }
   };
 };
@@ -110,7 +113,7 @@ class Model {
   Logits predict(Image image) const {
     Workspace<Runner>& ws = thread_workspace();
     std::copy(image.begin(), image.end(), ws.activation(0, 0));
-    forward<Runner>(params_.values().data(), ws, 0, 1, 0);
+    forward<Runner>(params_, ws, Slice{0, 1, 0});
     Logits logits;
     std::copy_n(ws.activation(Runner::layer_count, 0), classes, logits.begin());
     return logits;

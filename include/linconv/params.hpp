@@ -1,7 +1,9 @@
 #pragma once
-// Params<Net>: every weight, bias and alpha of a network in one aligned arena, laid out as
-// Net::tensors says; views per tensor and per layer. Gradients and Adam's moments use the same
-// layout, so the optimiser is one loop over flat arrays.
+// Params<Net>: the numbers of a network. Every parameter (weight, bias, alpha, BatchNorm's
+// scale and shift) in one aligned arena laid out as Net::tensors says; gradients and Adam's
+// moments use the same layout, so the optimiser is one loop over flat arrays. Beside it the
+// buffers (Net::buffer_tensors: saved and loaded, never trained), F32 ones such as running
+// statistics in one arena and I64 counters in another.
 #include <Eigen/Core>
 #include <cstdint>
 #include <span>
@@ -18,20 +20,39 @@ using AlignedFloats = std::vector<float, Eigen::aligned_allocator<float>>;
 template <class Net>
 class Params {
  public:
-  Params() : values_(Net::param_count, 0.0f) {}
-  // A copy of values laid out as Net::tensors says (`linconv export` headers hold such arrays).
-  explicit Params(std::span<const float, Net::param_count> values) : values_(values.begin(), values.end()) {}
+  Params() : values_(Net::param_count, 0.0f), buffers_(Net::buffer_floats, 0.0f), counters_(Net::counter_count, 0) {}
+  // A copy of values laid out as Net::tensors says, and of buffers and counters as
+  // Net::buffer_tensors says (`linconv export` headers hold such arrays).
+  explicit Params(std::span<const float, Net::param_count> values,
+                  std::span<const float, Net::buffer_floats> buffers = {},
+                  std::span<const std::int64_t, Net::counter_count> counters = {})
+      : values_(values.begin(), values.end()),
+        buffers_(buffers.begin(), buffers.end()),
+        counters_(counters.begin(), counters.end()) {}
 
   std::span<float> values() { return values_; }
   std::span<const float> values() const { return values_; }
+  std::span<float> buffers() { return buffers_; }
+  std::span<const float> buffers() const { return buffers_; }
+  std::span<std::int64_t> counters() { return counters_; }
+  std::span<const std::int64_t> counters() const { return counters_; }
 
-  std::span<float> tensor(const NetTensor& t) { return values().subspan(t.offset, t.tensor.count()); }
+  // A parameter tensor (from Net::tensors) or an F32 buffer (from Net::buffer_tensors).
+  std::span<float> tensor(const NetTensor& t) { return arena(t).subspan(t.offset, t.tensor.count()); }
   std::span<const float> tensor(const NetTensor& t) const {
-    return values().subspan(t.offset, t.tensor.count());
+    return const_cast<Params*>(this)->tensor(t);
+  }
+  // An I64 buffer (from Net::buffer_tensors).
+  std::span<std::int64_t> counter(const NetTensor& t) { return std::span(counters_).subspan(t.offset, t.tensor.count()); }
+  std::span<const std::int64_t> counter(const NetTensor& t) const {
+    return std::span(counters_).subspan(t.offset, t.tensor.count());
   }
 
  private:
-  AlignedFloats values_;
+  std::span<float> arena(const NetTensor& t) { return t.role == TensorRole::buffer ? buffers() : values(); }
+
+  AlignedFloats values_, buffers_;
+  std::vector<std::int64_t> counters_;
 };
 
 // PyTorch's default initialisation, layer by layer in network order from one seeded stream.
@@ -39,9 +60,12 @@ template <class Net>
 Params<Net> init_like_pytorch(std::uint64_t seed, const InitOptions& options = {}) {
   Params<Net> params;
   Rng rng(seed);
-  Net::for_each_layer([&](auto i) {
-    using L = typename Net::template layer<decltype(i)::value>;
-    L::init(params.values().data() + Net::param_offsets[decltype(i)::value], rng, options);
+  Net::for_each_layer([&](auto index) {
+    constexpr std::size_t i = decltype(index)::value;
+    Net::template layer<i>::init({params.values().data() + Net::param_offsets[i],
+                                  params.buffers().data() + Net::buffer_offsets[i],
+                                  params.counters().data() + Net::counter_offsets[i]},
+                                 rng, options);
   });
   return params;
 }

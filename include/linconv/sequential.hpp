@@ -29,14 +29,16 @@ struct INPUT_SHAPE_OUT_OF_RANGE : diagnostic {};
 template <Shape Expected, Shape Given>
 struct INPUT_SHAPE_MISMATCH : diagnostic {};
 
-// A parameter tensor placed in a network: its layer, kind and number ("conv", 2), and its offset
-// in the parameter arena.
+// A tensor placed in a network: its layer, kind and number ("conv", 2), and its offset in the
+// arena of its role and dtype (parameters, F32 buffers or I64 buffers; params.hpp).
+enum class TensorRole { parameter, buffer };
 struct NetTensor {
   std::size_t layer = 0;
   std::string_view kind;
   int kind_number = 0;
   ParamTensor tensor;
   std::size_t offset = 0;
+  TensorRole role = TensorRole::parameter;
   std::string name() const {
     return std::string(kind) + std::to_string(kind_number) + "." + std::string(tensor.suffix);
   }
@@ -74,6 +76,7 @@ struct bind_all {
 template <std::size_t I, Shape In, class... Done, class Spec, class... Rest>
 struct bind_all<I, In, BoundLayers<Done...>, Spec, Rest...> {
   using bound = typename Spec::template bind<I, In>;
+  static_assert(check_layer_contract<I, bound>());  // its own diagnostics name what is missing
   using type = typename bind_all<I + 1, bound::out, BoundLayers<Done..., bound>, Rest...>::type;
 };
 
@@ -82,6 +85,17 @@ constexpr std::array<std::size_t, N + 1> exclusive_scan(const std::array<std::si
   std::array<std::size_t, N + 1> offsets{};
   for (std::size_t i = 0; i < N; ++i) offsets[i + 1] = offsets[i] + counts[i];
   return offsets;
+}
+
+// The number of each layer among the layers of its kind, from 1 ("conv", "conv", "act": 1, 2, 1).
+template <std::size_t N>
+constexpr std::array<int, N> number_kinds(const std::array<std::string_view, N>& kinds) {
+  std::array<int, N> numbers{};
+  for (std::size_t i = 0; i < N; ++i) {
+    numbers[i] = 1;
+    for (std::size_t j = 0; j < i; ++j) numbers[i] += kinds[j] == kinds[i];
+  }
+  return numbers;
 }
 
 // Everything derived from the bound layers B... of a network with input shape In.
@@ -140,22 +154,52 @@ struct Graph<InputSpec, BoundLayers<B...>> {
   }();
   static constexpr std::size_t scratch_floats = std::max({std::size_t(0), B::scratch_floats...});
 
-  // Parameter tensors named <kind><n>.<suffix>, n counting layers of the same kind from 1.
+  // Tensors named <kind><n>.<suffix>, n counting layers of the same kind from 1: the
+  // parameters (trained) and the buffers (saved, never trained), each in network order.
   static constexpr std::size_t tensor_count = (std::size_t(0) + ... + B::tensors.size());
+  static constexpr std::size_t buffer_tensor_count = (std::size_t(0) + ... + B::buffers.size());
+  static constexpr std::array<std::size_t, layer_count + 1> buffer_offsets =
+      exclusive_scan(std::array<std::size_t, layer_count>{B::buffer_floats...});
+  static constexpr std::size_t buffer_floats = buffer_offsets[layer_count];
+  static constexpr std::array<std::size_t, layer_count + 1> counter_offsets =
+      exclusive_scan(std::array<std::size_t, layer_count>{B::counter_count...});
+  static constexpr std::size_t counter_count = counter_offsets[layer_count];
+
+  static constexpr std::array<int, layer_count> kind_number =
+      number_kinds(std::array<std::string_view, layer_count>{B::kind...});
   static constexpr std::array<NetTensor, tensor_count> tensors = [] {
     std::array<NetTensor, tensor_count> all{};
-    std::array<std::string_view, layer_count> kinds{B::kind...};
     std::size_t next = 0, layer = 0;
-    auto add = [&](const auto& layer_tensors) {
-      int number = 1;
-      for (std::size_t j = 0; j < layer; ++j) number += kinds[j] == kinds[layer];
+    auto add = [&](std::string_view kind, const auto& layer_tensors) {
       for (const ParamTensor& t : layer_tensors)
-        all[next++] = NetTensor{layer, kinds[layer], number, t, param_offsets[layer] + t.offset};
+        all[next++] = NetTensor{layer, kind, kind_number[layer], t, param_offsets[layer] + t.offset};
       ++layer;
     };
-    (add(B::tensors), ...);
+    (add(B::kind, B::tensors), ...);
     return all;
   }();
+  static constexpr std::array<NetTensor, buffer_tensor_count> buffer_tensors = [] {
+    std::array<NetTensor, buffer_tensor_count> all{};
+    std::size_t next = 0, layer = 0;
+    auto add = [&](std::string_view kind, const auto& layer_buffers) {
+      for (const ParamTensor& t : layer_buffers)
+        all[next++] = NetTensor{layer, kind, kind_number[layer], t,
+                                (t.integer ? counter_offsets[layer] : buffer_offsets[layer]) + t.offset,
+                                TensorRole::buffer};
+      ++layer;
+    };
+    (add(B::kind, B::buffers), ...);
+    return all;
+  }();
+
+  // Per-thread memory kept by each layer from its forward pass to its backward pass.
+  static constexpr std::array<std::size_t, layer_count + 1> saved_offsets =
+      exclusive_scan(std::array<std::size_t, layer_count>{B::saved_floats...});
+  static constexpr std::size_t saved_floats = saved_offsets[layer_count];
+  // The most doubles a layer sums over the whole batch at once (Team).
+  static constexpr std::size_t team_values = std::max({std::size_t(0), B::team_values...});
+  // Whether any layer couples the images of a batch (its threads then meet there).
+  static constexpr bool batch_coupled = team_values > 0;
 
   static constexpr auto architecture = (input_of<InputSpec>::name + ... + ("," + B::name));
   static constexpr std::uint64_t architecture_hash = fnv1a(architecture.view());

@@ -2,7 +2,9 @@
 // Trainer<Net>: one optimiser step of  loss = CE(logits, y) + lambda * sum |alpha|  with Adam.
 // The batch is split between the pool's threads; each accumulates its own parameter gradients,
 // and the per-thread sums are added in thread order, so a fixed thread count is deterministic.
-// evaluate(): the cross-entropy and accuracy of a network on a batch, forward only.
+// The forward pass runs in training mode: batch-coupled layers meet on the whole batch
+// (engine.hpp) and update their buffers. evaluate(): the cross-entropy and accuracy of a
+// network on a batch, forward only, in evaluation mode.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -52,7 +54,8 @@ class Trainer {
         adam_(Net::param_count, options.adam),
         partial_(pool.size()) {}
 
-  // Gradients of the loss on one batch into gradients(); the parameters are not changed.
+  // Gradients of the loss on one batch into gradients(); the parameters are not changed (the
+  // buffers are: the training-mode forward pass updates running statistics, as in PyTorch).
   template <Shape S>
   StepStats compute_gradients(Batch<S> images, const std::uint8_t* labels) {
     check_input_shape<Net::input_shape, S>();
@@ -61,17 +64,17 @@ class Trainer {
       throw Error("batch of " + std::to_string(batch) + " images does not fit the trainer (1 to " +
                   std::to_string(workspace_.capacity()) + ")");
     const float scale = options_.reduction == Reduction::mean ? 1.0f / float(batch) : 1.0f;
-    const float* params = params_.values().data();
     pool_.run([&](int thread) {
       const auto [begin, end] = ThreadPool::split(batch, thread, pool_.size());
+      const Slice slice{begin, end - begin, thread};
       float* dparams = workspace_.param_grads(thread);
       std::fill(dparams, dparams + Net::param_count, 0.0f);
       detail::load_input(workspace_, images.data, begin, end - begin);
-      forward<Net, F>(params, workspace_, begin, end - begin, thread);
+      forward_training<Net, F>(params_, workspace_, slice);
       partial_[thread] = softmax_cross_entropy(
           workspace_.activation(Net::layer_count, begin), labels + begin, end - begin,
           Net::output_shape.size(), workspace_.gradient(Net::layer_count, begin), scale);
-      backward<Net, F>(params, workspace_, begin, end - begin, thread, dparams);
+      backward<Net, F>(params_, workspace_, slice, dparams);
     });
     pool_.run([&](int thread) {
       const auto [begin, end] = ThreadPool::split(int(Net::param_count), thread, pool_.size());
@@ -138,7 +141,7 @@ CrossEntropy evaluate(const Params<Net>& params, Batch<S> images, const std::uin
   pool.run([&](int thread) {
     const auto [begin, end] = ThreadPool::split(images.count, thread, pool.size());
     detail::load_input(ws, images.data, begin, end - begin);
-    forward<Net, F>(params.values().data(), ws, begin, end - begin, thread);
+    forward<Net, F>(params, ws, Slice{begin, end - begin, thread});
     partial[thread] = softmax_cross_entropy(ws.activation(Net::layer_count, begin), labels + begin,
                                             end - begin, Net::output_shape.size(), nullptr, 1.0f);
   });

@@ -4,132 +4,131 @@
 // ReLUAlpha: one learnable alpha per layer (tensor "alpha", shape [1]), initialised to
 //            InitOptions::alpha;  d/dalpha = sum of dy * ReLU(-x).
 // ReLU:      alpha fixed at 1;  Identity: alpha fixed at 0. Neither has a tensor.
+// (ReLUAlphaPerChannel, one alpha per channel, is in relu_alpha_per_channel.hpp.)
 // The derivative at x = 0 is 0 for ReLUAlpha and ReLU, as in PyTorch's autograd.
-// Besides forward/backward, each has backward_terms (the input gradient, accumulating the alpha
-// gradient in double) and add_param_gradient, which a fused convolution calls per image.
+// Besides forward/backward, an activation offers what a fused convolution calls per image:
+//   apply(params, x, y, n)                        the forward pass on raw arrays;
+//   backward_terms(params, x, dy, dx, n, acc)     the input gradient, and the parameter gradient
+//                                                 accumulated in `accumulators` doubles;
+//   add_param_gradient(dparams, acc)              the accumulated gradient, added in float.
 #include <algorithm>
+#include <array>
 
 #include "linconv/layer.hpp"
-#include "linconv/rng.hpp"
 #include "linconv/simd.hpp"
 
 namespace linconv {
 
 namespace detail {
-// Shape-preserving layer without parameters unless stated otherwise.
-template <std::size_t Index, Shape In>
-struct ElementwiseLayer {
+// Shape-preserving layer, computed element by element.
+template <Shape In>
+struct ElementwiseLayer : LayerBase<In> {
   static constexpr std::string_view kind = "act";
-  static constexpr Shape in = In;
   static constexpr Shape out = In;
-  static constexpr std::size_t scratch_floats = 0;
-  static constexpr bool in_place = false;
   static constexpr bool is_activation = true;  // may run inside the layer before it (engine.hpp)
   static constexpr std::size_t count(int n) { return std::size_t(n) * In.size(); }
 };
+
+// forward and backward of an activation in terms of its apply / backward_terms.
+template <Shape In, class Act>
+struct ActivationPasses {
+  static void forward(const LayerTensors& t, Images<In> x, ImagesOut<In> y, const Context&) {
+    Act::apply(t.params, x.data, y.data, x.n);
+  }
+  static void backward(const LayerTensors& t, Images<In> x, Images<In>, Images<In> dy, ImagesOut<In> dx,
+                       const Context&) {
+    std::array<double, Act::accumulators> acc{};
+    for (int k = 0; k < x.n; ++k)  // image by image, as the fused pass does: the same sums
+      Act::backward_terms(t.params, x.image(k), dy.image(k), dx ? dx.image(k) : nullptr, 1, acc.data());
+    Act::add_param_gradient(t.dparams, acc.data());
+  }
+};
+
+// Subtracts from dalpha the sum over [x, x + count) of dy * min(x, 0) (d/dalpha of ReLU_alpha is
+// -min(x, 0)): in float over blocks of 256 elements (one partial sum per vector lane, so that the
+// loop vectorises), block by block in double. No branch depends on the sign of x (a branch
+// there mispredicts half the time on real data, 5x slower).
+inline void subtract_negative_part_dot(const float* x, const float* dy, std::size_t count, double& dalpha) {
+  constexpr std::size_t block = 256, lanes = simd::lanes;
+  for (std::size_t begin = 0; begin < count; begin += block) {
+    const std::size_t size = std::min(block, count - begin), whole = size / lanes * lanes;
+    const float *xs = x + begin, *dys = dy + begin;
+    float lane_sums[lanes] = {};
+    for (std::size_t i = 0; i < whole; i += lanes)
+      for (std::size_t l = 0; l < lanes; ++l) lane_sums[l] += dys[i + l] * std::min(xs[i + l], 0.0f);
+    for (std::size_t i = whole; i < size; ++i) lane_sums[0] += dys[i] * std::min(xs[i], 0.0f);
+    dalpha -= simd::sum(simd::load(lane_sums));
+  }
+}
+
+// dx = dy (x > 0), slope * dy (x < 0), 0 (x == 0); dx may be dy itself.
+inline void leaky_input_gradient(float slope, const float* x, const float* dy, float* dx, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) dx[i] = x[i] > 0.0f ? dy[i] : (x[i] < 0.0f ? slope * dy[i] : 0.0f);
+}
 }  // namespace detail
 
 struct ReLUAlpha {
   template <std::size_t Index, Shape In>
-  struct bind : detail::ElementwiseLayer<Index, In> {
-    using base = detail::ElementwiseLayer<Index, In>;
+  struct bind : detail::ElementwiseLayer<In>, detail::ActivationPasses<In, bind<Index, In>> {
+    using base = detail::ElementwiseLayer<In>;
     static constexpr auto name = FixedString("ReLUAlpha");
     static constexpr std::array<ParamTensor, 1> tensors{{{"alpha", {1}, 1, 0}}};
     static constexpr std::size_t param_count = 1;
+    static constexpr std::size_t accumulators = 1;
 
-    static void init(float* params, Rng&, const InitOptions& options) { params[0] = options.alpha; }
+    static void init(const InitTensors& t, Rng&, const InitOptions& options) { t.params[0] = options.alpha; }
 
-    static void forward(const float* params, const float* x, float* y, int n, float*) {
+    static void apply(const float* params, const float* x, float* y, int n) {
       const float slope = 1.0f - params[0];
       std::transform(x, x + base::count(n), y, [slope](float v) { return v >= 0.0f ? v : slope * v; });
     }
 
-    static void backward(const float* params, const float* x, const float*, const float* dy,
-                         float* dx, float* dparams, int n, float*) {
-      double dalpha = 0.0;
-      for (int k = 0; k < n; ++k) {  // image by image, as the fused pass does: the same sums
-        const std::size_t at = base::count(k);
-        backward_terms(params, x + at, dy + at, dx ? dx + at : nullptr, 1, dalpha);
-      }
-      add_param_gradient(dparams, dalpha);
-    }
-
-    // dx = dy * dy/dx (dx may be dy itself, or null), and adds sum dy * ReLU(-x) to dalpha:
-    // in float over blocks of 256 elements (one partial sum per vector lane, so that the loop
-    // vectorises), the block sums in double. No branch depends on the sign of x (a branch there
-    // mispredicts half the time on real data, 5x slower).
+    // The alpha gradient first: dx may be dy itself.
     static void backward_terms(const float* params, const float* x, const float* dy, float* dx, int n,
-                               double& dalpha) {
-      const std::size_t count = base::count(n);
-      constexpr std::size_t block = 256, lanes = simd::lanes;
-      for (std::size_t begin = 0; begin < count; begin += block) {  // before dx: dx may be dy
-        const std::size_t size = std::min(block, count - begin), whole = size / lanes * lanes;
-        const float *xs = x + begin, *dys = dy + begin;
-        float lane_sums[lanes] = {};
-        for (std::size_t i = 0; i < whole; i += lanes)
-          for (std::size_t l = 0; l < lanes; ++l) lane_sums[l] += dys[i + l] * std::min(xs[i + l], 0.0f);
-        for (std::size_t i = whole; i < size; ++i) lane_sums[0] += dys[i] * std::min(xs[i], 0.0f);
-        dalpha -= simd::sum(simd::load(lane_sums));
-      }
-      const float slope = 1.0f - params[0];
-      if (dx)
-        for (std::size_t i = 0; i < count; ++i)
-          dx[i] = x[i] > 0.0f ? dy[i] : (x[i] < 0.0f ? slope * dy[i] : 0.0f);
+                               double* dalpha) {
+      detail::subtract_negative_part_dot(x, dy, base::count(n), dalpha[0]);
+      if (dx) detail::leaky_input_gradient(1.0f - params[0], x, dy, dx, base::count(n));
     }
-    static void add_param_gradient(float* dparams, double dalpha) { dparams[0] += static_cast<float>(dalpha); }
+    static void add_param_gradient(float* dparams, const double* dalpha) {
+      dparams[0] += static_cast<float>(dalpha[0]);
+    }
   };
 };
 
 struct ReLU {
   template <std::size_t Index, Shape In>
-  struct bind : detail::ElementwiseLayer<Index, In> {
-    using base = detail::ElementwiseLayer<Index, In>;
+  struct bind : detail::ElementwiseLayer<In>, detail::ActivationPasses<In, bind<Index, In>> {
+    using base = detail::ElementwiseLayer<In>;
     static constexpr auto name = FixedString("ReLU");
     static constexpr std::array<ParamTensor, 0> tensors{};
     static constexpr std::size_t param_count = 0;
+    static constexpr std::size_t accumulators = 0;
 
-    static void init(float*, Rng&, const InitOptions&) {}
-
-    static void forward(const float*, const float* x, float* y, int n, float*) {
+    static void apply(const float*, const float* x, float* y, int n) {
       std::transform(x, x + base::count(n), y, [](float v) { return std::max(v, 0.0f); });
     }
-
-    static void backward(const float* params, const float* x, const float*, const float* dy, float* dx,
-                         float*, int n, float*) {
-      double unused = 0.0;
-      backward_terms(params, x, dy, dx, n, unused);
-    }
-    static void backward_terms(const float*, const float* x, const float* dy, float* dx, int n, double&) {
+    static void backward_terms(const float*, const float* x, const float* dy, float* dx, int n, double*) {
       if (!dx) return;
       for (std::size_t i = 0; i < base::count(n); ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
     }
-    static void add_param_gradient(float*, double) {}
+    static void add_param_gradient(float*, const double*) {}
   };
 };
 
 struct Identity {
   template <std::size_t Index, Shape In>
-  struct bind : detail::ElementwiseLayer<Index, In> {
-    using base = detail::ElementwiseLayer<Index, In>;
+  struct bind : detail::ElementwiseLayer<In>, detail::ActivationPasses<In, bind<Index, In>> {
+    using base = detail::ElementwiseLayer<In>;
     static constexpr auto name = FixedString("Identity");
     static constexpr std::array<ParamTensor, 0> tensors{};
     static constexpr std::size_t param_count = 0;
+    static constexpr std::size_t accumulators = 0;
 
-    static void init(float*, Rng&, const InitOptions&) {}
-
-    static void forward(const float*, const float* x, float* y, int n, float*) {
-      std::copy(x, x + base::count(n), y);
-    }
-
-    static void backward(const float* params, const float* x, const float*, const float* dy, float* dx,
-                         float*, int n, float*) {
-      double unused = 0.0;
-      backward_terms(params, x, dy, dx, n, unused);
-    }
-    static void backward_terms(const float*, const float*, const float* dy, float* dx, int n, double&) {
+    static void apply(const float*, const float* x, float* y, int n) { std::copy(x, x + base::count(n), y); }
+    static void backward_terms(const float*, const float*, const float* dy, float* dx, int n, double*) {
       if (dx && dx != dy) std::copy(dy, dy + base::count(n), dx);
     }
-    static void add_param_gradient(float*, double) {}
+    static void add_param_gradient(float*, const double*) {}
   };
 };
 

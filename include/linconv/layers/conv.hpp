@@ -8,6 +8,7 @@
 // A Conv followed by an activation runs both in one pass per image (forward_fused,
 // backward_fused), which the engine uses unless told not to.
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "linconv/direct_conv.hpp"
@@ -27,7 +28,7 @@ struct CONV_INPUT_IS_NOT_AN_IMAGE : diagnostic {};
 template <int OutC, int K, int Stride = 1, int Pad = 0>
 struct Conv {
   template <std::size_t Index, Shape In>
-  struct bind {
+  struct bind : LayerBase<In> {
     static_assert(require<(OutC > 0 && K > 0 && Stride > 0 && Pad >= 0),
                           CONV_SETTINGS_OUT_OF_RANGE<Index, OutC, K, Stride, Pad>>::value,
                   "Conv<OutC, K, Stride, Pad> needs OutC, K, Stride > 0 and Pad >= 0");
@@ -40,7 +41,6 @@ struct Conv {
     static constexpr std::string_view kind = "conv";
     static constexpr auto name = "Conv<" + to_fixed_string(OutC) + "," + to_fixed_string(K) + "," +
                                  to_fixed_string(Stride) + "," + to_fixed_string(Pad) + ">";
-    static constexpr Shape in = In;
     // Clamped to at least 1 so that a failed check above is the only error printed.
     static constexpr Shape out{OutC, std::max(1, (In.h + 2 * Pad - K) / std::max(1, Stride) + 1),
                                std::max(1, (In.w + 2 * Pad - K) / std::max(1, Stride) + 1)};
@@ -52,61 +52,66 @@ struct Conv {
         {"bias", {OutC}, 1, weight_count},
     }};
     static constexpr std::size_t param_count = weight_count + OutC;
-    // Stride-1 convolutions run the shape-specialised kernels of direct_conv.hpp; others im2col.
     using Direct = kernels::DirectConv<geometry>;
     static constexpr std::size_t kernel_scratch =
         Direct::applies ? Direct::scratch_floats : geometry.scratch_floats();
     // The kernel's buffers, and one image's output gradient for the fused backward pass.
     static constexpr std::size_t scratch_floats = kernel_scratch + std::size_t(out.size());
-    static constexpr bool in_place = false;
     static constexpr bool fuses_activation = true;
 
-    static void init(float* params, Rng& rng, const InitOptions&) {
+    static void init(const InitTensors& t, Rng& rng, const InitOptions&) {
       const float bound = 1.0f / std::sqrt(static_cast<float>(geometry.patch()));
-      for (std::size_t i = 0; i < param_count; ++i) params[i] = rng.uniform(-bound, bound);
+      for (std::size_t i = 0; i < param_count; ++i) t.params[i] = rng.uniform(-bound, bound);
     }
 
-    static void forward(const float* params, const float* x, float* y, int n, float* scratch) {
-      if constexpr (Direct::applies)
-        Direct::forward(x, params, params + weight_count, y, n, scratch);
-      else
-        kernels::conv_forward(geometry, x, params, params + weight_count, y, n, scratch);
+    static void forward(const LayerTensors& t, Images<In> x, ImagesOut<out> y, const Context& ctx) {
+      convolve(t.params, x.data, y.data, x.n, ctx.scratch);
     }
 
-    static void backward(const float* params, const float* x, const float*, const float* dy,
-                         float* dx, float* dparams, int n, float* scratch) {
-      if constexpr (Direct::applies)
-        Direct::backward(x, params, dy, dx, dparams, dparams + weight_count, n, scratch);
-      else
-        kernels::conv_backward(geometry, x, params, dy, dx, dparams, dparams + weight_count, n, scratch);
+    static void backward(const LayerTensors& t, Images<In> x, Images<out>, Images<out> dy, ImagesOut<In> dx,
+                         const Context& ctx) {
+      convolve_backward(t.params, x.data, dy.data, dx.data, t.dparams, x.n, ctx.scratch);
     }
 
     // Fused with the activation Act after it, image by image while the image's output is in
     // cache: pre = conv(x) + b, post = Act(pre). The same arithmetic in the same order as the
     // two layers one after the other, so the results are bit-identical.
     template <class Act>
-    static void forward_fused(const float* params, const float* act_params, const float* x, float* pre,
-                              float* post, int n, float* scratch) {
-      for (int k = 0; k < n; ++k) {
-        forward(params, x + std::size_t(k) * in.size(), pre + std::size_t(k) * out.size(), 1, scratch);
-        Act::forward(act_params, pre + std::size_t(k) * out.size(), post + std::size_t(k) * out.size(), 1,
-                     nullptr);
+    static void forward_fused(const LayerTensors& t, const LayerTensors& act, Images<In> x, ImagesOut<out> pre,
+                              ImagesOut<out> post, const Context& ctx) {
+      for (int k = 0; k < x.n; ++k) {
+        convolve(t.params, x.image(k), pre.image(k), 1, ctx.scratch);
+        Act::apply(act.params, pre.image(k), post.image(k), 1);
       }
     }
 
-    // The activation's backward (input gradient, alpha gradient) and this layer's, per image.
+    // The activation's backward (input gradient, alpha gradients) and this layer's, per image.
     template <class Act>
-    static void backward_fused(const float* params, const float* act_params, const float* x,
-                               const float* pre, const float* dpost, float* dx, float* dparams,
-                               float* act_dparams, int n, float* scratch) {
-      float* dpre = scratch + kernel_scratch;
-      double dalpha = 0.0;
-      for (int k = 0; k < n; ++k) {
-        const std::size_t at_out = std::size_t(k) * out.size(), at_in = std::size_t(k) * in.size();
-        Act::backward_terms(act_params, pre + at_out, dpost + at_out, dpre, 1, dalpha);
-        backward(params, x + at_in, nullptr, dpre, dx ? dx + at_in : nullptr, dparams, 1, scratch);
+    static void backward_fused(const LayerTensors& t, const LayerTensors& act, Images<In> x, Images<out> pre,
+                               Images<out> dpost, ImagesOut<In> dx, const Context& ctx) {
+      float* dpre = ctx.scratch + kernel_scratch;
+      std::array<double, Act::accumulators> acc{};
+      for (int k = 0; k < x.n; ++k) {
+        Act::backward_terms(act.params, pre.image(k), dpost.image(k), dpre, 1, acc.data());
+        convolve_backward(t.params, x.image(k), dpre, dx ? dx.image(k) : nullptr, t.dparams, 1, ctx.scratch);
       }
-      Act::add_param_gradient(act_dparams, dalpha);
+      Act::add_param_gradient(act.dparams, acc.data());
+    }
+
+   private:
+    // Stride-1 convolutions run the shape-specialised kernels of direct_conv.hpp; others im2col.
+    static void convolve(const float* params, const float* x, float* y, int n, float* scratch) {
+      if constexpr (Direct::applies)
+        Direct::forward(x, params, params + weight_count, y, n, scratch);
+      else
+        kernels::conv_forward(geometry, x, params, params + weight_count, y, n, scratch);
+    }
+    static void convolve_backward(const float* params, const float* x, const float* dy, float* dx,
+                                  float* dparams, int n, float* scratch) {
+      if constexpr (Direct::applies)
+        Direct::backward(x, params, dy, dx, dparams, dparams + weight_count, n, scratch);
+      else
+        kernels::conv_backward(geometry, x, params, dy, dx, dparams, dparams + weight_count, n, scratch);
     }
   };
 };

@@ -19,7 +19,7 @@ struct DENSE_OUTPUTS_OUT_OF_RANGE : diagnostic {};
 template <int N>
 struct Dense {
   template <std::size_t Index, Shape In>
-  struct bind {
+  struct bind : LayerBase<In> {
     static_assert(require<(N > 0), DENSE_OUTPUTS_OUT_OF_RANGE<Index, N>>::value,
                   "Dense<N> needs N > 0");
     static_assert(require<(In.h == 1 && In.w == 1), DENSE_NEEDS_FLATTEN_BEFORE_IT<Index, In>>::value,
@@ -27,7 +27,6 @@ struct Dense {
 
     static constexpr std::string_view kind = "fc";
     static constexpr auto name = "Dense<" + to_fixed_string(N) + ">";
-    static constexpr Shape in = In;
     static constexpr Shape out{N};
     static constexpr std::size_t weight_count = std::size_t(N) * In.size();
     static constexpr std::array<ParamTensor, 2> tensors{{
@@ -35,21 +34,20 @@ struct Dense {
         {"bias", {N}, 1, weight_count},
     }};
     static constexpr std::size_t param_count = weight_count + N;
-    static constexpr std::size_t scratch_floats = 0;
-    static constexpr bool in_place = false;
 
-    static void init(float* params, Rng& rng, const InitOptions&) {
+    static void init(const InitTensors& t, Rng& rng, const InitOptions&) {
       const float bound = 1.0f / std::sqrt(static_cast<float>(In.size()));
-      for (std::size_t i = 0; i < param_count; ++i) params[i] = rng.uniform(-bound, bound);
+      for (std::size_t i = 0; i < param_count; ++i) t.params[i] = rng.uniform(-bound, bound);
     }
 
-    static void forward(const float* params, const float* x, float* y, int n, float*) {
-      kernels::dense::forward<In.size(), N>(x, params, params + weight_count, y, n);
+    static void forward(const LayerTensors& t, Images<In> x, ImagesOut<out> y, const Context&) {
+      kernels::dense::forward<In.size(), N>(x.data, t.params, t.params + weight_count, y.data, x.n);
     }
 
-    static void backward(const float* params, const float* x, const float*, const float* dy,
-                         float* dx, float* dparams, int n, float*) {
-      kernels::dense::backward<In.size(), N>(x, params, dy, dx, dparams, dparams + weight_count, n);
+    static void backward(const LayerTensors& t, Images<In> x, Images<out>, Images<out> dy, ImagesOut<In> dx,
+                         const Context&) {
+      kernels::dense::backward<In.size(), N>(x.data, t.params, dy.data, dx.data, t.dparams,
+                                             t.dparams + weight_count, x.n);
     }
   };
 };
