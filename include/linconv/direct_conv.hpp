@@ -189,11 +189,13 @@ void transpose_and_rotate(const float* w, float* flipped) {
 }  // namespace direct
 
 // The convolution of geometry G through the padded correlation, when it applies (stride 1, and
-// padding at most K - 1 so that the input gradient is a correlation too); otherwise the
-// im2col kernels of kernels.hpp run.
+// padding at most K - 1 so that the input gradient is a correlation too, and a kernel that fits
+// the padded input: Conv's own check reports one that does not); otherwise the im2col kernels of
+// kernels.hpp run.
 template <ConvGeometry G>
 struct DirectConv {
-  static constexpr bool applies = G.stride == 1 && G.pad <= G.kernel - 1;
+  static constexpr bool applies = G.stride == 1 && G.pad <= G.kernel - 1 && G.kernel <= G.in_h + 2 * G.pad &&
+                                  G.kernel <= G.in_w + 2 * G.pad;
   static constexpr int back_pad = G.kernel - 1 - G.pad;
   static constexpr PaddedCorrelation fwd{G.in_c, G.out_c, G.kernel, G.in_h + 2 * G.pad, G.in_w + 2 * G.pad};
   static constexpr PaddedCorrelation bwd{G.out_c, G.in_c, G.kernel, G.out_h + 2 * back_pad,

@@ -159,32 +159,26 @@ struct forward {};
 struct backward {};
 }  // namespace layer_member
 
+// The members are looked up by their declared types (decltype), so that checking a layer does
+// not evaluate its sizes: a layer whose own static checks fail reports only those.
 namespace contract {
+template <class L, class T>
+concept member_of_type = std::convertible_to<L, T>;
 template <class L>
-concept shapes = requires {
-  { L::in } -> std::convertible_to<Shape>;
-  { L::out } -> std::convertible_to<Shape>;
-};
+concept shapes = member_of_type<decltype(L::in), Shape> && member_of_type<decltype(L::out), Shape>;
 template <class L>
-concept naming = requires {
-  { L::kind } -> std::convertible_to<std::string_view>;
-  { L::name.view() } -> std::convertible_to<std::string_view>;
-};
+concept naming = member_of_type<decltype(L::kind), std::string_view> && requires { L::name.view(); };
 template <class L>
-concept tensors = requires {
-  { *L::tensors.begin() } -> std::convertible_to<ParamTensor>;
-  { L::param_count } -> std::convertible_to<std::size_t>;
-  { *L::buffers.begin() } -> std::convertible_to<ParamTensor>;
-  { L::buffer_floats } -> std::convertible_to<std::size_t>;
-  { L::counter_count } -> std::convertible_to<std::size_t>;
-};
+concept tensors = member_of_type<decltype(*L::tensors.begin()), ParamTensor> &&
+                  member_of_type<decltype(L::param_count), std::size_t> &&
+                  member_of_type<decltype(*L::buffers.begin()), ParamTensor> &&
+                  member_of_type<decltype(L::buffer_floats), std::size_t> &&
+                  member_of_type<decltype(L::counter_count), std::size_t>;
 template <class L>
-concept memory = requires {
-  { L::scratch_floats } -> std::convertible_to<std::size_t>;
-  { L::saved_floats } -> std::convertible_to<std::size_t>;
-  { L::team_values } -> std::convertible_to<std::size_t>;
-  { L::in_place } -> std::convertible_to<bool>;
-};
+concept memory = member_of_type<decltype(L::scratch_floats), std::size_t> &&
+                 member_of_type<decltype(L::saved_floats), std::size_t> &&
+                 member_of_type<decltype(L::team_values), std::size_t> &&
+                 member_of_type<decltype(L::in_place), bool>;
 template <class L>
 concept init = requires(const InitTensors& t, Rng& rng, const InitOptions& o) { L::init(t, rng, o); };
 template <class L>
