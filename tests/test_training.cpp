@@ -1,8 +1,10 @@
 // The training machinery: Adam against hand-computed steps, PyTorch's initialisation bounds, the
 // whole network's gradients against finite differences (both reductions, with the alpha
-// penalty), and determinism for a fixed seed and thread count.
+// penalty), and determinism for a fixed seed and thread count; for a network with BatchNorm2d,
+// the same across threads that meet at every batch norm (engine.hpp), however the batch is split.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 
 #include "linconv/linconv.hpp"
 #include "support/gradient_check.hpp"
@@ -16,6 +18,11 @@ using testing::random_values;
 // A small network that exercises every layer kind, padding and a stride.
 using SmallNet = Sequential<Input<2, 8, 7>, Conv<3, 3, 1, 1>, ReLUAlpha, Conv<4, 3, 2, 1>, ReLUAlpha,
                             Conv<3, 1, 1, 0>, ReLU, Flatten, Dense<5>>;
+
+// Batch-coupled: BatchNorm2d in training mode, between a convolution and per-channel alphas,
+// and both pools.
+using CoupledNet = Sequential<Input<2, 8, 8>, Conv<3, 3, 1, 1>, BatchNorm2d, ReLUAlphaPerChannel, MaxPool2d<2>,
+                              Conv<4, 3, 1, 1>, BatchNorm2d, ReLUAlpha, AvgPool2d<2>, Flatten, Dense<5>>;
 
 template <class Net>
 struct Problem {
@@ -175,4 +182,111 @@ TEST_CASE("training: fused convolution + activation passes are bit-identical to 
     return std::pair(std::vector<float>(params.values().begin(), params.values().end()), losses);
   };
   CHECK(train(std::integral_constant<Fusion, Fusion::on>{}) == train(std::integral_constant<Fusion, Fusion::off>{}));
+}
+
+TEST_CASE("training: BatchNorm2d across threads, gradients against finite differences", "[training]") {
+  // Batch statistics couple the images: the loss of the whole batch, split between 3 threads
+  // (3 + 2 + 2 images) that meet at each batch norm, against its finite differences.
+  for (const Reduction reduction : {Reduction::mean, Reduction::sum}) {
+    INFO((reduction == Reduction::mean ? "mean" : "sum"));
+    Params<CoupledNet> params = init_like_pytorch<CoupledNet>(3, {.alpha = 0.3f});
+    Rng rng(8);
+    for (float& v : params.values()) v += 0.1f * rng.uniform(-1.0f, 1.0f);  // BatchNorm2d's weight is not 1
+    const Problem<CoupledNet> problem(7, 12);
+    ThreadPool pool(3);
+    Trainer<CoupledNet> trainer(params, {.lambda = 0.7f, .reduction = reduction}, pool, problem.batch);
+    trainer.compute_gradients(problem.view(), problem.labels.data());
+    const std::vector<float> analytic(trainer.gradients().begin(), trainer.gradients().end());
+    auto loss = [&] { return trainer.compute_gradients(problem.view(), problem.labels.data()).loss; };
+    // The max pools add kinks (a window's maximum changes hands) besides ReLU_alpha's; one whose
+    // second difference is under kink_tolerance distorts the central difference by at most
+    // kink_tolerance / (2 eps) = 1e-3, within the tolerance.
+    const testing::CheckResult result = check_gradient(
+        "dparams", params.values(), analytic, loss,
+        {.eps = 1e-3, .tolerance = 5e-3, .kink_tolerance = 2e-6, .max_kinks = CoupledNet::param_count / 4});
+    CHECK(result.checked >= 3 * CoupledNet::param_count / 4);
+  }
+}
+
+TEST_CASE("training: BatchNorm2d is deterministic per thread count and nearly independent of the split",
+          "[training]") {
+  // The parameters after 5 Adam steps and the buffers (bit for bit), or the gradients of one
+  // batch and the buffers after that one pass (to compare across thread counts: a convolution
+  // bias before a batch norm has a gradient of exactly 0 up to rounding, whose sign Adam would
+  // turn into a move of lr either way).
+  auto train = [](int threads, int batch) {
+    Params<CoupledNet> params = init_like_pytorch<CoupledNet>(9);
+    const Problem<CoupledNet> problem(batch, 4);
+    ThreadPool pool(threads);
+    Trainer<CoupledNet> trainer(params, {.lambda = 0.5f}, pool, problem.batch);
+    for (int step = 0; step < 5; ++step) trainer.step(problem.view(), problem.labels.data());
+    std::vector<float> state(params.values().begin(), params.values().end());
+    state.insert(state.end(), params.buffers().begin(), params.buffers().end());
+    CHECK(params.counters()[0] == 5);  // num_batches_tracked of bn1
+    return state;
+  };
+  auto gradients = [](int threads, int batch) {
+    Params<CoupledNet> params = init_like_pytorch<CoupledNet>(9);
+    const Problem<CoupledNet> problem(batch, 4);
+    ThreadPool pool(threads);
+    Trainer<CoupledNet> trainer(params, {.lambda = 0.5f}, pool, problem.batch);
+    trainer.compute_gradients(problem.view(), problem.labels.data());
+    std::vector<float> result(trainer.gradients().begin(), trainer.gradients().end());
+    result.insert(result.end(), params.buffers().begin(), params.buffers().end());
+    return result;
+  };
+  CHECK(train(2, 10) == train(2, 10));
+  CHECK(train(3, 10) == train(3, 10));
+  // Splits of 10 images as 10, 5 + 5, 4 + 3 + 3 and 3 + 3 + 2 + 2, and of 2 images between 3
+  // threads (one with none): the same sums in other groupings, equal up to the last bits.
+  auto close = [](const std::vector<float>& a, const std::vector<float>& b) {
+    const float scale = std::ranges::max(a, {}, [](float v) { return std::abs(v); });
+    for (std::size_t i = 0; i < a.size(); ++i) REQUIRE(a[i] == Approx(b[i]).epsilon(1e-5).margin(1e-6 * scale));
+  };
+  const std::vector<float> one = gradients(1, 10);
+  for (const int threads : {2, 3, 4}) close(one, gradients(threads, 10));
+  close(gradients(1, 2), gradients(3, 2));
+}
+
+TEST_CASE("training: evaluation mode uses the running statistics, training mode the batch's", "[training]") {
+  Params<CoupledNet> params = init_like_pytorch<CoupledNet>(4);
+  const Problem<CoupledNet> problem(6, 5);
+  ThreadPool pool(2);
+  Workspace<CoupledNet> ws(problem.batch, pool.size());
+  // Fresh buffers (mean 0, variance 1): evaluation-mode BatchNorm2d is x / sqrt(1 + eps) * w + b.
+  const CrossEntropy fresh = evaluate(params, problem.view(), problem.labels.data(), ws, pool);
+  Trainer<CoupledNet> trainer(params, {}, pool, problem.batch);
+  const StepStats batch_stats = trainer.compute_gradients(problem.view(), problem.labels.data());
+  CHECK(batch_stats.ce != Approx(fresh.sum / problem.batch));
+  CHECK(params.counters()[0] == 1);
+  CHECK(params.buffers()[0] != 0.0f);  // bn1.running_mean moved towards the batch mean
+  // Evaluation changes no buffer, and gives the same logits twice.
+  const std::vector<float> buffers(params.buffers().begin(), params.buffers().end());
+  const CrossEntropy first = evaluate(params, problem.view(), problem.labels.data(), ws, pool);
+  const CrossEntropy second = evaluate(params, problem.view(), problem.labels.data(), ws, pool);
+  CHECK(first.sum == second.sum);
+  CHECK(std::equal(buffers.begin(), buffers.end(), params.buffers().begin()));
+  CHECK(params.counters()[0] == 1);
+}
+
+TEST_CASE("training: checkpoints keep buffers, with num_batches_tracked as I64", "[training]") {
+  Params<CoupledNet> params = init_like_pytorch<CoupledNet>(4);
+  const Problem<CoupledNet> problem(6, 5);
+  ThreadPool pool(2);
+  Trainer<CoupledNet> trainer(params, {}, pool, problem.batch);
+  for (int step = 0; step < 3; ++step) trainer.step(problem.view(), problem.labels.data());
+  const std::filesystem::path file = std::filesystem::temp_directory_path() / "linconv_test_buffers.safetensors";
+  save_checkpoint(file, params, "{}");
+  const SafetensorsFile contents = read_safetensors(file);
+  const Tensor* counter = contents.find("bn2.num_batches_tracked");
+  REQUIRE(counter != nullptr);
+  CHECK(counter->dtype == DType::i64);
+  CHECK(counter->shape.empty());
+  CHECK(counter->integers == std::vector<std::int64_t>{3});
+  CHECK(contents.find("bn1.running_var") != nullptr);
+  const Params<CoupledNet> loaded = load_checkpoint<CoupledNet>(file);
+  CHECK(std::ranges::equal(loaded.values(), params.values()));
+  CHECK(std::ranges::equal(loaded.buffers(), params.buffers()));
+  CHECK(std::ranges::equal(loaded.counters(), params.counters()));
+  std::filesystem::remove(file);
 }
