@@ -23,6 +23,7 @@
 // dx (skipped when dx is empty: the first layer needs no input gradient). Forward runs in
 // training or evaluation mode (Context::mode); only batch-coupled layers tell them apart.
 // BoundLayer below checks all of this with one message per missing member, naming it.
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstddef>

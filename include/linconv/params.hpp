@@ -38,9 +38,11 @@ class Params {
   std::span<const std::int64_t> counters() const { return counters_; }
 
   // A parameter tensor (from Net::tensors) or an F32 buffer (from Net::buffer_tensors).
-  std::span<float> tensor(const NetTensor& t) { return arena(t).subspan(t.offset, t.tensor.count()); }
+  std::span<float> tensor(const NetTensor& t) {
+    return std::span(t.role == TensorRole::buffer ? buffers_ : values_).subspan(t.offset, t.tensor.count());
+  }
   std::span<const float> tensor(const NetTensor& t) const {
-    return const_cast<Params*>(this)->tensor(t);
+    return std::span(t.role == TensorRole::buffer ? buffers_ : values_).subspan(t.offset, t.tensor.count());
   }
   // An I64 buffer (from Net::buffer_tensors).
   std::span<std::int64_t> counter(const NetTensor& t) { return std::span(counters_).subspan(t.offset, t.tensor.count()); }
@@ -49,8 +51,6 @@ class Params {
   }
 
  private:
-  std::span<float> arena(const NetTensor& t) { return t.role == TensorRole::buffer ? buffers() : values(); }
-
   AlignedFloats values_, buffers_;
   std::vector<std::int64_t> counters_;
 };

@@ -13,9 +13,11 @@
 // next: a thread can write the partial sums of call k + 1 while a slower one still reads the
 // totals of call k, but it cannot reach call k + 2 (the same half again) before every thread has
 // arrived at call k + 1, that is, finished reading call k.
+#include <algorithm>
 #include <barrier>
 #include <cstddef>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "linconv/error.hpp"
