@@ -1,0 +1,271 @@
+#pragma once
+// Folding what training made linear.
+//
+// An alpha of 0 makes ReLU_alpha the identity and an alpha of 1 makes it ReLU. Snapping replaces
+// each ReLUAlpha whose alpha is within eps of 0 or 1 by Identity or ReLU (fixed activations
+// without a tensor). After that, every layer behind the last remaining non-linearity is a linear
+// map (Conv, Identity, Flatten, Dense; zero padding is linear too), and linear maps compose:
+// that suffix is one affine map x -> W x + b from the suffix's input to the logits, which one
+// Dense computes exactly (up to float rounding). A network whose alphas all reach 0 is one
+// 784 -> 10 map.
+//
+// The folded network is a type computed from Net and the snap pattern (one Snap per ReLUAlpha,
+// in network order): Folded<Net, pattern>. Every pattern's type exists at compile time;
+// with_snap_pattern picks the one a checkpoint's alphas call for at run time.
+//
+// The weights of the folded Dense come from the suffix's own layers: row o of W is the gradient
+// of logit o with respect to the suffix's input (one backward pass of the unit vector e_o
+// through the linear layers), and b is the suffix applied to zeros. So folding costs Out
+// backward passes and one forward pass, whatever the input size.
+#include <array>
+#include <boost/hana.hpp>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "linconv/layers/activation.hpp"
+#include "linconv/layers/conv.hpp"
+#include "linconv/layers/dense.hpp"
+#include "linconv/layers/flatten.hpp"
+#include "linconv/params.hpp"
+#include "linconv/sequential.hpp"
+
+namespace linconv {
+
+// What snapping makes of one ReLUAlpha.
+enum class Snap : std::uint8_t { keep, identity, relu };
+
+constexpr std::string_view snap_name(Snap s) {
+  return s == Snap::keep ? "ReLUAlpha" : (s == Snap::identity ? "Identity" : "ReLU");
+}
+
+namespace detail {
+
+template <class Spec, Snap S>
+struct snap_spec {
+  using type = Spec;
+};
+template <>
+struct snap_spec<ReLUAlpha, Snap::identity> {
+  using type = Identity;
+};
+template <>
+struct snap_spec<ReLUAlpha, Snap::relu> {
+  using type = ReLU;
+};
+
+// Specs that are linear maps, and may be folded.
+template <class Spec>
+constexpr bool linear_spec = false;
+template <int O, int K, int S, int P>
+constexpr bool linear_spec<Conv<O, K, S, P>> = true;
+template <int N>
+constexpr bool linear_spec<Dense<N>> = true;
+template <>
+constexpr bool linear_spec<Flatten> = true;
+template <>
+constexpr bool linear_spec<Identity> = true;
+
+template <class Net>
+struct net_specs;
+template <class InputSpec, class... Specs>
+struct net_specs<Sequential<InputSpec, Specs...>> {
+  using input = InputSpec;
+  static constexpr auto specs = boost::hana::tuple_t<Specs...>;
+  static constexpr std::size_t count = sizeof...(Specs);
+  // Each spec's position among the ReLUAlpha specs, -1 for the others.
+  static constexpr std::array<int, count> alpha_positions = [] {
+    std::array<int, count> positions{};
+    int next = 0;
+    std::size_t i = 0;
+    ((positions[i++] = std::is_same_v<Specs, ReLUAlpha> ? next++ : -1), ...);
+    return positions;
+  }();
+  static constexpr std::size_t alpha_count = (std::size_t(0) + ... + std::is_same_v<Specs, ReLUAlpha>);
+};
+
+}  // namespace detail
+
+// The number of ReLUAlpha layers of Net, and so the length of its snap patterns.
+template <class Net>
+constexpr std::size_t snap_count = detail::net_specs<Net>::alpha_count;
+
+template <class Net>
+using SnapPattern = std::array<Snap, snap_count<Net>>;
+
+// Net after snapping and folding, as types and numbers known at compile time.
+template <class Net, SnapPattern<Net> Pattern>
+struct Folding {
+  using specs_of = detail::net_specs<Net>;
+  static constexpr std::size_t count = specs_of::count;
+
+  template <std::size_t I>
+  using original_spec = typename decltype(+boost::hana::at_c<I>(specs_of::specs))::type;
+  template <std::size_t I>
+  static constexpr Snap snap_of = specs_of::alpha_positions[I] < 0 ? Snap::keep : Pattern[std::size_t(specs_of::alpha_positions[I])];
+  template <std::size_t I>
+  using snapped_spec = typename detail::snap_spec<original_spec<I>, snap_of<I>>::type;
+
+  // The layers [kept, count) are linear after snapping: they fold into one Dense.
+  static constexpr std::size_t kept = [] {
+    std::size_t k = 0;
+    boost::hana::for_each(boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<count>), [&](auto i) {
+      if (!detail::linear_spec<snapped_spec<decltype(i)::value>>) k = decltype(i)::value + 1;
+    });
+    return k;
+  }();
+  static constexpr Shape suffix_input = Net::shapes[kept];
+  static constexpr int outputs = Net::output_shape.size();
+  static constexpr bool needs_flatten = suffix_input.h != 1 || suffix_input.w != 1;
+
+  // Sequential<Input, snapped specs [0, kept), Flatten (when the suffix takes an image), Dense<outputs>>.
+  static constexpr auto folded_type = [] {
+    namespace hana = boost::hana;
+    const auto prefix = hana::transform(hana::to_tuple(hana::make_range(hana::size_c<0>, hana::size_c<kept>)),
+                                        [](auto i) { return hana::type_c<snapped_spec<decltype(i)::value>>; });
+    const auto tail = [] {
+      if constexpr (needs_flatten)
+        return hana::tuple_t<Flatten, Dense<outputs>>;
+      else
+        return hana::tuple_t<Dense<outputs>>;
+    }();
+    return hana::unpack(hana::prepend(hana::concat(prefix, tail), hana::type_c<typename specs_of::input>),
+                        hana::template_<Sequential>);
+  }();
+  using type = typename decltype(folded_type)::type;
+  static_assert(type::output_shape == Net::output_shape);
+};
+
+// The folded network of Net for a snap pattern.
+template <class Net, SnapPattern<Net> Pattern>
+using Folded = typename Folding<Net, Pattern>::type;
+
+// The snap pattern of a network's alphas: within eps of 0 -> identity, of 1 -> relu.
+template <class Net>
+SnapPattern<Net> snap_pattern(const Params<Net>& params, float eps) {
+  SnapPattern<Net> pattern{};
+  std::size_t k = 0;
+  for (const NetTensor& t : alpha_tensors<Net>()) {
+    if (t.tensor.count() != 1) continue;  // per-channel alphas are not snapped
+    const float alpha = params.values()[t.offset];
+    pattern[k++] = std::abs(alpha) <= eps ? Snap::identity : (std::abs(alpha - 1.0f) <= eps ? Snap::relu : Snap::keep);
+  }
+  return pattern;
+}
+
+// Calls f.template operator()<Pattern>() with the compile-time pattern equal to `pattern`:
+// one instantiation per possible pattern (3^snap_count), one of them taken.
+template <class Net, class F>
+decltype(auto) with_snap_pattern(const SnapPattern<Net>& pattern, F&& f) {
+  constexpr std::size_t n = snap_count<Net>;
+  constexpr std::size_t patterns = [] {
+    std::size_t p = 1;
+    for (std::size_t i = 0; i < n; ++i) p *= 3;
+    return p;
+  }();
+  std::size_t index = 0;
+  for (std::size_t i = n; i-- > 0;) index = index * 3 + std::size_t(pattern[i]);
+  using Result = decltype(f.template operator()<SnapPattern<Net>{}>());
+  auto dispatch = [&]<std::size_t... P>(std::index_sequence<P...>) -> Result {
+    constexpr auto decode = [](std::size_t p) {
+      SnapPattern<Net> decoded{};
+      for (std::size_t i = 0; i < n; ++i, p /= 3) decoded[i] = Snap(p % 3);
+      return decoded;
+    };
+    if constexpr (std::is_void_v<Result>) {
+      ((index == P ? (f.template operator()<decode(P)>(), true) : false) || ...);
+    } else {
+      Result result{};
+      ((index == P ? (result = f.template operator()<decode(P)>(), true) : false) || ...);
+      return result;
+    }
+  };
+  return dispatch(std::make_index_sequence<patterns>{});
+}
+
+// The parameters of Folded<Net, Pattern> from those of Net: the kept layers' tensors as they
+// are (a snapped alpha's tensor goes), then the folded Dense's W and b.
+template <class Net, SnapPattern<Net> Pattern>
+Params<Folded<Net, Pattern>> fold(const Params<Net>& params) {
+  using F = Folding<Net, Pattern>;
+  using Out = typename F::type;
+  Params<Out> folded;
+  // The kept layers: layer i of Out is layer i of Net, snapped.
+  boost::hana::for_each(boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<F::kept>), [&](auto index) {
+    constexpr std::size_t i = decltype(index)::value;
+    using Kept = typename Out::template layer<i>;
+    if constexpr (Kept::param_count == Net::template layer<i>::param_count)
+      std::copy_n(params.values().begin() + std::ptrdiff_t(Net::param_offsets[i]), Kept::param_count,
+                  folded.values().begin() + std::ptrdiff_t(Out::param_offsets[i]));
+    std::copy_n(params.buffers().begin() + std::ptrdiff_t(Net::buffer_offsets[i]), Kept::buffer_floats,
+                folded.buffers().begin() + std::ptrdiff_t(Out::buffer_offsets[i]));
+    std::copy_n(params.counters().begin() + std::ptrdiff_t(Net::counter_offsets[i]), Kept::counter_count,
+                folded.counters().begin() + std::ptrdiff_t(Out::counter_offsets[i]));
+  });
+
+  // The suffix [kept, layer_count) of Net, its activations skipped (snapped to the identity).
+  constexpr std::size_t inputs = std::size_t(F::suffix_input.size()), outputs = std::size_t(F::outputs);
+  std::vector<float> a(Net::max_layer_floats), b(Net::max_layer_floats), zeros(Net::max_layer_floats, 0.0f);
+  std::vector<float> unused_dparams(Net::param_count), scratch(Net::scratch_floats + 1);
+  const Context context{Mode::evaluation, 0, nullptr, scratch.data(), nullptr};
+  auto tensors = [&](std::size_t i) {
+    return LayerTensors{params.values().data() + Net::param_offsets[i], unused_dparams.data() + Net::param_offsets[i],
+                        params.buffers().data() + Net::buffer_offsets[i],
+                        params.counters().data() + Net::counter_offsets[i]};
+  };
+  auto suffix = boost::hana::to_tuple(
+      boost::hana::make_range(boost::hana::size_c<F::kept>, boost::hana::size_c<Net::layer_count>));
+
+  float* weight = folded.values().data() + Out::param_offsets[Out::layer_count - 1];
+  float* bias = weight + outputs * inputs;
+  // Row o of W: e_o backward through the suffix.
+  for (std::size_t o = 0; o < outputs; ++o) {
+    std::fill(a.begin(), a.end(), 0.0f);
+    a[o] = 1.0f;
+    boost::hana::for_each(boost::hana::reverse(suffix), [&](auto index) {
+      constexpr std::size_t i = decltype(index)::value;
+      using L = typename Net::template layer<i>;
+      if constexpr (!detail::is_activation<L>) {
+        L::backward(tensors(i), Images<L::in>{zeros.data(), 1}, Images<L::out>{zeros.data(), 1},
+                    Images<L::out>{a.data(), 1}, ImagesOut<L::in>{b.data(), 1}, context);
+        std::swap(a, b);
+      }
+    });
+    std::copy_n(a.begin(), inputs, weight + o * inputs);
+  }
+  // b: the suffix applied to zeros.
+  std::fill(a.begin(), a.end(), 0.0f);
+  boost::hana::for_each(suffix, [&](auto index) {
+    constexpr std::size_t i = decltype(index)::value;
+    using L = typename Net::template layer<i>;
+    if constexpr (!detail::is_activation<L>) {
+      L::forward(tensors(i), Images<L::in>{a.data(), 1}, ImagesOut<L::out>{b.data(), 1}, context);
+      std::swap(a, b);
+    }
+  });
+  std::copy_n(a.begin(), outputs, bias);
+  return folded;
+}
+
+// "conv3", "conv2+conv3", "all": which convolutions a pattern folds away, for names and reports.
+template <class Net, SnapPattern<Net> Pattern>
+std::string folded_convolutions() {
+  using F = Folding<Net, Pattern>;
+  std::string names;
+  int convs = 0, folded_convs = 0;
+  boost::hana::for_each(boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<F::count>), [&](auto index) {
+    constexpr std::size_t i = decltype(index)::value;
+    if constexpr (Net::template layer<i>::kind == "conv") {
+      ++convs;
+      if (i >= F::kept) {
+        names += (names.empty() ? "conv" : "+conv") + std::to_string(Net::kind_number[i]);
+        ++folded_convs;
+      }
+    }
+  });
+  if (folded_convs == 0) return "none";
+  return folded_convs == convs ? "all" : names;
+}
+
+}  // namespace linconv

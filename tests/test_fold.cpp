@@ -1,0 +1,120 @@
+// Folding (fold.hpp): the folded types computed from FashionNet for each snap pattern, and
+// folded logits against the unfolded network's with the same alphas set exactly to 0 or 1.
+//
+// The bound: both sides compute the same affine map in float32 in different orders (the folded
+// Dense sums F products of a precomputed W; the network sums conv by conv). Each logit is a sum
+// of terms whose magnitudes add up to at most S = sum_i |W_oi x_i| + |b_o| (the absolute-value
+// map), and float32 summation in either order is within a few times n * 2^-24 * S in theory but
+// about sqrt(n) * 2^-24 * S in practice. We allow 2e-6 * S, about 34 ulps of S (measured: at
+// most 1.5e-7 * S): far below any real mistake (a wrong tap or sign changes logits by percents).
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "linconv/fold.hpp"
+#include "linconv/linconv.hpp"
+
+namespace {
+
+using namespace linconv;
+using Net = FashionNet;
+
+constexpr SnapPattern<Net> pattern(Snap a, Snap b, Snap c) { return {a, b, c}; }
+constexpr Snap K = Snap::keep, I = Snap::identity, R = Snap::relu;
+
+// The unfolded network with each snapped alpha set to exactly 0 or 1.
+Params<Net> snapped(Params<Net> params, const SnapPattern<Net>& p) {
+  std::size_t k = 0;
+  for (const NetTensor& t : alpha_tensors<Net>()) {
+    if (p[k] == Snap::identity) params.values()[t.offset] = 0.0f;
+    if (p[k] == Snap::relu) params.values()[t.offset] = 1.0f;
+    ++k;
+  }
+  return params;
+}
+
+template <class N>
+std::vector<float> logits_of(const Params<N>& params, const std::vector<float>& images, int n) {
+  ThreadPool pool(1);
+  Workspace<N> ws(n, 1);
+  std::vector<std::uint8_t> labels(n, 0);
+  evaluate(params, Batch<N::input_shape>{images.data(), n}, labels.data(), ws, pool);
+  std::vector<float> logits;
+  for (int row = 0; row < n; ++row) logits.insert(logits.end(), ws.activation(N::layer_count, row), ws.activation(N::layer_count, row) + 10);
+  return logits;
+}
+
+}  // namespace
+
+TEST_CASE("fold: the folded types of the report's network", "[fold]") {
+  STATIC_REQUIRE(std::is_same_v<Folded<Net, pattern(K, K, K)>, Net>);
+  STATIC_REQUIRE(std::is_same_v<Folded<Net, pattern(K, K, I)>,
+                                Sequential<Input<1, 28, 28>, Conv<8, 5, 1, 2>, ReLUAlpha, Conv<16, 5, 1, 2>, ReLUAlpha,
+                                           Flatten, Dense<10>>>);
+  STATIC_REQUIRE(std::is_same_v<Folded<Net, pattern(R, I, I)>,
+                                Sequential<Input<1, 28, 28>, Conv<8, 5, 1, 2>, ReLU, Flatten, Dense<10>>>);
+  STATIC_REQUIRE(std::is_same_v<Folded<Net, pattern(I, I, I)>, Sequential<Input<1, 28, 28>, Flatten, Dense<10>>>);
+  // An identity with a non-linearity behind it stays, as a fixed activation.
+  STATIC_REQUIRE(std::is_same_v<Folded<Net, pattern(I, K, R)>,
+                                Sequential<Input<1, 28, 28>, Conv<8, 5, 1, 2>, Identity, Conv<16, 5, 1, 2>, ReLUAlpha,
+                                           Conv<32, 3, 1, 1>, ReLU, Flatten, Dense<10>>>);
+  STATIC_REQUIRE(Folded<Net, pattern(I, I, I)>::param_count == 784 * 10 + 10);
+  CHECK(folded_convolutions<Net, pattern(K, K, I)>() == "conv3");
+  CHECK(folded_convolutions<Net, pattern(K, I, I)>() == "conv2+conv3");
+  CHECK(folded_convolutions<Net, pattern(I, I, I)>() == "all");
+  CHECK(folded_convolutions<Net, pattern(I, K, R)>() == "none");
+}
+
+TEST_CASE("fold: snap patterns from alphas, and the run-time choice of the compile-time type", "[fold]") {
+  Params<Net> params = init_like_pytorch<Net>(1);
+  const auto alphas = alpha_tensors<Net>();
+  params.values()[alphas[0].offset] = 0.9995f;
+  params.values()[alphas[1].offset] = -0.0004f;
+  params.values()[alphas[2].offset] = 0.3f;
+  CHECK(snap_pattern(params, 1e-3f) == pattern(R, I, K));
+  CHECK(snap_pattern(params, 1e-4f) == pattern(K, K, K));
+  const std::string architecture = with_snap_pattern<Net>(pattern(K, I, I), [&]<SnapPattern<Net> P>() {
+    return std::string(Folded<Net, P>::architecture.view());
+  });
+  CHECK(architecture == "Input<1,28,28>,Conv<8,5,1,2>,ReLUAlpha,Flatten,Dense<10>");
+}
+
+TEST_CASE("fold: folded logits equal the snapped network's, for every suffix", "[fold]") {
+  Params<Net> trained = init_like_pytorch<Net>(7, {.alpha = 0.4f});
+  Rng rng(3);
+  const int n = 20;
+  std::vector<float> images(std::size_t(n) * 784);
+  for (float& v : images) v = rng.uniform();
+  auto check = [&]<SnapPattern<Net> P>() {
+    const Params<Net> reference = snapped(trained, P);
+    const Params<Folded<Net, P>> folded = fold<Net, P>(reference);
+    const std::vector<float> expected = logits_of(reference, images, n), got = logits_of(folded, images, n);
+    // S per logit: the absolute-value map, |W| |x| + |b|, through the folded weights.
+    using Out = Folded<Net, P>;
+    const float* w = folded.values().data() + Out::param_offsets[Out::layer_count - 1];
+    constexpr std::size_t F = Folding<Net, P>::suffix_input.size();
+    INFO(Out::architecture.view());
+    double worst = 0.0;
+    for (int k = 0; k < n; ++k) {
+      // The suffix's input for image k: the kept layers' output, from a workspace.
+      ThreadPool pool(1);
+      Workspace<Out> ws(1, 1);
+      std::copy_n(images.data() + std::size_t(k) * 784, 784, ws.activation(0, 0));
+      forward<Out>(folded, ws, Slice{0, 1, 0});
+      const float* x = ws.activation(Out::layer_count - 1, 0);
+      for (std::size_t o = 0; o < 10; ++o) {
+        double s = 0.0;
+        for (std::size_t i = 0; i < F; ++i) s += std::abs(double(w[o * F + i]) * x[i]);
+        s += std::abs(double(w[10 * F + o]));
+        const double d = std::abs(double(got[std::size_t(k) * 10 + o]) - expected[std::size_t(k) * 10 + o]);
+        worst = std::max(worst, d / s);
+      }
+    }
+    INFO("worst |folded - unfolded| / S = " << worst);
+    CHECK(worst <= 2e-6);
+  };
+  check.operator()<pattern(K, K, I)>();
+  check.operator()<pattern(R, I, I)>();
+  check.operator()<pattern(K, I, I)>();
+  check.operator()<pattern(I, I, I)>();
+  check.operator()<pattern(I, K, R)>();
+}
