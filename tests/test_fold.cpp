@@ -9,6 +9,7 @@
 // most 1.5e-7 * S): far below any real mistake (a wrong tap or sign changes logits by percents).
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 
 #include "linconv/fold.hpp"
 #include "linconv/linconv.hpp"
@@ -117,4 +118,23 @@ TEST_CASE("fold: folded logits equal the snapped network's, for every suffix", "
   check.operator()<pattern(K, I, I)>();
   check.operator()<pattern(I, I, I)>();
   check.operator()<pattern(I, K, R)>();
+}
+
+TEST_CASE("fold: Model loads a folded checkpoint through the type computed from FashionNet", "[fold]") {
+  constexpr SnapPattern<Net> all = pattern(I, I, I);
+  const Params<Folded<Net, all>> folded = fold<Net, all>(snapped(init_like_pytorch<Net>(2), all));
+  const std::filesystem::path file = std::filesystem::temp_directory_path() / "linconv_test_folded.safetensors";
+  save_checkpoint(file, folded, "{}");
+  const auto model = Model<Folded<Net, all>>::load(file);
+  std::filesystem::remove(file);
+  std::vector<float> image(784);
+  Rng rng(5);
+  for (float& v : image) v = rng.uniform();
+  const auto logits = model.predict(Model<Folded<Net, all>>::Image(image.data(), 784));
+  // One Dense (Flatten has no tensor: fc1.weight [10, 784] then fc1.bias): W x + b, in double.
+  for (std::size_t o = 0; o < 10; ++o) {
+    double z = folded.values()[784 * 10 + o];
+    for (std::size_t i = 0; i < 784; ++i) z += double(folded.values()[o * 784 + i]) * image[i];
+    CHECK(logits[o] == Approx(z).epsilon(1e-5).margin(1e-5));
+  }
 }

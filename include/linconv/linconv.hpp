@@ -6,6 +6,7 @@
 #include "linconv/engine.hpp"
 #include "linconv/error.hpp"
 #include "linconv/fashion_net.hpp"
+#include "linconv/fold.hpp"
 #include "linconv/idx.hpp"
 #include "linconv/layers/activation.hpp"
 #include "linconv/layers/avg_pool.hpp"
