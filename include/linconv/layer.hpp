@@ -22,7 +22,8 @@
 // forward writes y; backward *adds* the parameter gradient into LayerTensors::dparams and writes
 // dx (skipped when dx is empty: the first layer needs no input gradient). Forward runs in
 // training or evaluation mode (Context::mode); only batch-coupled layers tell them apart.
-// BoundLayer below checks all of this with one message per missing member, naming it.
+// check_layer_contract (below) checks all of this when a network binds the layer, with one
+// message per missing member that names it; BoundLayer is the same as a concept.
 #include <algorithm>
 #include <array>
 #include <concepts>
