@@ -138,3 +138,12 @@ TEST_CASE("fold: Model loads a folded checkpoint through the type computed from 
     CHECK(logits[o] == Approx(z).epsilon(1e-5).margin(1e-5));
   }
 }
+
+TEST_CASE("fold: FLOPs per image of the report's network and of its folded forms", "[fold]") {
+  // conv1 28*28*8 outputs of 25 taps + bias, conv2 of 200 + bias, conv3 of 144 + bias, 2 * 25088 * 10 + 10 for fc1,
+  // one per activation element.
+  constexpr double convs = 2.0 * 6272 * 26 + 2.0 * 12544 * 201 + 2.0 * 25088 * 145;
+  constexpr double fc = 2.0 * 10 * 25089, activations = 6272 + 12544 + 25088;
+  STATIC_REQUIRE(flops_per_image<Net>() == convs + fc + activations);
+  STATIC_REQUIRE(flops_per_image<Folded<Net, pattern(I, I, I)>>() == 2.0 * 10 * 785);
+}

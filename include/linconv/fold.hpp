@@ -248,6 +248,23 @@ Params<Folded<Net, Pattern>> fold(const Params<Net>& params) {
   return folded;
 }
 
+// Floating-point operations of one image's forward pass: 2 per multiply-add of the
+// convolutions and dense layers (bias additions included), 1 per element of every other layer
+// (activations, batch norm, pools; Flatten moves nothing).
+template <class Net>
+constexpr double flops_per_image() {
+  double flops = 0.0;
+  boost::hana::for_each(boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<Net::layer_count>),
+                        [&](auto index) {
+                          using L = typename Net::template layer<decltype(index)::value>;
+                          if constexpr (L::kind == "conv" || L::kind == "fc")
+                            flops += 2.0 * double(L::out.size()) * double(L::param_count / std::size_t(L::out.c));
+                          else if constexpr (!L::in_place)
+                            flops += double(L::out.size());
+                        });
+  return flops;
+}
+
 // "conv3", "conv2+conv3", "all": which convolutions a pattern folds away, for names and reports.
 template <class Net, SnapPattern<Net> Pattern>
 std::string folded_convolutions() {
