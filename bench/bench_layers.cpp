@@ -6,18 +6,9 @@
 // Flatten aliases its input and does no work: it has no benchmark. Each convolution is also timed
 // fused with the activation after it (conv_relu_alpha_forward/...), as the engine runs them.
 //
-// Counters: items_per_second (images), GFLOP/s from the FLOPs of one image below, and for the
-// memory-bound activations bytes_per_second (4 bytes per float read or written).
-//   conv   forward: 2 * MACs, MACs = out_c * out_h * out_w * in_c * k * k (the GEMM W * P(x)).
-//          backward: the weight gradient dW += dY * P(x)^T (the same MACs) plus the input
-//          gradient W^T * dY (the same MACs again), which the network's first layer does not
-//          compute (the engine passes dx = null, and so does this benchmark): 2x forward, and
-//          1x forward for conv1.
-//   dense  forward: 2 * in * out; backward: 2 * in * out for dW, plus 2 * in * out for dx unless
-//          it is the first layer.
-//   act    (ReLU_alpha) per element, forward 1 (slope * x), backward 3 (dx = slope * dy: 1,
-//          dalpha += dy * x: 2; 2 without dx), whatever the element's sign.
-// Not counted: bias additions and bias gradients, and im2col/col2im's copies and additions.
+// Counters: items_per_second (images), GFLOP/s and peak% (the share of one core's FMA peak)
+// from the FLOPs of one image (flops_per_image in benchmarks.hpp says how they are counted), and
+// for the memory-bound activations bytes_per_second (4 bytes per float read or written).
 #include <benchmark/benchmark.h>
 
 #include <cctype>
@@ -32,28 +23,6 @@ namespace {
 
 using Net = FashionNet;
 constexpr int layer_batches[] = {1, 100};
-
-enum class Pass { forward, backward };
-
-template <class>
-constexpr bool unsupported_layer = false;
-
-// FLOPs of one image through layer L (the network's first when First) in pass P; see the top.
-template <class L, bool First, Pass P>
-constexpr double flops_per_image() {
-  const double input_gradient = First ? 0.0 : 1.0;
-  if constexpr (L::kind == "conv") {
-    const double macs = double(L::geometry.out_c) * L::geometry.pixels() * L::geometry.patch();
-    return P == Pass::forward ? 2 * macs : 2 * macs * (1 + input_gradient);
-  } else if constexpr (L::kind == "fc") {
-    const double macs = double(L::in.size()) * L::out.size();
-    return P == Pass::forward ? 2 * macs : 2 * macs * (1 + input_gradient);
-  } else if constexpr (L::kind == "act") {
-    return double(L::in.size()) * (P == Pass::forward ? 1 : 2 + input_gradient);
-  } else {
-    static_assert(unsupported_layer<L>, "no FLOP count for this kind of layer");
-  }
-}
 
 // Bytes an activation reads and writes for one image: x and y forward; x, dy and dx backward.
 template <class L, bool First, Pass P>
@@ -84,6 +53,7 @@ void layer_pass(benchmark::State& state, int batch) {
   const Images<L::in> input{x.data(), batch};
   L::forward(tensors, input, ImagesOut<L::out>{y.data(), batch}, context);  // the y backward reads
 
+  const LoopClock clock;
   for (auto _ : state) {
     if constexpr (P == Pass::forward) {
       L::forward(tensors, input, ImagesOut<L::out>{y.data(), batch}, context);
@@ -99,8 +69,7 @@ void layer_pass(benchmark::State& state, int batch) {
   }
 
   state.SetItemsProcessed(state.iterations() * batch);
-  state.counters["GFLOP/s"] = benchmark::Counter(1e-9 * batch * flops_per_image<L, first, P>(),
-                                                 benchmark::Counter::kIsIterationInvariantRate);
+  report_flops(state, batch * flops_per_image<L, first, P>(), clock);
   if constexpr (L::kind == "act")
     state.SetBytesProcessed(
         std::int64_t(state.iterations() * batch * activation_bytes_per_image<L, first, P>()));
@@ -159,6 +128,7 @@ void fused_pass(benchmark::State& state, int batch) {
   const Images<L::in> input{x.data(), batch};
   L::template forward_fused<A>(conv, act, input, ImagesOut<L::out>{pre.data(), batch},
                                ImagesOut<A::out>{post.data(), batch}, context);
+  const LoopClock clock;
   for (auto _ : state) {
     if constexpr (P == Pass::forward) {
       L::template forward_fused<A>(conv, act, input, ImagesOut<L::out>{pre.data(), batch},
@@ -173,7 +143,7 @@ void fused_pass(benchmark::State& state, int batch) {
   }
   state.SetItemsProcessed(state.iterations() * batch);
   const double flops = flops_per_image<L, I == 0, P>() + flops_per_image<A, false, P>();
-  state.counters["GFLOP/s"] = benchmark::Counter(1e-9 * batch * flops, benchmark::Counter::kIsIterationInvariantRate);
+  report_flops(state, batch * flops, clock);
 }
 
 template <std::size_t I, Pass P>

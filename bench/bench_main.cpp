@@ -1,12 +1,15 @@
 // linconv_bench: microbenchmarks of the report's network, named what/shape-or-batch
 // (CONVENTIONS "Benchmarks"):
 //   infer/batch:1                    one-image inference (1 thread)
+//   infer/batch:100                  batch inference, 100 images (1 thread)
 //   model_predict/batch:1            the same through Model::predict, as an embedding program runs
 //   train_step/batch:B               one optimiser step of B images, 2 threads
 //   train_step/batch:B/threads:1     the same on 1 thread
 //   .../unfused                      the same without fusing convolutions and activations
 //   <layer>_<pass>/<shapes>/batch:N  every layer alone (bench_layers.cpp)
-// all reporting images/s (items_per_second). B is 100 unless --train_batches=B1,B2,... lists
+// all reporting images/s (items_per_second), GFLOP/s and peak%, the share of the FMA peak of one
+// core (of every core for train_step/batch:B), measured at the start of the run (fma_peak.cpp)
+// and printed in the header with the CPU it ran on. B is 100 unless --train_batches=B1,B2,... lists
 // others (bench/compare.py uses it for throughput versus batch size).
 // Run: linconv_bench [--train_batches=LIST] [--benchmark_filter=REGEX] [other --benchmark_* flags]
 #include <benchmark/benchmark.h>
@@ -15,6 +18,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +34,12 @@ namespace {
 using Net = FashionNet;
 constexpr int image_size = Net::input_shape.size();
 
+constexpr double inference_flops = network_flops_per_image<Net, false>();
+constexpr double training_flops = network_flops_per_image<Net, true>();
+
 AlignedFloats random_images(int n) { return random_floats(std::size_t(n) * image_size, 0.0f, 1.0f); }
+
+FmaPeak measured_peak;
 
 template <Fusion F>
 void infer(benchmark::State& state, int batch) {
@@ -39,12 +48,14 @@ void infer(benchmark::State& state, int batch) {
   Workspace<Net> ws(batch, 1);
   const AlignedFloats images = random_images(batch);
   std::vector<std::uint8_t> labels(batch, 0);
+  const LoopClock clock;
   for (auto _ : state) {
     const auto result = evaluate<Net, Net::input_shape, F>(params, Batch<Net::input_shape>{images.data(), batch},
                                                            labels.data(), ws, pool);
     benchmark::DoNotOptimize(result);
   }
   state.SetItemsProcessed(state.iterations() * batch);
+  report_flops(state, batch * inference_flops, clock);
 }
 
 // One image through Model<Net>::predict on the calling thread (its buffers exist after the first
@@ -53,11 +64,13 @@ void model_predict(benchmark::State& state) {
   const Model<Net> model(init_like_pytorch<Net>(1));
   const AlignedFloats image = random_images(1);
   const Model<Net>::Image input(image.data(), image_size);
+  const LoopClock clock;
   for (auto _ : state) {
     const Model<Net>::Logits logits = model.predict(input);
     benchmark::DoNotOptimize(logits);
   }
   state.SetItemsProcessed(state.iterations());
+  report_flops(state, inference_flops, clock);
 }
 
 template <Fusion F>
@@ -68,11 +81,13 @@ void train_step(benchmark::State& state, int batch, int threads) {
   const AlignedFloats images = random_images(batch);
   std::vector<std::uint8_t> labels(batch);
   for (int i = 0; i < batch; ++i) labels[i] = std::uint8_t(i % 10);
+  const LoopClock clock(true);  // registered with UseRealTime()
   for (auto _ : state) {
     const auto stats = trainer.step(Batch<Net::input_shape>{images.data(), batch}, labels.data());
     benchmark::DoNotOptimize(stats);
   }
   state.SetItemsProcessed(state.iterations() * batch);
+  report_flops(state, batch * training_flops, clock, threads > 1);
   state.counters["threads"] = threads;
 }
 
@@ -100,6 +115,16 @@ bool parse_batches(std::string_view text, std::vector<int>& batches) {
   }
 }
 
+// "Intel(R) Xeon(R) Processor @ 2.80GHz": the first model name in /proc/cpuinfo.
+std::string cpu_model() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);)
+    if (line.starts_with("model name"))
+      if (const std::size_t colon = line.find(':'); colon != std::string::npos)
+        return line.substr(line.find_first_not_of(" \t", colon + 1));
+  return "unknown";
+}
+
 // Takes --train_batches out of argv (Google Benchmark rejects flags it does not know).
 bool take_train_batches(int& argc, char** argv, std::vector<int>& batches) {
   int kept = 1;
@@ -122,9 +147,25 @@ bool take_train_batches(int& argc, char** argv, std::vector<int>& batches) {
 
 }  // namespace
 
+const FmaPeak& fma_peak() { return measured_peak; }
+
+// Measures the peak and names it, and the CPU, in the header of every output format.
+void measure_and_describe_peak() {
+  measured_peak = measure_fma_peak();
+  char text[64];
+  std::snprintf(text, sizeof text, "%.1f", measured_peak.one_core);
+  benchmark::AddCustomContext("fma_peak_one_core_gflops", text);
+  std::snprintf(text, sizeof text, "%.1f", measured_peak.all_cores);
+  benchmark::AddCustomContext("fma_peak_all_cores_gflops", text);
+  benchmark::AddCustomContext("fma_peak_threads", std::to_string(measured_peak.threads));
+  benchmark::AddCustomContext("fma_peak_isa", measured_peak.isa);
+  benchmark::AddCustomContext("cpu_model", cpu_model());
+}
+
 void register_network_benchmarks(std::span<const int> train_batches) {
   benchmark::RegisterBenchmark("infer/batch:1", infer<Fusion::on>, 1)->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("infer/batch:1/unfused", infer<Fusion::off>, 1)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("infer/batch:100", infer<Fusion::on>, 100)->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("model_predict/batch:1", model_predict)->Unit(benchmark::kMicrosecond);
   for (const int batch : train_batches) {
     const std::string name = "train_step/batch:" + std::to_string(batch);
@@ -144,6 +185,7 @@ int main(int argc, char** argv) {
   if (!linconv::bench::take_train_batches(argc, argv, train_batches)) return 2;
   benchmark::Initialize(&argc, argv, linconv::bench::print_help);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  linconv::bench::measure_and_describe_peak();
   linconv::bench::register_network_benchmarks(train_batches);
   linconv::bench::register_layer_benchmarks();
   benchmark::RunSpecifiedBenchmarks();

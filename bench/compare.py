@@ -5,9 +5,13 @@ and the ratio (PyTorch time / linconv time), headed by the machine, the date and
 
 What is compared (wall-clock time of one call):
   infer/batch:1                   one-image inference, 1 thread each
+  infer/batch:100                 batch inference, 1 thread (linconv only)
   train_step/batch:100            one optimiser step of 100 images, 2 threads each
   train_step/batch:100/threads:1  the same on 1 thread
-With --batches 1,10,100 a second table shows training throughput (images/s) versus batch size,
+Beside each, linconv's GFLOP/s and its share of the FMA peak that linconv_bench measures in the
+same run (one core's peak for 1 thread, every core's for 2), and a table of the convolution and
+dense kernels at batch 100 with their share of one core's peak; the header names the CPU model.
+With --batches 1,10,100 another table shows training throughput (images/s) versus batch size,
 at 2 threads and at 1.
 
 Statistics, the same for both: each repetition gives the mean time of one call over many calls;
@@ -52,15 +56,37 @@ class Failure(Exception):
 # --------------------------------------------------------------------------------------------
 
 class Timing:
-    """The per-repetition mean seconds of one benchmark: median and coefficient of variation."""
+    """The per-repetition mean seconds of one benchmark: median and coefficient of variation;
+    for linconv also the medians of its GFLOP/s and peak% counters (None when it has none)."""
 
-    def __init__(self, median, cv=None):
+    def __init__(self, median, cv=None, gflops=None, peak_share=None):
         self.median, self.cv = median, cv
+        self.gflops, self.peak_share = gflops, peak_share
 
     @classmethod
-    def of(cls, samples):
+    def of(cls, samples, gflops=(), peak_share=()):
         cv = statistics.stdev(samples) / statistics.fmean(samples) if len(samples) > 1 else None
-        return cls(statistics.median(samples), cv)
+        return cls(statistics.median(samples), cv, statistics.median(gflops) if gflops else None,
+                   statistics.median(peak_share) if peak_share else None)
+
+
+class Peak:
+    """The FMA peak linconv_bench measured in the same run (GFLOP/s), from its JSON context."""
+
+    def __init__(self, context):
+        self.isa = context.get("fma_peak_isa", "?")
+        self.one_core = float(context.get("fma_peak_one_core_gflops", "nan"))
+        self.all_cores = float(context.get("fma_peak_all_cores_gflops", "nan"))
+        self.threads = context.get("fma_peak_threads", "?")
+        self.cpu_model = context.get("cpu_model")
+        self.kernel_isa = context.get("kernel_isa", "?")
+
+
+# The kernels of the report's network at batch 100, one thread: their share of one core's peak.
+KERNELS = [f"{layer}_{kind}/{shapes}/batch:{MAIN_BATCH}"
+           for layer, shapes in (("conv", "1x28x28->8x28x28"), ("conv", "8x28x28->16x28x28"),
+                                 ("conv", "16x28x28->32x28x28"), ("dense", "25088->10"))
+           for kind in ("forward", "backward")]
 
 
 def train_name(batch, threads):
@@ -69,8 +95,10 @@ def train_name(batch, threads):
 
 
 def run_linconv(binary, batches, repetitions):
-    """{benchmark name: Timing} of infer/batch:1 and train_step at `batches`, 2 threads and 1."""
-    names = ["infer/batch:1"] + [train_name(b, t) for b in batches for t in (2, 1)]
+    """({benchmark name: Timing}, Peak) of infer/batch:1 and :100, train_step at `batches`,
+    2 threads and 1, and the KERNELS."""
+    names = (["infer/batch:1", f"infer/batch:{MAIN_BATCH}"] + [train_name(b, t) for b in batches for t in (2, 1)]
+             + KERNELS)
     command = [str(binary), "--train_batches=" + ",".join(map(str, batches)),
                # Benchmarks timed in wall-clock time carry a /real_time suffix.
                "--benchmark_filter=^(" + "|".join(names) + ")(/real_time)?$",
@@ -84,27 +112,31 @@ def run_linconv(binary, batches, repetitions):
     if done.returncode != 0:
         raise Failure(f"{binary} exited with status {done.returncode}: {last_line(done.stderr)}")
     try:
-        entries = json.loads(done.stdout)["benchmarks"]
+        output = json.loads(done.stdout)
+        entries, context = output["benchmarks"], output["context"]
     except (ValueError, KeyError) as e:
         raise Failure(f"{binary}: unreadable JSON output ({e})") from e
 
-    medians, cvs, samples = {}, {}, {}
+    medians, cvs, samples, counters = {}, {}, {}, {}
     scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
     for entry in entries:
         name = entry["run_name"].removesuffix("/real_time")
         if entry.get("run_type") == "aggregate":
             if entry["aggregate_name"] == "median":
                 medians[name] = entry["real_time"] * scale[entry["time_unit"]]
+                counters[name] = (entry.get("GFLOP/s"), entry.get("peak%"))
             elif entry["aggregate_name"] == "cv":
                 cvs[name] = entry["real_time"]  # a fraction
         else:  # a single repetition reports the run itself
             samples.setdefault(name, []).append(entry["real_time"] * scale[entry["time_unit"]])
-    timings = {name: Timing(median, cvs.get(name)) for name, median in medians.items()}
-    timings.update({name: Timing.of(s) for name, s in samples.items() if name not in timings})
+            counters[name] = (entry.get("GFLOP/s"), entry.get("peak%"))
+    timings = {name: Timing(median, cvs.get(name), *counters[name]) for name, median in medians.items()}
+    timings.update({name: Timing(statistics.median(s), None, *counters[name]) for name, s in samples.items()
+                    if name not in timings})
     missing = [name for name in names if name not in timings]
     if missing:
         raise Failure(f"{binary} did not report {', '.join(missing)} (an older build?)")
-    return timings
+    return timings, Peak(context)
 
 
 def run_pytorch(python, batches, repetitions, steps, workdir):
@@ -220,16 +252,32 @@ def batch_of(name):
     return int(name.split("batch:")[1].split("/")[0])
 
 
+def share_text(timing):
+    return "-" if timing.peak_share is None else f"{timing.peak_share:.0f}%"
+
+
+def gflops_text(timing):
+    return "-" if timing.gflops is None else f"{timing.gflops:.1f}"
+
+
 def main_table(linconv, pytorch):
     rows = []
-    benchmarks = (("infer/batch:1", 1), (train_name(MAIN_BATCH, 2), 2), (train_name(MAIN_BATCH, 1), 1))
+    benchmarks = (("infer/batch:1", 1), (f"infer/batch:{MAIN_BATCH}", 1), (train_name(MAIN_BATCH, 2), 2),
+                  (train_name(MAIN_BATCH, 1), 1))
     for name, threads in benchmarks:
-        ours, theirs, batch = linconv[name], pytorch[name], batch_of(name)
-        rows.append([name, threads, seconds_text(ours), seconds_text(theirs),
-                     f"{batch / ours.median:,.0f}", f"{batch / theirs.median:,.0f}",
-                     f"{theirs.median / ours.median:.1f}x"])
+        ours, theirs, batch = linconv[name], pytorch.get(name), batch_of(name)
+        rows.append([name, threads, seconds_text(ours), seconds_text(theirs) if theirs else "-",
+                     f"{batch / ours.median:,.0f}", f"{batch / theirs.median:,.0f}" if theirs else "-",
+                     f"{theirs.median / ours.median:.1f}x" if theirs else "-",
+                     gflops_text(ours), share_text(ours)])
     return table(["benchmark", "threads", "linconv median", "PyTorch median", "linconv images/s",
-                  "PyTorch images/s", "ratio"], rows)
+                  "PyTorch images/s", "ratio", "linconv GFLOP/s", "share of peak"], rows)
+
+
+def kernel_table(linconv):
+    rows = [[name, seconds_text(linconv[name]), gflops_text(linconv[name]), share_text(linconv[name])]
+            for name in KERNELS]
+    return table(["kernel (1 thread)", "median", "GFLOP/s", "share of one core's peak"], rows)
 
 
 def batch_table(linconv, pytorch, batches):
@@ -307,7 +355,7 @@ def main(argv=None):
     batches = sorted(set(args.batches or []) | {MAIN_BATCH})
     started, load_before = datetime.datetime.now().astimezone(), load_average()
     try:
-        linconv = run_linconv(args.bench_binary, batches, args.repetitions)
+        linconv, peak = run_linconv(args.bench_binary, batches, args.repetitions)
         with tempfile.TemporaryDirectory(prefix="linconv-compare-") as workdir:
             pytorch, torch_version = run_pytorch(args.python, batches, args.repetitions,
                                                  args.pytorch_steps, workdir)
@@ -321,10 +369,15 @@ def main(argv=None):
     print(f"linconv (commit {git_commit()}) against PyTorch {torch_version}, "
           f"{started:%Y-%m-%d %H:%M %Z}")
     print(f"machine: {cpu_description()}; load average {load_before} before, {load_average()} after")
+    print(f"FMA peak measured by linconv_bench in the same run ({peak.isa}): {peak.one_core:.1f} GFLOP/s "
+          f"on one core, {peak.all_cores:.1f} on {peak.threads} threads; linconv's kernels: {peak.kernel_isa}")
     print(f"median over {args.repetitions} repetition(s) of the mean wall-clock time per call "
-          f"(± coefficient of variation); ratio = PyTorch time / linconv time")
+          f"(± coefficient of variation); ratio = PyTorch time / linconv time; share of peak: of one\n"
+          f"core's for 1 thread, of every core's for 2 (GFLOP/s over CPU time on 1 thread, wall-clock on 2)")
     print()
     print(main_table(linconv, pytorch))
+    print()
+    print(kernel_table(linconv))
     if args.batches:
         print()
         print("training throughput (images/s) versus batch size; ratio = PyTorch time / linconv time")
