@@ -25,6 +25,7 @@
 
 #include "benchmarks.hpp"
 #include "linconv/fashion_net.hpp"
+#include "linconv/isa.hpp"
 #include "linconv/model.hpp"
 #include "linconv/trainer.hpp"
 
@@ -149,7 +150,8 @@ bool take_train_batches(int& argc, char** argv, std::vector<int>& batches) {
 
 const FmaPeak& fma_peak() { return measured_peak; }
 
-// Measures the peak and names it, and the CPU, in the header of every output format.
+// Measures the peak and names it, the CPU and the kernels' instruction set in the header of
+// every output format.
 void measure_and_describe_peak() {
   measured_peak = measure_fma_peak();
   char text[64];
@@ -160,6 +162,7 @@ void measure_and_describe_peak() {
   benchmark::AddCustomContext("fma_peak_threads", std::to_string(measured_peak.threads));
   benchmark::AddCustomContext("fma_peak_isa", measured_peak.isa);
   benchmark::AddCustomContext("cpu_model", cpu_model());
+  benchmark::AddCustomContext("kernel_isa", kernels::isa_name(kernels::active_isa()));
 }
 
 void register_network_benchmarks(std::span<const int> train_batches) {

@@ -8,10 +8,11 @@ target_compile_options(linconv_warnings INTERFACE
   # positive, GCC bug 105329).
   $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
 
+# linconv_options: what the library's users must compile with too (installed as
+# linconv::options). No -march: the kernels are compiled for every instruction set and chosen at
+# run time (include/linconv/isa.hpp), so the package runs on any x86-64 and its users' inline
+# code agrees with the library whatever flags they use.
 add_library(linconv_options INTERFACE)
-if(LINCONV_NATIVE)
-  target_compile_options(linconv_options INTERFACE -march=native)
-endif()
 if(LINCONV_SANITIZE)
   target_compile_options(linconv_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
                                                    -fno-sanitize-recover=undefined)

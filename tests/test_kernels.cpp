@@ -3,6 +3,11 @@
 // another summation order), and the dense kernels against plain loops in double. Geometries
 // cover the report's layers, no padding, padding K - 1, even and 1x1 kernels, non-square
 // images, and channel and tap counts that leave partial register blocks.
+//
+// Every instruction set this CPU supports is checked in every run (isa.hpp), whichever one the
+// process dispatches to; the dispatching entry points must give the active one's results bit
+// for bit. Tolerances: the sums are in float, over up to 25088 products (the dense layer) in
+// chains as long as the vectors are short (6272 terms a lane with 4-lane SSE vectors).
 #include <catch2/catch.hpp>
 
 #include "linconv/dense_kernels.hpp"
@@ -14,6 +19,9 @@ namespace {
 using namespace linconv;
 using kernels::ConvGeometry;
 using testing::random_values;
+using kernels::Isa;
+
+constexpr double tolerance = 3e-6;
 
 // The largest difference relative to the largest reference magnitude.
 double relative_error(const std::vector<float>& got, const std::vector<float>& want) {
@@ -26,10 +34,11 @@ double relative_error(const std::vector<float>& got, const std::vector<float>& w
   return err / scale;
 }
 
-template <int C, int H, int W, int O, int K, int P>
-void check_direct_conv(int n) {
+// The direct convolution's passes of one instruction set (Direct: its DirectPasses<g>).
+template <int C, int H, int W, int O, int K, int P, template <ConvGeometry> class Passes>
+void check_direct_conv_on(int n) {
   constexpr ConvGeometry g{C, H, W, O, K, 1, P, H + 2 * P - K + 1, W + 2 * P - K + 1};
-  using Direct = kernels::DirectConv<g>;
+  using Direct = Passes<g>;
   STATIC_REQUIRE(Direct::applies);
   CAPTURE(C, H, W, O, K, P);
   Rng rng(42);
@@ -43,14 +52,14 @@ void check_direct_conv(int n) {
   std::vector<float> y(out), y_ref(out), dx(in), dx_ref(in), dw = dw0, dw_ref = dw0, db = db0, db_ref = db0;
   Direct::forward(x.data(), w.data(), b.data(), y.data(), n, direct_scratch.data());
   kernels::conv_forward(g, x.data(), w.data(), b.data(), y_ref.data(), n, gemm_scratch.data());
-  CHECK(relative_error(y, y_ref) < 1e-6);
+  CHECK(relative_error(y, y_ref) < tolerance);
 
   Direct::backward(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), n, direct_scratch.data());
   kernels::conv_backward(g, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(), db_ref.data(), n,
                          gemm_scratch.data());
-  CHECK(relative_error(dx, dx_ref) < 1e-6);
-  CHECK(relative_error(dw, dw_ref) < 1e-6);
-  CHECK(relative_error(db, db_ref) < 1e-6);
+  CHECK(relative_error(dx, dx_ref) < tolerance);
+  CHECK(relative_error(dw, dw_ref) < tolerance);
+  CHECK(relative_error(db, db_ref) < tolerance);
 
   // Without the input gradient (the first layer) the parameter gradients are the same.
   std::vector<float> dw_only = dw0, db_only = db0;
@@ -58,11 +67,48 @@ void check_direct_conv(int n) {
                    direct_scratch.data());
   CHECK(dw_only == dw);
   CHECK(db_only == db);
+
+  // The dispatching entry points run the active instruction set's passes.
+  if (Direct::isa == kernels::active_isa()) {
+    std::vector<float> y_dispatched(out), dx_dispatched(in), dw_dispatched = dw0, db_dispatched = db0;
+    kernels::DirectConv<g>::forward(x.data(), w.data(), b.data(), y_dispatched.data(), n, direct_scratch.data());
+    kernels::DirectConv<g>::backward(x.data(), w.data(), dy.data(), dx_dispatched.data(), dw_dispatched.data(),
+                                     db_dispatched.data(), n, direct_scratch.data());
+    CHECK(y_dispatched == y);
+    CHECK(dx_dispatched == dx);
+    CHECK(dw_dispatched == dw);
+    CHECK(db_dispatched == db);
+  }
 }
 
-template <int In, int Out>
-void check_dense(int n) {
-  CAPTURE(In, Out);
+// On every instruction set the CPU supports.
+template <int C, int H, int W, int O, int K, int P>
+void check_direct_conv(int n) {
+  if (kernels::supported(Isa::avx512)) check_direct_conv_on<C, H, W, O, K, P, kernels::avx512::DirectPasses>(n);
+  if (kernels::supported(Isa::avx2)) check_direct_conv_on<C, H, W, O, K, P, kernels::avx2::DirectPasses>(n);
+  check_direct_conv_on<C, H, W, O, K, P, kernels::generic::DirectPasses>(n);
+}
+
+// The dense kernels of instruction set I.
+template <Isa I>
+struct DenseOn {
+  template <int In, int Out>
+  static void forward(const float* x, const float* w, const float* b, float* y, int n) {
+    if constexpr (I == Isa::avx512) kernels::avx512::dense::forward<In, Out>(x, w, b, y, n);
+    if constexpr (I == Isa::avx2) kernels::avx2::dense::forward<In, Out>(x, w, b, y, n);
+    if constexpr (I == Isa::generic) kernels::generic::dense::forward<In, Out>(x, w, b, y, n);
+  }
+  template <int In, int Out>
+  static void backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, int n) {
+    if constexpr (I == Isa::avx512) kernels::avx512::dense::backward<In, Out>(x, w, dy, dx, dw, db, n);
+    if constexpr (I == Isa::avx2) kernels::avx2::dense::backward<In, Out>(x, w, dy, dx, dw, db, n);
+    if constexpr (I == Isa::generic) kernels::generic::dense::backward<In, Out>(x, w, dy, dx, dw, db, n);
+  }
+};
+
+template <int In, int Out, Isa I>
+void check_dense_on(int n) {
+  CAPTURE(In, Out, kernels::isa_name(I));
   Rng rng(7);
   const auto x = random_values(std::size_t(n) * In, rng), w = random_values(std::size_t(Out) * In, rng);
   const auto b = random_values(Out, rng), dy = random_values(std::size_t(n) * Out, rng);
@@ -93,12 +139,31 @@ void check_dense(int n) {
       dx_ref[std::size_t(k) * In + i] = float(s);
     }
 
-  kernels::dense::forward<In, Out>(x.data(), w.data(), b.data(), y.data(), n);
-  kernels::dense::backward<In, Out>(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), n);
-  CHECK(relative_error(y, y_ref) < 1e-6);
-  CHECK(relative_error(dx, dx_ref) < 1e-6);
-  CHECK(relative_error(dw, dw_ref) < 1e-6);
-  CHECK(relative_error(db, db_ref) < 1e-6);
+  DenseOn<I>::template forward<In, Out>(x.data(), w.data(), b.data(), y.data(), n);
+  DenseOn<I>::template backward<In, Out>(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), n);
+  CHECK(relative_error(y, y_ref) < tolerance);
+  CHECK(relative_error(dx, dx_ref) < tolerance);
+  CHECK(relative_error(dw, dw_ref) < tolerance);
+  CHECK(relative_error(db, db_ref) < tolerance);
+
+  if (I == kernels::active_isa()) {  // the dispatching entry points run the active one's kernels
+    std::vector<float> y_dispatched(y.size()), dx_dispatched(x.size()), dw_dispatched = dw0, db_dispatched = db0;
+    kernels::dense::forward<In, Out>(x.data(), w.data(), b.data(), y_dispatched.data(), n);
+    kernels::dense::backward<In, Out>(x.data(), w.data(), dy.data(), dx_dispatched.data(), dw_dispatched.data(),
+                                      db_dispatched.data(), n);
+    CHECK(y_dispatched == y);
+    CHECK(dx_dispatched == dx);
+    CHECK(dw_dispatched == dw);
+    CHECK(db_dispatched == db);
+  }
+}
+
+// On every instruction set the CPU supports.
+template <int In, int Out>
+void check_dense(int n) {
+  if (kernels::supported(Isa::avx512)) check_dense_on<In, Out, Isa::avx512>(n);
+  if (kernels::supported(Isa::avx2)) check_dense_on<In, Out, Isa::avx2>(n);
+  check_dense_on<In, Out, Isa::generic>(n);
 }
 
 }  // namespace

@@ -3,124 +3,26 @@
 // x [n, In], W [Out, In] (row-major, PyTorch's layout), y and dy [n, Out].
 // Each kernel works on a few images or outputs at once so that every vector it loads feeds
 // several FMAs: the weights (1 MB for the report's 25088 -> 10 layer) stream from memory once
-// per group of images, not once per image.
+// per group of images, not once per image. The vector code (dense_isa.hpp) is compiled once per
+// instruction set (for_each_isa.hpp); each call runs the active one's (isa.hpp).
 #include <algorithm>
 #include <cstddef>
 
-#include "linconv/direct_conv.hpp"  // for_blocks
-#include "linconv/simd.hpp"
+#define LINCONV_ISA_BODY "linconv/dense_isa.hpp"
+#include "linconv/for_each_isa.hpp"
 
 namespace linconv::kernels::dense {
 
-// Inputs in chunks of this many floats (backward): the chunk of x of every image and of every
-// weight row stays in L1 while it is reused.
-inline constexpr int chunk = 4 * simd::lanes;
-
-// Calls f(std::integral_constant<int, size>, first) over [0, n) in blocks of Block, then of 1.
-template <int Block, class F>
-inline void for_runtime_blocks(int n, F&& f) {
-  int first = 0;
-  for (; first + Block <= n; first += Block) f(std::integral_constant<int, Block>{}, first);
-  for (; first < n; ++first) f(std::integral_constant<int, 1>{}, first);
-}
-
-// y[k, o] = b[o] + sum_i w[o, i] * x[k, i] for Images images from x and Rows outputs from w.
-template <int In, int Out, int Images, int Rows>
-inline void forward_block(const float* x, const float* w, const float* b, float* y) {
-  using simd::Vec;
-  constexpr int vectorised = In / simd::lanes * simd::lanes;
-  Vec acc[Images][Rows] = {};
-  for (int i = 0; i < vectorised; i += simd::lanes) {
-    Vec in[Images];
-    for (int m = 0; m < Images; ++m) in[m] = simd::load(x + std::size_t(m) * In + i);
-    for (int r = 0; r < Rows; ++r) {
-      const Vec weight = simd::load(w + std::size_t(r) * In + i);
-      for (int m = 0; m < Images; ++m) acc[m][r] += weight * in[m];
-    }
-  }
-  for (int m = 0; m < Images; ++m)
-    for (int r = 0; r < Rows; ++r) {
-      float s = simd::sum(acc[m][r]);
-      for (int i = vectorised; i < In; ++i) s += w[std::size_t(r) * In + i] * x[std::size_t(m) * In + i];
-      y[m * Out + r] = s + b[r];
-    }
-}
-
+// y = x W^T + b for n images.
 template <int In, int Out>
 void forward(const float* x, const float* w, const float* b, float* y, int n) {
-  constexpr int rows = std::min(Out, simd::registers / 2);
-  constexpr int images = std::clamp(simd::registers * 3 / 4 / rows, 1, 4);  // accumulators: images * rows
-  for_runtime_blocks<images>(n, [&](auto image_block, int k) {
-    for_blocks<Out, rows>([&](auto row_block, int o) {
-      forward_block<In, Out, decltype(image_block)::value, decltype(row_block)::value>(
-          x + std::size_t(k) * In, w + std::size_t(o) * In, b + o, y + std::size_t(k) * Out + o);
-    });
-  });
+  LINCONV_DISPATCH(dense::forward<In, Out>(x, w, b, y, n));
 }
 
-// dw[o, chunk] += sum_k dy[k, o] * x[k, chunk] for Rows outputs, over the images in order.
-template <int In, int Out, int Rows>
-inline void weight_grad_chunk(const float* x, const float* dy, float* dw, int n) {
-  using simd::Vec;
-  Vec acc[Rows][4];
-  for (int r = 0; r < Rows; ++r)
-    for (int v = 0; v < 4; ++v) acc[r][v] = simd::load(dw + std::size_t(r) * In + v * simd::lanes);
-  for (int k = 0; k < n; ++k) {
-    Vec in[4];
-    for (int v = 0; v < 4; ++v) in[v] = simd::load(x + std::size_t(k) * In + v * simd::lanes);
-    for (int r = 0; r < Rows; ++r) {
-      const Vec d = simd::splat(dy[k * Out + r]);
-      for (int v = 0; v < 4; ++v) acc[r][v] += d * in[v];
-    }
-  }
-  for (int r = 0; r < Rows; ++r)
-    for (int v = 0; v < 4; ++v) simd::store(dw + std::size_t(r) * In + v * simd::lanes, acc[r][v]);
-}
-
-// dx[k, chunk] = sum_o dy[k, o] * w[o, chunk] for Images images.
-template <int In, int Out, int Images>
-inline void input_grad_chunk(const float* w, const float* dy, float* dx) {
-  using simd::Vec;
-  Vec acc[Images][4] = {};
-  for (int o = 0; o < Out; ++o) {
-    Vec weight[4];
-    for (int v = 0; v < 4; ++v) weight[v] = simd::load(w + std::size_t(o) * In + v * simd::lanes);
-    for (int m = 0; m < Images; ++m) {
-      const Vec d = simd::splat(dy[m * Out + o]);
-      for (int v = 0; v < 4; ++v) acc[m][v] += d * weight[v];
-    }
-  }
-  for (int m = 0; m < Images; ++m)
-    for (int v = 0; v < 4; ++v) simd::store(dx + std::size_t(m) * In + v * simd::lanes, acc[m][v]);
-}
-
-// dw += dy^T x, db += column sums of dy, dx = dy W (dx may be null). Chunk by chunk of the
-// inputs; every sum over images runs over them in order.
+// dw += dy^T x, db += column sums of dy, dx = dy W (dx may be null).
 template <int In, int Out>
 void backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, int n) {
-  constexpr int groups = simd::registers / 8;  // outputs or images at once: 4 vectors each
-  for (int k = 0; k < n; ++k)
-    for (int o = 0; o < Out; ++o) db[o] += dy[k * Out + o];
-  constexpr int vectorised = In / chunk * chunk;
-  for (int i = 0; i < vectorised; i += chunk) {
-    for_blocks<Out, groups>([&](auto rows, int o) {
-      weight_grad_chunk<In, Out, decltype(rows)::value>(x + i, dy + o, dw + std::size_t(o) * In + i, n);
-    });
-    if (dx)
-      for_runtime_blocks<groups>(n, [&](auto images, int k) {
-        input_grad_chunk<In, Out, decltype(images)::value>(w + i, dy + k * Out, dx + std::size_t(k) * In + i);
-      });
-  }
-  for (int i = vectorised; i < In; ++i) {  // the inputs that do not fill a chunk
-    for (int o = 0; o < Out; ++o)
-      for (int k = 0; k < n; ++k) dw[std::size_t(o) * In + i] += dy[k * Out + o] * x[std::size_t(k) * In + i];
-    if (dx)
-      for (int k = 0; k < n; ++k) {
-        float s = 0.0f;
-        for (int o = 0; o < Out; ++o) s += dy[k * Out + o] * w[std::size_t(o) * In + i];
-        dx[std::size_t(k) * In + i] = s;
-      }
-  }
+  LINCONV_DISPATCH(dense::backward<In, Out>(x, w, dy, dx, dw, db, n));
 }
 
 }  // namespace linconv::kernels::dense

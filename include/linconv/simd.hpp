@@ -1,7 +1,8 @@
 #pragma once
-// A float vector as wide as the widest the target has (GCC/Clang vector extensions: the same code
-// compiles to AVX-512, AVX or SSE), and the few operations the kernels need. Loads and stores
-// are unaligned; arithmetic is ordinary operators (a * b + c contracts to FMA where available).
+// A float vector as wide as the build's compiler flags allow, for the code outside the
+// dispatched kernels (the activations): with the package's default flags, SSE2's 4 floats. The
+// convolution and dense kernels do not use it: they are compiled once per instruction set and
+// chosen at run time (isa.hpp, for_each_isa.hpp, simd_isa.hpp).
 #include <cstring>
 
 namespace linconv::simd {
@@ -14,13 +15,6 @@ inline constexpr int lanes = 8;
 inline constexpr int lanes = 4;
 #endif
 
-// Registers the kernels may keep accumulators in (x86-64: 32 with AVX-512, else 16).
-#if defined(__AVX512F__)
-inline constexpr int registers = 32;
-#else
-inline constexpr int registers = 16;
-#endif
-
 using Vec = float __attribute__((vector_size(lanes * sizeof(float))));
 
 inline Vec load(const float* p) {
@@ -29,12 +23,7 @@ inline Vec load(const float* p) {
   return v;
 }
 
-inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
-
-inline Vec splat(float s) { return Vec{} + s; }
-
-// The lanes' sum, as a tree: the upper half added to the lower, and again (compiles to a few
-// shuffles and adds rather than a chain of lanes - 1 dependent scalar adds).
+// The lanes' sum, as a tree: the upper half added to the lower, and again.
 inline float sum(Vec v) {
   float a[lanes];
   std::memcpy(a, &v, sizeof v);
@@ -42,7 +31,5 @@ inline float sum(Vec v) {
     for (int i = 0; i < width; ++i) a[i] += a[i + width];
   return a[0];
 }
-
-constexpr int round_up(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
 
 }  // namespace linconv::simd

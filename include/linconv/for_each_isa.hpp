@@ -1,0 +1,75 @@
+// No include guard: included once per file of kernels, after `#define LINCONV_ISA_BODY "file"`.
+//
+// Compiles the kernels of LINCONV_ISA_BODY three times, once per instruction set of isa.hpp,
+// into the namespaces linconv::kernels::avx512, ::avx2 and ::generic, so that the caller can
+// pick one at run time (LINCONV_DISPATCH below). It is the method of Google Highway's
+// foreach_target.h without its vector API: GCC's `#pragma GCC target` gives every function
+// defined in the body, template instantiations and lambdas included, the instruction set of its
+// section whatever the compiler flags, and simd_isa.hpp gives the body a vector type as wide as
+// that instruction set's. The generic section has no pragma: it is what the flags give.
+//
+// Inside a body, LINCONV_ISA names the section's namespace; simd::lanes, simd::registers and
+// simd::Vec are its vector width, register count and vector type.
+#ifndef LINCONV_ISA_BODY
+#error "define LINCONV_ISA_BODY before including linconv/for_each_isa.hpp"
+#endif
+
+#include <cstring>  // what simd_isa.hpp uses, outside the namespaces
+#include <type_traits>
+
+#include "linconv/isa.hpp"
+
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4")
+#define LINCONV_ISA avx512
+#define LINCONV_ISA_LANES 16
+#define LINCONV_ISA_REGISTERS 32
+#ifndef LINCONV_SIMD_AVX512
+#define LINCONV_SIMD_AVX512
+#include "linconv/simd_isa.hpp"
+#endif
+#include LINCONV_ISA_BODY
+#undef LINCONV_ISA
+#undef LINCONV_ISA_LANES
+#undef LINCONV_ISA_REGISTERS
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v3")
+#define LINCONV_ISA avx2
+#define LINCONV_ISA_LANES 8
+#define LINCONV_ISA_REGISTERS 16
+#ifndef LINCONV_SIMD_AVX2
+#define LINCONV_SIMD_AVX2
+#include "linconv/simd_isa.hpp"
+#endif
+#include LINCONV_ISA_BODY
+#undef LINCONV_ISA
+#undef LINCONV_ISA_LANES
+#undef LINCONV_ISA_REGISTERS
+#pragma GCC pop_options
+
+#define LINCONV_ISA generic
+#define LINCONV_ISA_LANES 4
+#define LINCONV_ISA_REGISTERS 16
+#ifndef LINCONV_SIMD_GENERIC
+#define LINCONV_SIMD_GENERIC
+#include "linconv/simd_isa.hpp"
+#endif
+#include LINCONV_ISA_BODY
+#undef LINCONV_ISA
+#undef LINCONV_ISA_LANES
+#undef LINCONV_ISA_REGISTERS
+
+#undef LINCONV_ISA_BODY
+
+// `LINCONV_DISPATCH(f<A, B>(args));` calls f of the active instruction set's namespace (a
+// variadic macro: the template arguments' commas are not the macro's).
+#ifndef LINCONV_DISPATCH
+#define LINCONV_DISPATCH(...)                                         \
+  switch (::linconv::kernels::active_isa()) {                         \
+    case ::linconv::kernels::Isa::avx512: avx512::__VA_ARGS__; break; \
+    case ::linconv::kernels::Isa::avx2: avx2::__VA_ARGS__; break;     \
+    default: generic::__VA_ARGS__; break;                             \
+  }
+#endif

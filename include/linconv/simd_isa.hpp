@@ -1,0 +1,58 @@
+// No include guard: for_each_isa.hpp includes it once per instruction set, in its section.
+//
+// The vector of the section's instruction set (GCC/Clang vector extensions: the same code
+// compiles to AVX-512, AVX2 or SSE), and the few operations the kernels need. Loads and stores
+// are unaligned; arithmetic is ordinary operators (a * b + c contracts to FMA where the
+// instruction set has it).
+namespace linconv::kernels::LINCONV_ISA::simd {
+
+inline constexpr Isa isa = Isa::LINCONV_ISA;
+inline constexpr int lanes = LINCONV_ISA_LANES;
+// Registers the kernels may keep accumulators in (x86-64: 32 with AVX-512, else 16).
+inline constexpr int registers = LINCONV_ISA_REGISTERS;
+
+using Vec = float __attribute__((vector_size(lanes * sizeof(float))));
+
+inline Vec load(const float* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
+
+// s in every lane. Written s - 0, not 0 + s: s - 0 is s for every s (0 + -0 is +0), so the
+// compiler emits a bare broadcast (from memory: one load) instead of an add before it, which
+// would take an FMA port's slot.
+inline Vec splat(float s) { return s - Vec{}; }
+
+// The lanes' sum, as a tree: the upper half added to the lower, and again (compiles to a few
+// shuffles and adds rather than a chain of lanes - 1 dependent scalar adds).
+inline float sum(Vec v) {
+  float a[lanes];
+  std::memcpy(a, &v, sizeof v);
+  for (int width = lanes / 2; width > 0; width /= 2)
+    for (int i = 0; i < width; ++i) a[i] += a[i + width];
+  return a[0];
+}
+
+constexpr int round_up(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
+
+// Calls f(std::integral_constant<int, size>, start) for consecutive blocks of Block items out
+// of Total, the last one smaller if Block does not divide Total: the sizes stay compile-time.
+template <int Total, int Block, class F>
+inline void for_blocks(F&& f) {
+  constexpr int full = Total / Block * Block;
+  for (int start = 0; start < full; start += Block) f(std::integral_constant<int, Block>{}, start);
+  if constexpr (Total % Block != 0) f(std::integral_constant<int, Total % Block>{}, full);
+}
+
+// Calls f(std::integral_constant<int, size>, first) over [0, n) in blocks of Block, then of 1.
+template <int Block, class F>
+inline void for_runtime_blocks(int n, F&& f) {
+  int first = 0;
+  for (; first + Block <= n; first += Block) f(std::integral_constant<int, Block>{}, first);
+  for (; first < n; ++first) f(std::integral_constant<int, 1>{}, first);
+}
+
+}  // namespace linconv::kernels::LINCONV_ISA::simd

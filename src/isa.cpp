@@ -1,0 +1,50 @@
+// The run-time choice of the kernels' instruction set (isa.hpp).
+#include "linconv/isa.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+
+namespace linconv::kernels {
+namespace {
+
+Isa best_supported() {
+  if (supported(Isa::avx512)) return Isa::avx512;
+  if (supported(Isa::avx2)) return Isa::avx2;
+  return Isa::generic;
+}
+
+Isa choose() {
+  const char* forced = std::getenv("LINCONV_ISA");
+  if (!forced || !*forced) return best_supported();
+  for (const Isa isa : {Isa::avx512, Isa::avx2, Isa::generic}) {
+    if (std::strcmp(forced, isa_name(isa)) != 0) continue;
+    if (supported(isa)) return isa;
+    std::fprintf(stderr, "linconv: error: LINCONV_ISA=%s: this CPU does not support it (best: %s)\n", forced,
+                 isa_name(best_supported()));
+    std::exit(1);
+  }
+  std::fprintf(stderr, "linconv: error: LINCONV_ISA=%s: expected avx512, avx2 or generic\n", forced);
+  std::exit(1);
+}
+
+}  // namespace
+
+bool supported(Isa isa) {
+  // libgcc's checks include the operating system's support (XCR0) for the vector registers.
+  __builtin_cpu_init();
+  switch (isa) {
+    case Isa::avx512: return __builtin_cpu_supports("x86-64-v4");
+    case Isa::avx2: return __builtin_cpu_supports("x86-64-v3");
+    case Isa::generic: return true;
+  }
+  return false;
+}
+
+Isa active_isa() {
+  static const Isa isa = choose();
+  return isa;
+}
+
+}  // namespace linconv::kernels
