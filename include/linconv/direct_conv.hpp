@@ -10,7 +10,7 @@
 // unit-stride vector loads, and the loop bounds are constants the compiler unrolls.
 //
 //   forward           y  = correlate(pad(x), W) + b
-//   weight gradient   dW += correlate_weights(pad(x), dy^T)      (channels innermost in dy^T)
+//   weight gradient   dW += correlate_weights(pad(x), wide(dy))  (dy laid out as the output)
 //   input gradient    dx = correlate(pad'(dy), flip(W))                  (pad' = K - 1 - pad)
 // The input gradient is the forward correlation of the padded output gradient with the kernel
 // transposed (channels in <-> out) and rotated by 180 degrees.
@@ -35,9 +35,9 @@ struct PaddedCorrelation {
   int in_c, out_c, k;  // channels in and out, kernel size
   int hp, wp;          // the padded input plane
 
-  // Positions computed per output channel: a multiple of the widest tile (two vectors of 16
+  // Positions computed per output channel: a multiple of the widest tile (three vectors of 16
   // floats), which every instruction set's tile divides. Past out_h * wp they are padding.
-  static constexpr int tile = 2 * widest_lanes;
+  static constexpr int tile = 3 * widest_lanes;
   constexpr int out_h() const { return hp - k + 1; }
   constexpr int out_w() const { return wp - k + 1; }
   constexpr int positions() const { return (out_h() * wp + tile - 1) / tile * tile; }
@@ -48,10 +48,6 @@ struct PaddedCorrelation {
     return std::size_t(in_c) * plane() + (k - 1) + (positions() - out_h() * wp);
   }
   constexpr std::size_t output_floats() const { return std::size_t(out_c) * positions(); }
-  // The output gradient with the channels innermost, channels padded to a whole widest vector.
-  constexpr std::size_t transposed_floats() const {
-    return std::size_t(out_h()) * out_w() * ((out_c + widest_lanes - 1) / widest_lanes * widest_lanes);
-  }
 };
 
 namespace direct {
@@ -99,12 +95,12 @@ struct DirectLayout {
   static_assert(!applies || (fwd.out_h() == G.out_h && fwd.out_w() == G.out_w && bwd.out_h() == G.in_h &&
                              bwd.out_w() == G.in_w));
 
-  // Scratch: the padded input and wide output (forward), then for the backward pass the
-  // transposed and the padded output gradient, the wide input gradient and the flipped kernel.
+  // Scratch: the padded input and the wide output (forward; in the backward pass the wide
+  // output gradient), then the padded output gradient, the wide input gradient and the flipped
+  // kernel.
   static constexpr std::size_t padded_input = 0;
   static constexpr std::size_t wide_output = padded_input + fwd.input_floats();
-  static constexpr std::size_t transposed_grad = wide_output + fwd.output_floats();
-  static constexpr std::size_t padded_grad = transposed_grad + fwd.transposed_floats();
+  static constexpr std::size_t padded_grad = wide_output + fwd.output_floats();
   static constexpr std::size_t wide_input_grad = padded_grad + bwd.input_floats();
   static constexpr std::size_t flipped_weights = wide_input_grad + bwd.output_floats();
   static constexpr std::size_t scratch_floats = flipped_weights + std::size_t(G.out_c) * G.patch();

@@ -4,109 +4,114 @@
 namespace linconv::kernels::LINCONV_ISA {
 namespace direct {
 
-// One tile of positions [q, q + tile) for Rows output channels: 2*Rows vector accumulators stay
-// in registers while every tap adds w[o, tap] * (two vectors of the input).
+// Positions a tile covers, in vectors (Cols), and output channels a block holds (Rows): Rows *
+// Cols accumulators stay in registers while every tap loads Cols vectors of the input (at an
+// offset u*wp + v: unaligned, which costs little, see below) and broadcasts Rows weights, each
+// feeding Cols FMAs. With AVX-512's 32 registers 8 x 3 = 24 accumulators: 11 loads per 24 FMAs,
+// under the 2 loads a cycle that Intel (Ice Lake, Sapphire Rapids) and AMD (Zen 4, 5) cores
+// issue beside their 2 FMAs. With 16 registers 4 x 2 = 8 accumulators, the input and one
+// broadcast. Measured on a Xeon (Ice Lake): loads made aligned (a wrong result, for the test)
+// ran no faster, so split cache lines are not what limits this loop; unrolling the taps of a
+// row was worth 8%.
+inline constexpr int tile_cols = simd::registers == 32 ? 3 : 2;
+inline constexpr int block_rows = simd::registers == 32 ? 8 : 4;
+
+// One tile of positions [q, q + Cols * lanes) for Rows output channels.
 template <PaddedCorrelation S, int Rows>
 inline void correlate_tile(const float* in, const float* w, const float* bias, float* out, int q) {
   using simd::Vec;
-  Vec acc[Rows][2];
-  for (int r = 0; r < Rows; ++r) acc[r][0] = acc[r][1] = simd::splat(bias ? bias[r] : 0.0f);
+  constexpr int cols = tile_cols;
+  Vec acc[Rows][cols];
+  for (int r = 0; r < Rows; ++r)
+    for (int j = 0; j < cols; ++j) acc[r][j] = simd::splat(bias ? bias[r] : 0.0f);
   for (int c = 0; c < S.in_c; ++c)
     for (int u = 0; u < S.k; ++u) {
       const float* x = in + c * S.plane() + u * S.wp + q;
       const float* taps = w + (c * S.k + u) * S.k;
+#pragma GCC unroll 16
       for (int v = 0; v < S.k; ++v) {
-        const Vec x0 = simd::load(x + v), x1 = simd::load(x + v + simd::lanes);
+        Vec input[cols];
+        for (int j = 0; j < cols; ++j) input[j] = simd::load(x + v + j * simd::lanes);
         for (int r = 0; r < Rows; ++r) {
           const Vec weight = simd::splat(taps[r * S.taps() + v]);
-          acc[r][0] += weight * x0;
-          acc[r][1] += weight * x1;
+          for (int j = 0; j < cols; ++j) acc[r][j] += weight * input[j];
         }
       }
     }
-  for (int r = 0; r < Rows; ++r) {
-    simd::store(out + r * S.positions() + q, acc[r][0]);
-    simd::store(out + r * S.positions() + q + simd::lanes, acc[r][1]);
-  }
+  for (int r = 0; r < Rows; ++r)
+    for (int j = 0; j < cols; ++j) simd::store(out + r * S.positions() + q + j * simd::lanes, acc[r][j]);
 }
 
 // out[o, q] = bias[o] + sum over taps (bias may be null), w as [out_c, in_c, k, k].
 template <PaddedCorrelation S>
 void correlate(const float* in, const float* w, const float* bias, float* out) {
-  constexpr int rows = simd::registers / 4;  // half the registers hold accumulators
-  for (int q = 0; q < S.positions(); q += 2 * simd::lanes)  // tile by tile: its input window stays in L1
-    simd::for_blocks<S.out_c, rows>([&](auto block, int o) {
+  static_assert(S.positions() % (tile_cols * simd::lanes) == 0);
+  for (int q = 0; q < S.positions(); q += tile_cols * simd::lanes)  // tile by tile: its input window stays in L1
+    simd::for_blocks<S.out_c, block_rows>([&](auto block, int o) {
       correlate_tile<S, decltype(block)::value>(in, w + o * S.taps(), bias ? bias + o : nullptr,
                                                 out + o * S.positions(), q);
     });
 }
 
-// The output gradient with the channels innermost: grad_t[p, o] = dy[o, p], zero for o from
-// out_c up to a whole number of vectors (grad_channels).
+// The output gradient in the forward correlation's wide layout: wide[o, i*wp + j] = dy[o, i, j]
+// for j < out_w, zero at the wrapped positions and past out_h * wp, so that it lines up with
+// the positions of the padded input.
 template <PaddedCorrelation S>
-constexpr int grad_channels = simd::round_up(S.out_c, simd::lanes);
-
-template <PaddedCorrelation S>
-void transpose_grad(const float* dy, float* grad_t) {
-  constexpr int pixels = S.out_h() * S.out_w(), channels = grad_channels<S>;
-  for (int p = 0; p < pixels; ++p) {
-    for (int o = 0; o < S.out_c; ++o) grad_t[p * channels + o] = dy[o * pixels + p];
-    std::fill(grad_t + p * channels + S.out_c, grad_t + (p + 1) * channels, 0.0f);
-  }
+void widen(const float* dy, float* wide) {
+  std::fill(wide, wide + S.output_floats(), 0.0f);
+  for (int o = 0; o < S.out_c; ++o)
+    for (int i = 0; i < S.out_h(); ++i)
+      std::copy_n(dy + (o * S.out_h() + i) * S.out_w(), S.out_w(), wide + o * S.positions() + i * S.wp);
 }
 
-// dw[o, tap] += sum_{i,j} in[i*wp + j + offset(tap)] * grad_t[i, j, o] for Taps consecutive
-// taps and Vectors vectors of channels from first_o: one input value broadcast per tap and
-// pixel, Taps * Vectors accumulators in registers, no horizontal sums.
-template <PaddedCorrelation S, int Taps, int Vectors>
-inline void weight_grad_block(const float* in, const float* grad_t, float* dw, int first_tap, int first_o) {
+// Output channels and taps a weight-gradient block holds: Rows * Taps accumulators in
+// registers, fed per vector of positions by Rows aligned loads of the gradient and Taps
+// unaligned loads of the input (10 loads per 24 FMAs with AVX-512; 7 per 10 with AVX2).
+inline constexpr int grad_rows = simd::registers == 32 ? 4 : 2;
+inline constexpr int grad_taps = simd::registers == 32 ? 6 : 5;
+
+// dw[o, tap] += sum_q in[q + offset(tap)] * wide[o, q] for Rows channels from first_o and Taps
+// taps from first_tap: positions in the lanes, as in the forward correlation, and one
+// horizontal sum per weight and image at the end.
+template <PaddedCorrelation S, int Rows, int Taps>
+inline void weight_grad_block(const float* in, const float* wide, float* dw, int first_o, int first_tap) {
   using simd::Vec;
-  constexpr int channels = grad_channels<S>;
-  int offset[Taps];
+  const float* x[Taps];
   for (int t = 0; t < Taps; ++t) {
     const int tap = first_tap + t, c = tap / (S.k * S.k), u = tap / S.k % S.k, v = tap % S.k;
-    offset[t] = c * S.plane() + u * S.wp + v;
+    x[t] = in + c * S.plane() + u * S.wp + v;
   }
-  Vec acc[Taps][Vectors] = {};
-  for (int i = 0; i < S.out_h(); ++i)
-    for (int j = 0; j < S.out_w(); ++j) {
-      const float* g = grad_t + (i * S.out_w() + j) * channels + first_o;
-      Vec grad[Vectors];
-      for (int v = 0; v < Vectors; ++v) grad[v] = simd::load(g + v * simd::lanes);
-      const float* x = in + i * S.wp + j;
-      for (int t = 0; t < Taps; ++t) {
-        const Vec value = simd::splat(x[offset[t]]);
-        for (int v = 0; v < Vectors; ++v) acc[t][v] += value * grad[v];
-      }
+  const float* g = wide + first_o * S.positions();
+  Vec acc[Rows][Taps] = {};
+  for (int q = 0; q < S.positions(); q += simd::lanes) {
+    Vec grad[Rows];
+    for (int r = 0; r < Rows; ++r) grad[r] = simd::load(g + r * S.positions() + q);
+    for (int t = 0; t < Taps; ++t) {
+      const Vec input = simd::load(x[t] + q);
+      for (int r = 0; r < Rows; ++r) acc[r][t] += grad[r] * input;
     }
-  for (int v = 0; v < Vectors; ++v)
-    for (int t = 0; t < Taps; ++t)
-      for (int l = 0; l < simd::lanes; ++l)
-        if (const int o = first_o + v * simd::lanes + l; o < S.out_c)
-          dw[o * S.taps() + first_tap + t] += acc[t][v][l];
+  }
+  for (int r = 0; r < Rows; ++r)
+    for (int t = 0; t < Taps; ++t) dw[(first_o + r) * S.taps() + first_tap + t] += simd::sum(acc[r][t]);
 }
 
-// dw[o, c, u, v] += sum_{i,j} in[c, (i + u)*wp + j + v] * dy[o, i, j], from grad_t.
+// dw[o, c, u, v] += sum_{i,j} in[c, (i + u)*wp + j + v] * dy[o, i, j], from the widened dy.
 template <PaddedCorrelation S>
-void correlate_weights(const float* in, const float* grad_t, float* dw) {
-  constexpr int vectors = grad_channels<S> / simd::lanes, per_block = std::min(vectors, 4);
-  constexpr int taps = simd::registers / 2 / per_block;  // half the registers hold accumulators
-  simd::for_blocks<vectors, per_block>([&](auto channel_vectors, int v) {
-    simd::for_blocks<S.taps(), taps>([&](auto tap_block, int tap) {
-      weight_grad_block<S, decltype(tap_block)::value, decltype(channel_vectors)::value>(
-          in, grad_t, dw, tap, v * simd::lanes);
+void correlate_weights(const float* in, const float* wide, float* dw) {
+  simd::for_blocks<S.out_c, grad_rows>([&](auto rows, int o) {
+    simd::for_blocks<S.taps(), grad_taps>([&](auto taps, int tap) {
+      weight_grad_block<S, decltype(rows)::value, decltype(taps)::value>(in, wide, dw, o, tap);
     });
   });
 }
 
-// db[o] += sum_p grad_t[p, o], a vector of channels at a time.
+// db[o] += sum_q wide[o, q].
 template <PaddedCorrelation S>
-void add_channel_sums(const float* grad_t, float* db) {
-  constexpr int pixels = S.out_h() * S.out_w(), channels = grad_channels<S>;
-  for (int first = 0; first < channels; first += simd::lanes) {
+void add_channel_sums(const float* wide, float* db) {
+  for (int o = 0; o < S.out_c; ++o) {
     simd::Vec acc{};
-    for (int p = 0; p < pixels; ++p) acc += simd::load(grad_t + p * channels + first);
-    for (int l = 0; l < simd::lanes && first + l < S.out_c; ++l) db[first + l] += acc[l];
+    for (int q = 0; q < S.positions(); q += simd::lanes) acc += simd::load(wide + o * S.positions() + q);
+    db[o] += simd::sum(acc);
   }
 }
 
@@ -131,10 +136,10 @@ struct DirectPasses : DirectLayout<G> {
     if (dx) kernels::direct::transpose_and_rotate<G.out_c, G.in_c, G.kernel>(w, scratch + L::flipped_weights);
     for (int image = 0; image < n; ++image) {
       const float* grad = dy + image * L::out_size;
-      direct::transpose_grad<L::fwd>(grad, scratch + L::transposed_grad);
-      direct::add_channel_sums<L::fwd>(scratch + L::transposed_grad, db);
+      direct::widen<L::fwd>(grad, scratch + L::wide_output);
+      direct::add_channel_sums<L::fwd>(scratch + L::wide_output, db);
       kernels::direct::pad<L::fwd, G.pad>(x + image * L::in_size, scratch + L::padded_input);
-      direct::correlate_weights<L::fwd>(scratch + L::padded_input, scratch + L::transposed_grad, dw);
+      direct::correlate_weights<L::fwd>(scratch + L::padded_input, scratch + L::wide_output, dw);
       if (dx) {
         kernels::direct::pad<L::bwd, L::back_pad>(grad, scratch + L::padded_grad);
         direct::correlate<L::bwd>(scratch + L::padded_grad, scratch + L::flipped_weights, nullptr,

@@ -26,15 +26,23 @@ inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
 // would take an FMA port's slot.
 inline Vec splat(float s) { return s - Vec{}; }
 
-// The lanes' sum, as a tree: the upper half added to the lower, and again (compiles to a few
-// shuffles and adds rather than a chain of lanes - 1 dependent scalar adds).
-inline float sum(Vec v) {
-  float a[lanes];
-  std::memcpy(a, &v, sizeof v);
-  for (int width = lanes / 2; width > 0; width /= 2)
-    for (int i = 0; i < width; ++i) a[i] += a[i + width];
-  return a[0];
+// The lanes' sum, as a tree: the upper half added to the lower, and again, each step one
+// shuffle and one add in registers (the sum through memory it replaces took 35 instructions a
+// vector: a third of the weight gradient's time).
+template <class V>
+inline float sum_halves(V v) {
+  if constexpr (sizeof(V) == 64)
+    return sum_halves(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                      __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15));
+  else if constexpr (sizeof(V) == 32)
+    return sum_halves(__builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7));
+  else if constexpr (sizeof(V) == 16)
+    return sum_halves(__builtin_shufflevector(v, v, 0, 1) + __builtin_shufflevector(v, v, 2, 3));
+  else
+    return v[0] + v[1];
 }
+
+inline float sum(Vec v) { return sum_halves(v); }
 
 constexpr int round_up(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
 
