@@ -1,9 +1,13 @@
 // `linconv export`: a checkpoint as a C++ header that holds the network type and its weights, so
 // that a program compiles the model in and reads no file at run time. The weights are hex-float
 // literals (exact: every float is written and read back bit for bit), one tensor after another
-// in the network's parameter layout; the header checks at compile time that the type it spells
-// is the network the weights were made for (its architecture hash).
+// in the network's parameter layout, and so are the buffers of a network that has any
+// (BatchNorm2d's running statistics; its batch counters as integers); the header checks at
+// compile time that the type it spells is the network the weights were made for (its
+// architecture hash).
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <regex>
 #include <set>
 #include <string_view>
@@ -42,6 +46,40 @@ void append_floats(std::string& out, std::span<const float> values) {
   }
 }
 
+// The buffers of a network (BatchNorm2d's running statistics: F32; its num_batches_tracked: I64)
+// as the arrays `buffers` and `counters`, each tensor in Net::buffer_tensors order, which is
+// the order of its arena.
+template <class Net>
+void append_buffers(std::string& out, const Params<Net>& params) {
+  static_assert([] {
+    std::size_t floats = 0, integers = 0;
+    for (const NetTensor& t : Net::buffer_tensors) {
+      std::size_t& next = t.tensor.integer ? integers : floats;
+      if (t.offset != next) return false;
+      next += t.tensor.count();
+    }
+    return true;
+  }(), "the buffers are written tensor after tensor: Net::buffer_tensors must be in arena order");
+  out += "// Every F32 buffer (running statistics) in Net::buffer_tensors order.\n"
+         "alignas(64) inline constexpr float buffers[Net::buffer_floats] = {";
+  std::string counters = "// Every I64 buffer (batch counters) in Net::buffer_tensors order.\n"
+                         "inline constexpr std::int64_t counters[Net::counter_count] = {";
+  for (const NetTensor& t : Net::buffer_tensors) {
+    const std::string comment = "\n    // " + t.name() + " " + detail::shape_text(detail::dims_of(t.tensor));
+    if (!t.tensor.integer) {
+      out += comment;
+      append_floats(out, params.tensor(t));
+      continue;
+    }
+    counters += comment + "\n   ";
+    for (const std::int64_t value : params.counter(t))
+      // INT64_MIN has no literal: its magnitude does not fit an int64.
+      counters += value == std::numeric_limits<std::int64_t>::min() ? " (-9223372036854775807 - 1),"
+                                                                      : " " + std::to_string(value) + ",";
+  }
+  out += "\n};\n" + counters + "\n};\n\n";
+}
+
 template <class Net>
 std::string exported_header(const Params<Net>& params, InputScale scale, const std::string& name,
                             const std::filesystem::path& checkpoint) {
@@ -65,10 +103,15 @@ std::string exported_header(const Params<Net>& params, InputScale scale, const s
     text += "\n    // " + t.name() + " " + detail::shape_text(detail::dims_of(t.tensor));
     append_floats(text, params.tensor(t));
   }
-  text += "\n};\n\n"
-          "// The model, made from the weights on first use.\n"
+  text += "\n};\n\n";
+  std::string made_from = "weights";
+  if constexpr (Net::buffer_tensor_count > 0) {
+    append_buffers<Net>(text, params);
+    made_from = "weights, buffers, counters";
+  }
+  text += "// The model, made from the weights on first use.\n"
           "inline const linconv::Model<Net>& model() {\n"
-          "  static const linconv::Model<Net> instance(linconv::Params<Net>(weights), input_scale);\n"
+          "  static const linconv::Model<Net> instance(linconv::Params<Net>(" + made_from + "), input_scale);\n"
           "  return instance;\n"
           "}\n\n}  // namespace " + name + "\n";
   return text;
