@@ -1,7 +1,7 @@
 #pragma once
-// What the subcommands share: the three networks of the study (chosen by --activation or by a
-// checkpoint's architecture), the dataset location, scaled float batches from uint8 images,
-// test-set evaluation, and flag validators with one-line messages.
+// What the subcommands share: checkpoints and the network each is for (networks.hpp), the
+// dataset location, scaled float batches from uint8 images, test-set evaluation, and flag
+// validators with one-line messages.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdint>
@@ -11,8 +11,8 @@
 #include <numeric>
 #include <optional>
 #include <span>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "linconv/checkpoint.hpp"
@@ -21,6 +21,7 @@
 #include "linconv/idx.hpp"
 #include "linconv/model.hpp"
 #include "linconv/trainer.hpp"
+#include "networks.hpp"
 
 namespace linconv::cli {
 
@@ -69,21 +70,12 @@ Evaluation evaluate_dataset(const Params<Net>& params, const Dataset& data, int 
   return {total.sum / count, double(total.correct) / count};
 }
 
-// Calls f.template operator()<Net>() with the network type that --activation names.
-template <class F>
-decltype(auto) with_network(const std::string& activation, F&& f) {
-  if (activation == "alpha") return f.template operator()<FashionNetWith<ReLUAlpha>>();
-  if (activation == "relu") return f.template operator()<FashionNetWith<ReLU>>();
-  if (activation == "linear") return f.template operator()<FashionNetWith<Identity>>();
-  throw UsageError("--activation: unknown activation '" + activation + "' (alpha, relu or linear)");
-}
-
-// A checkpoint and what it says of itself: the activation of its network (from the architecture
-// metadata, else from its tensors, else from --activation) and the input scale it was trained with.
+// A checkpoint and what it says of itself: its network (from the architecture metadata, else
+// from --net and --activation and the tensors it holds) and the input scale it was trained with.
 struct CheckpointInfo {
   std::filesystem::path file;
   SafetensorsFile contents;
-  std::string activation;
+  std::string net, activation;
   InputScale trained_scale = InputScale::unit;
 
   // The input scale the model was trained with, unless `override_scale` names one.
@@ -92,37 +84,75 @@ struct CheckpointInfo {
   }
 };
 
-inline CheckpointInfo read_checkpoint_info(const std::filesystem::path& file, const std::string& activation) {
-  CheckpointInfo info{file, read_safetensors(file), activation};
+// Whether the tensors of `contents` are exactly Net's parameters and buffers (names, shapes,
+// dtypes): how a checkpoint without architecture metadata is recognised.
+template <class Net>
+bool holds_tensors_of(const SafetensorsFile& contents) {
+  auto fits = [&](const NetTensor& t) {
+    const Tensor* found = contents.find(t.name());
+    return found && found->shape == detail::dims_of(t.tensor) &&
+           found->dtype == (t.tensor.integer ? DType::i64 : DType::f32);
+  };
+  return contents.tensors.size() == Net::tensors.size() + Net::buffer_tensors.size() &&
+         std::ranges::all_of(Net::tensors, fits) && std::ranges::all_of(Net::buffer_tensors, fits);
+}
+
+// Reads `file` and finds its network among Networks. `net` and `activation` (empty: not given)
+// must agree with the architecture metadata; a file without it (a PyTorch state_dict) is the
+// network they name, or the only one whose tensors it holds.
+inline CheckpointInfo read_checkpoint_info(const std::filesystem::path& file, const std::string& net,
+                                           const std::string& activation) {
+  CheckpointInfo info{file, read_safetensors(file), net, activation};
   info.trained_scale = checkpoint_input_scale(info.contents, file);
   const auto& meta = info.contents.metadata;
   if (auto arch = meta.find("architecture"); arch != meta.end()) {
-    for (const char* candidate : {"alpha", "relu", "linear"}) {
-      const bool same = with_network(candidate, [&]<class Net>() { return Net::architecture.view() == arch->second; });
-      if (same) {
-        if (!activation.empty() && activation != candidate)
-          throw UsageError("--activation " + activation + " contradicts " + file.string() +
-                           ", a checkpoint of the " + candidate + " network");
-        info.activation = candidate;
-        return info;
-      }
+    bool known = false;
+    for_each_network([&]<class Entry>() {
+      if (known || Entry::type::architecture.view() != arch->second) return;
+      known = true;
+      auto agree = [&](const std::string& flag, const std::string& given, std::string_view found) {
+        if (!given.empty() && given != found)
+          throw UsageError(flag + " " + given + " contradicts " + file.string() + ", a checkpoint of --net " +
+                           std::string(Entry::net) + " --activation " + std::string(Entry::activation));
+      };
+      agree("--net", net, Entry::net);
+      agree("--activation", activation, Entry::activation);
+      info.net = Entry::net;
+      info.activation = Entry::activation;
+    });
+    if (!known)
+      throw Error(file.string() + ": made for a network this linconv does not know (" + arch->second + "); it knows " +
+                  known_networks_text());
+    return info;
+  }
+  std::vector<std::string> fitting;  // "net activation" of each network the tensors fit
+  for_each_network([&]<class Entry>() {
+    if ((net.empty() || net == Entry::net) && (activation.empty() || activation == Entry::activation) &&
+        holds_tensors_of<typename Entry::type>(info.contents)) {
+      fitting.push_back(std::string(Entry::net) + " " + std::string(Entry::activation));
+      info.net = Entry::net;
+      info.activation = Entry::activation;
     }
-    throw Error(file.string() + ": made for another network (" + arch->second +
-                "); this linconv knows " + std::string(FashionNetWith<ReLUAlpha>::architecture.view()) +
-                " and its ReLU and Identity variants");
+  });
+  if (fitting.size() == 1) return info;
+  if (fitting.size() > 1) {
+    std::string list;
+    for (const std::string& f : fitting) list += (list.empty() ? "" : ", ") + f;
+    throw UsageError(file.string() + " has no architecture metadata and fits several networks (" + list +
+                     "): say which with --net and --activation");
   }
-  if (info.activation.empty()) {
-    if (!info.contents.find("act1.alpha"))
-      throw UsageError(file.string() + " has no architecture metadata and no alphas: say --activation relu or linear");
-    info.activation = "alpha";
-  }
+  if (net.empty() || activation.empty())
+    throw UsageError(file.string() + " has no architecture metadata and fits none of the networks this linconv "
+                     "knows (" + known_networks_text() + "): say which it is meant for with --net and --activation");
+  info.net = net;  // given: loading it names the tensor that does not fit
+  info.activation = activation;
   return info;
 }
 
 // Calls f.template operator()<Net>(Params<Net>) with the checkpoint's network and weights.
 template <class F>
 decltype(auto) with_checkpoint(const CheckpointInfo& info, F&& f) {
-  return with_network(info.activation, [&]<class Net>() {
+  return with_network(info.net, info.activation, [&]<class Net>() {
     return f.template operator()<Net>(params_from_checkpoint<Net>(info.contents, info.file));
   });
 }
@@ -148,6 +178,18 @@ inline CLI::Validator one_of(std::vector<std::string> choices) {
         return "must be one of " + list + ", got '" + text + "'";
       },
       "", "one_of");
+}
+
+// --net and --activation of a command that reads a checkpoint, for one that does not say which
+// network it is for (a PyTorch state_dict): read_checkpoint_info checks them.
+inline void add_network_options(CLI::App* cmd, std::string& net, std::string& activation) {
+  cmd->add_option("--net", net,
+                  "Network of a checkpoint without architecture metadata (a PyTorch state_dict): " +
+                      choice_text(net_names()))
+      ->check(one_of(net_names()));
+  cmd->add_option("--activation", activation,
+                  "Activation of such a checkpoint: " + choice_text(activation_names()))
+      ->check(one_of(activation_names()));
 }
 
 inline int default_threads() { return int(std::max(1u, std::thread::hardware_concurrency())); }

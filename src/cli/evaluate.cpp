@@ -15,16 +15,14 @@ namespace {
 // Options every command that reads a checkpoint takes.
 struct CheckpointOptions {
   std::filesystem::path checkpoint;
-  std::string activation;   // only for checkpoints without architecture metadata
+  std::string net, activation;  // only for checkpoints without architecture metadata
   std::string input_scale;  // empty: as the checkpoint was trained
   std::optional<int> limit;
   int threads = default_threads();
 
   void add_to(CLI::App* cmd) {
     cmd->add_option("--checkpoint", checkpoint, "Model to use (.safetensors)")->required()->check(CLI::ExistingFile);
-    cmd->add_option("--activation", activation,
-                    "Network of a checkpoint that does not say (a PyTorch state_dict): alpha, relu or linear")
-        ->check(one_of({"alpha", "relu", "linear"}));
+    add_network_options(cmd, net, activation);
     cmd->add_option("--input-scale", input_scale, "unit or raw (default: as the checkpoint was trained)")
         ->check(one_of({"unit", "raw"}));
     cmd->add_option("--limit", limit, "Use the first N images only")->check(at_least(1));
@@ -47,7 +45,7 @@ void add_eval_command(CLI::App& app) {
   options->add_to(cmd);
   cmd->add_option("--data", *data, "FashionMNIST directory")->capture_default_str();
   cmd->callback([options, data] {
-    const CheckpointInfo info = read_checkpoint_info(options->checkpoint, options->activation);
+    const CheckpointInfo info = read_checkpoint_info(options->checkpoint, options->net, options->activation);
     const Dataset test = load_fashion_mnist(*data, Split::test);
     const int count = options->count(test.size(), "test images");
     with_checkpoint(info, [&]<class Net>(const Params<Net>& params) {
@@ -68,13 +66,14 @@ void add_predict_command(CLI::App& app) {
   cmd->add_option("--images", *images_file, "IDX image file, gzip or plain")->required();
   cmd->add_option("--output", *output, "Where to write float32 logits [N, 10] (.npy)")->required();
   cmd->callback([options, images_file, output] {
-    const CheckpointInfo info = read_checkpoint_info(options->checkpoint, options->activation);
+    const CheckpointInfo info = read_checkpoint_info(options->checkpoint, options->net, options->activation);
     const IdxImages images = read_idx_images(*images_file);
     const int count = options->count(images.count, "images of " + images_file->string());
     with_checkpoint(info, [&]<class Net>(const Params<Net>& params) {
-      if (images.rows * images.cols != Net::input_shape.size())
+      if (images.rows != Net::input_shape.h || images.cols != Net::input_shape.w)
         throw Error(images_file->string() + ": images are " + std::to_string(images.rows) + "x" +
-                    std::to_string(images.cols) + ", the network takes 28x28");
+                    std::to_string(images.cols) + ", the network takes " + std::to_string(Net::input_shape.h) +
+                    "x" + std::to_string(Net::input_shape.w));
       constexpr int batch = 100, classes = Net::output_shape.size();
       ThreadPool pool(options->threads);
       Workspace<Net> workspace(batch, pool.size());
@@ -111,7 +110,7 @@ void add_grad_command(CLI::App& app) {
   cmd->add_option("--reduction", *reduction, "mean or sum")->check(one_of({"mean", "sum"}))->capture_default_str();
   cmd->add_option("--output", *output, "Where to write the gradients (.safetensors)")->required();
   cmd->callback([options, data, lambda, reduction, output] {
-    const CheckpointInfo info = read_checkpoint_info(options->checkpoint, options->activation);
+    const CheckpointInfo info = read_checkpoint_info(options->checkpoint, options->net, options->activation);
     const Dataset train = load_fashion_mnist(*data, Split::train);
     const int count = options->count(train.size(), "training images");
     with_checkpoint(info, [&]<class Net>(Params<Net> params) {

@@ -120,7 +120,7 @@ std::string exported_header(const Params<Net>& params, InputScale scale, const s
 struct ExportOptions {
   std::filesystem::path checkpoint, header;
   std::string name = "linconv_model";
-  std::string activation;
+  std::string net, activation;
 };
 
 bool is_cpp_keyword(const std::string& word) {
@@ -161,11 +161,9 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("--name", options->name, "Namespace of the model in the header")
       ->check(cpp_identifier())
       ->capture_default_str();
-  cmd->add_option("--activation", options->activation,
-                  "Network of a checkpoint that does not say (a PyTorch state_dict): alpha, relu or linear")
-      ->check(one_of({"alpha", "relu", "linear"}));
+  add_network_options(cmd, options->net, options->activation);
   cmd->callback([options] {
-    const CheckpointInfo info = read_checkpoint_info(options->checkpoint, options->activation);
+    const CheckpointInfo info = read_checkpoint_info(options->checkpoint, options->net, options->activation);
     const std::string text = with_checkpoint(info, [&]<class Net>(const Params<Net>& params) {
       return exported_header(params, info.trained_scale, options->name, options->checkpoint);
     });

@@ -70,9 +70,10 @@ FeatureMaps feature_maps(const CheckpointInfo& checkpoint, const IdxImages& imag
     throw Error("image " + std::to_string(index) + " does not exist: the set has " + std::to_string(images.count) +
                 " images");
   return with_checkpoint(checkpoint, [&]<class Net>(const Params<Net>& params) {
-    if (images.rows * images.cols != Net::input_shape.size())
+    if (images.rows != Net::input_shape.h || images.cols != Net::input_shape.w)
       throw Error("the images are " + std::to_string(images.rows) + "x" + std::to_string(images.cols) +
-                  ", the network takes 28x28");
+                  ", the network takes " + std::to_string(Net::input_shape.h) + "x" +
+                  std::to_string(Net::input_shape.w));
     std::vector<float> image(Net::input_shape.size());
     const std::uint32_t at = std::uint32_t(index);
     gather_batch(images, std::span(&at, 1), checkpoint.input_scale(""), image.data());
@@ -112,21 +113,19 @@ int first_image_of(const Dataset& data, int label) {
 void add_features_command(CLI::App& app) {
   struct Options {
     std::filesystem::path checkpoint, data = default_data_dir(), out = "features.png";
-    std::string activation;
+    std::string net, activation;
     int index = 0;
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
-      "features", "Feature maps of one test image: the input and every conv + activation output, as a PNG grid");
+      "features", "Feature maps of one test image: the input and every activation layer's output, as a PNG grid");
   cmd->add_option("--checkpoint", options->checkpoint, "Model to use (.safetensors)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--index", options->index, "Test image to feed (0-based)")->required()->check(at_least(0));
   cmd->add_option("--data", options->data, "FashionMNIST directory")->capture_default_str();
   cmd->add_option("--out", options->out, "PNG file to write")->capture_default_str();
-  cmd->add_option("--activation", options->activation,
-                  "Network of a checkpoint that does not say (a PyTorch state_dict): alpha, relu or linear")
-      ->check(one_of({"alpha", "relu", "linear"}));
+  add_network_options(cmd, options->net, options->activation);
   cmd->callback([options] {
-    const CheckpointInfo info = read_checkpoint_info(options->checkpoint, options->activation);
+    const CheckpointInfo info = read_checkpoint_info(options->checkpoint, options->net, options->activation);
     const Dataset test = load_fashion_mnist(options->data, Split::test);
     if (options->index >= test.size())
       throw UsageError("--index " + std::to_string(options->index) + " is out of range: the test set has " +

@@ -1,9 +1,11 @@
 #pragma once
 // Feature maps: one test image fed through a checkpoint's network, with the output of every
-// activation (conv + activation) kept, drawn as a grid of grey-scale tiles.
+// activation layer kept (in the report's network 8x28x28, 16x28x28 and 32x28x28; in its first
+// attempt, before each max pool, 8x28x28, 16x14x14 and 32x7x7), drawn as a grid of grey-scale
+// tiles.
 //
 // The grid (feature_grid): one band per layer, the network input first, then each activation's
-// channels in order, at most `tiles_per_row` tiles a row. Each tile is the channel upscaled
+// channels in order, at most `tiles_per_row` tiles a row, each tile as large as its channel. Each tile is the channel upscaled
 // `tile_scale` times (nearest neighbour), `gap` pixels apart, on a white background, with
 // `band_gap` pixels between bands and `gap` around the whole. Each tile is normalised to its own
 // range: its minimum black, its maximum white; a constant channel is black.

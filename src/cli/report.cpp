@@ -221,7 +221,7 @@ std::string feature_maps_markdown(const StudySummary& study, const fs::path& fig
     }
     const fs::path data = model.run->data.empty() ? default_data_dir() : model.run->data;
     if (!test_sets.contains(data)) test_sets.emplace(data, load_fashion_mnist(data, Split::test));
-    loaded.push_back({&model, read_checkpoint_info(model.run->dir / "model.safetensors", ""), &test_sets.at(data)});
+    loaded.push_back({&model, read_checkpoint_info(model.run->dir / "model.safetensors", "", ""), &test_sets.at(data)});
   }
   int number = 15;
   for (const FeatureImage& image : {FeatureImage{9, "boot"}, FeatureImage{6, "shirt"}, FeatureImage{1, "trousers"}}) {

@@ -1,7 +1,8 @@
 // `linconv train`: trains one network of the study and writes into --out:
 //   config.json        every setting;
 //   metrics.csv        one row per optimiser step;  epochs.csv  one row per epoch;
-//   model.safetensors  the weights, saved at every epoch end and when interrupted;
+//   alphas.csv         one row per optimiser step with every alpha (per-channel alphas only);
+//   model.safetensors  the weights (and buffers), saved at every epoch end and when interrupted;
 //   state.safetensors  Adam's moments and the position in the run, for --resume.
 // SIGINT/SIGTERM finish the current step, save, and exit 1; `--resume DIR` continues to the
 // same final weights as an uninterrupted run.
@@ -18,20 +19,29 @@
 #include <iterator>
 
 #include "commands.hpp"
+#include "step_log.hpp"
 #include "train.hpp"
 
 namespace linconv::cli {
 
 nlohmann::json to_json(const TrainConfig& c) {
-  return {{"data", c.data.string()},      {"activation", c.activation},
-          {"lambda", c.lambda},           {"epochs", c.epochs},
-          {"batch", c.batch},             {"lr", c.lr},
-          {"alpha_init", c.alpha_init},   {"reduction", c.reduction},
-          {"input_scale", c.input_scale}, {"seed", c.seed},
-          {"threads", c.threads},         {"limit", c.limit ? nlohmann::json(*c.limit) : nullptr},
+  return {{"data", c.data.string()},
+          {"net", c.net},
+          {"activation", c.activation},
+          {"lambda", c.lambda},
+          {"epochs", c.epochs},
+          {"batch", c.batch},
+          {"lr", c.lr},
+          {"alpha_init", c.alpha_init},
+          {"reduction", c.reduction},
+          {"input_scale", c.input_scale},
+          {"seed", c.seed},
+          {"threads", c.threads},
+          {"limit", c.limit ? nlohmann::json(*c.limit) : nullptr},
           {"test_limit", c.test_limit ? nlohmann::json(*c.test_limit) : nullptr},
           {"steps", c.steps ? nlohmann::json(*c.steps) : nullptr},
-          {"shuffle", !c.no_shuffle},     {"init", c.init.empty() ? nullptr : nlohmann::json(c.init.string())}};
+          {"shuffle", !c.no_shuffle},
+          {"init", c.init.empty() ? nullptr : nlohmann::json(c.init.string())}};
 }
 
 // The configuration of an earlier run, from its config.json.
@@ -43,6 +53,7 @@ TrainConfig config_of_run(const std::filesystem::path& dir) {
   try {
     TrainConfig c;
     c.data = j.at("data").get<std::string>();
+    c.net = j.value("net", report_net);  // runs saved before --net existed
     c.activation = j.at("activation");
     c.lambda = j.at("lambda");
     c.epochs = j.at("epochs");
@@ -93,23 +104,6 @@ int interrupt_signal() { return caught_signal; }
 const char* signal_name(int signal) { return signal == SIGINT ? "SIGINT" : "SIGTERM"; }
 
 namespace {
-
-std::ofstream open_output(const std::filesystem::path& file, std::ios::openmode mode = std::ios::out) {
-  std::ofstream out(file, mode);
-  if (!out) throw Error(file.string() + ": cannot write");
-  return out;
-}
-
-// Keeps the header and the first `rows` lines of a CSV file (the rows an interrupted run had
-// saved state for).
-void truncate_csv(const std::filesystem::path& file, long rows) {
-  std::ifstream in(file);
-  if (!in) throw Error(file.string() + ": cannot read");
-  std::string kept, line;
-  for (long i = 0; i <= rows && std::getline(in, line); ++i) kept += line + '\n';
-  in.close();
-  open_output(file) << kept;
-}
 
 // A separate stream for shuffling, so that the initialisation does not depend on it.
 std::uint64_t shuffle_seed(std::uint64_t seed) { return seed ^ 0x9e3779b97f4a7c15ull; }
@@ -227,19 +221,19 @@ void train(const TrainConfig& config, bool resume, const TrainingData& data, boo
   const std::filesystem::path state_file = config.out / "state.safetensors";
 
   const nlohmann::json config_json = to_json(config);
+  if (!resume && std::filesystem::exists(config.out / "config.json") && !config.force)
+    throw UsageError("--out " + config.out.string() + " holds a training run already: continue it with --resume " +
+                     config.out.string() + ", or replace it with --force");
+  // Before --out is written: an --init checkpoint of another network leaves nothing behind.
+  Params<Net> params = resume              ? load_checkpoint<Net>(model_file)
+                       : config.init.empty() ? init_like_pytorch<Net>(config.seed, {.alpha = config.alpha_init})
+                                             : load_checkpoint<Net>(config.init);
   if (!resume) {
-    if (std::filesystem::exists(config.out / "config.json") && !config.force)
-      throw UsageError("--out " + config.out.string() + " holds a training run already: continue it with --resume " +
-                       config.out.string() + ", or replace it with --force");
     std::error_code ec;
     std::filesystem::create_directories(config.out, ec);
     if (ec) throw Error("--out " + config.out.string() + ": cannot create directory: " + ec.message());
     open_output(config.out / "config.json") << config_json.dump(2) << "\n";
   }
-
-  Params<Net> params = resume              ? load_checkpoint<Net>(model_file)
-                       : config.init.empty() ? init_like_pytorch<Net>(config.seed, {.alpha = config.alpha_init})
-                                             : load_checkpoint<Net>(config.init);
   ThreadPool pool(config.threads);
   Trainer<Net> trainer(params,
                        {.adam = {.lr = config.lr},
@@ -253,32 +247,14 @@ void train(const TrainConfig& config, bool resume, const TrainingData& data, boo
       if (verbose) std::printf("%s finished already; nothing to resume\n", config.out.c_str());
       return;
     }
-    truncate_csv(config.out / "metrics.csv", at.step);
     truncate_csv(config.out / "epochs.csv", at.epoch - 1);
   }
-  std::ofstream metrics = open_output(config.out / "metrics.csv", resume ? std::ios::app : std::ios::out);
+  StepLog<Net> steps(config.out, resume, at.step);
   std::ofstream epochs_csv = open_output(config.out / "epochs.csv", resume ? std::ios::app : std::ios::out);
-  if (!resume) {
-    metrics << "step,epoch,loss,ce,penalty,alpha1,alpha2,alpha3,grad_alpha1,grad_alpha2,grad_alpha3\n";
-    epochs_csv << "epoch,train_loss,test_loss,test_acc,seconds,images_per_s\n";
-  }
+  if (!resume) epochs_csv << "epoch,train_loss,test_loss,test_acc,seconds,images_per_s\n";
 
-  constexpr auto alphas = alpha_tensors<Net>();
-  // Up to three alpha columns (CONVENTIONS.md), empty for fixed activations.
-  auto alpha_cells = [&](std::span<const float> values) {
-    std::string cells;
-    char text[32];
-    for (std::size_t k = 0; k < 3; ++k) {
-      cells += ',';
-      if (k < alphas.size()) {
-        std::snprintf(text, sizeof text, "%.9g", values[alphas[k].offset]);
-        cells += text;
-      }
-    }
-    return cells;
-  };
   auto save = [&] {
-    metrics.flush();
+    steps.flush();
     epochs_csv.flush();
     save_state<Net>(state_file, trainer.adam(), at);
     save_checkpoint(model_file, params, config_json.dump());
@@ -312,20 +288,9 @@ void train(const TrainConfig& config, bool resume, const TrainingData& data, boo
       ++at.step;
       at.images += n;
       at.loss_sum += stats.loss;
-      char row[160];
-      std::snprintf(row, sizeof row, "%ld,%d,%.9g,%.9g,%.9g", at.step, at.epoch, stats.loss, stats.ce,
-                    stats.penalty);
-      metrics << row << alpha_cells(params.values()) << alpha_cells(trainer.gradients()) << '\n';
+      steps.write(at.step, at.epoch, stats, params.values(), trainer.gradients());
       at.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const auto alpha_text = [&] {
-        std::string text;
-        for (const NetTensor& t : alphas) {
-          char cell[48];
-          std::snprintf(cell, sizeof cell, "  %s %.3f", t.name().c_str(), params.values()[t.offset]);
-          text += cell;
-        }
-        return text;
-      };
+      const auto alpha_text = [&] { return StepLog<Net>::alpha_text(params.values(), 3); };
       if (verbose)
         progress.update(at.epoch, config.epochs, at.batches_done + 1, steps_per_epoch, stats.loss, alpha_text,
                         at.images / at.seconds);
@@ -359,15 +324,14 @@ void train(const TrainConfig& config, bool resume, const TrainingData& data, boo
     if (at.finished) break;
   }
   if (!verbose) return;
-  std::printf("test accuracy %.4f", test_acc);
-  for (const NetTensor& t : alphas) std::printf("  %s %.4f", t.name().c_str(), params.values()[t.offset]);
-  std::printf("\nwrote %s\n", model_file.c_str());
+  std::printf("test accuracy %.4f%s\nwrote %s\n", test_acc, StepLog<Net>::alpha_text(params.values(), 4).c_str(),
+              model_file.c_str());
 }
 
 }  // namespace
 
 void train_run(const TrainConfig& config, bool resume, const TrainingData& data, bool verbose) {
-  with_network(config.activation, [&]<class Net>() { train<Net>(config, resume, data, verbose); });
+  with_network(config.net, config.activation, [&]<class Net>() { train<Net>(config, resume, data, verbose); });
 }
 
 void add_train_command(CLI::App& app) {
@@ -376,9 +340,15 @@ void add_train_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("train", "Train one network of the study on FashionMNIST");
   cmd->add_option("--data", config->data, "FashionMNIST directory (IDX files, gzip or plain; also $LINCONV_DATA)")
       ->capture_default_str();
+  cmd->add_option("--net", config->net,
+                  "fashion: the report's network; fashion-bn-pool: its first attempt, batch norm and a 2x2 max "
+                  "pool at every layer")
+      ->check(one_of(net_names()))
+      ->capture_default_str();
   cmd->add_option("--activation", config->activation,
-                  "alpha: learnable ReLU_alpha; relu: alpha fixed at 1; linear: alpha fixed at 0")
-      ->check(one_of({"alpha", "relu", "linear"}))
+                  "alpha: learnable ReLU_alpha, one alpha a layer; relu: alpha fixed at 1; linear: alpha fixed at 0; "
+                  "channel: learnable ReLU_alpha, one alpha a channel")
+      ->check(one_of(activation_names()))
       ->capture_default_str();
   cmd->add_option("--lambda", config->lambda, "Weight of the penalty lambda * sum |alpha|")
       ->check(at_least(0))

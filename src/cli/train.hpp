@@ -13,6 +13,7 @@ namespace linconv::cli {
 
 struct TrainConfig {
   std::filesystem::path data = default_data_dir();
+  std::string net = report_net;
   std::string activation = "alpha";
   float lambda = 0.5f;
   int epochs = 3;
@@ -44,7 +45,7 @@ TrainingData load_training_data(const std::filesystem::path& dir);
 // Refuses (UsageError) a --limit or --test-limit beyond the images there are.
 void check_image_counts(const TrainConfig& config, const TrainingData& data);
 
-// Trains config.activation's network into config.out (a fresh run, or with `resume` the
+// Trains the network of config.net and config.activation into config.out (a fresh run, or with `resume` the
 // interrupted run there, to the same result as an uninterrupted one). `verbose` prints progress,
 // one line per epoch and the result; otherwise the run prints nothing. Several runs may train
 // at once on separate threads. Throws Interrupted once an InterruptHandler has caught a signal,

@@ -1,0 +1,126 @@
+#pragma once
+// What `linconv train` writes after each optimiser step: a row of metrics.csv (step, epoch, loss,
+// ce, penalty, alpha1..3, grad_alpha1..3) and, for a network with per-channel alphas, a row of
+// alphas.csv (step, then every alpha value: act1.alpha[0], act1.alpha[1], ...). metrics.csv's
+// alpha columns hold each layer's alpha, or the mean of its values when it has one per channel,
+// and grad_alpha the mean of its gradients likewise (the mean, not the sum: a per-channel
+// layer's sum would grow with its channel count).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <span>
+#include <string>
+
+#include "linconv/error.hpp"
+#include "linconv/params.hpp"
+#include "linconv/trainer.hpp"
+
+namespace linconv::cli {
+
+inline std::ofstream open_output(const std::filesystem::path& file, std::ios::openmode mode = std::ios::out) {
+  std::ofstream out(file, mode);
+  if (!out) throw Error(file.string() + ": cannot write");
+  return out;
+}
+
+// Keeps the header and the first `rows` lines of a CSV file (the rows an interrupted run had
+// saved state for).
+inline void truncate_csv(const std::filesystem::path& file, long rows) {
+  std::ifstream in(file);
+  if (!in) throw Error(file.string() + ": cannot read");
+  std::string kept, line;
+  for (long i = 0; i <= rows && std::getline(in, line); ++i) kept += line + '\n';
+  in.close();
+  open_output(file) << kept;
+}
+
+// The alpha of a layer: the mean of its alpha tensor's values in `values` (laid out as the
+// network's parameters), its only value for one alpha per layer.
+inline double layer_alpha(std::span<const float> values, const NetTensor& t) {
+  const std::span<const float> alpha = values.subspan(t.offset, t.tensor.count());
+  return std::accumulate(alpha.begin(), alpha.end(), 0.0) / double(alpha.size());
+}
+
+template <class Net>
+class StepLog {
+ public:
+  static constexpr auto alphas = alpha_tensors<Net>();
+  static constexpr bool per_channel_alphas = [] {
+    for (const NetTensor& t : alphas)
+      if (t.tensor.count() > 1) return true;
+    return false;
+  }();
+
+  // Opens metrics.csv (and alphas.csv) in `dir`: new files with their headers, or those of a
+  // resumed run cut to the `steps` rows its saved state has seen, to append to.
+  StepLog(const std::filesystem::path& dir, bool resume, long steps) {
+    const std::filesystem::path metrics = dir / "metrics.csv", alphas_csv = dir / "alphas.csv";
+    if (resume) {
+      truncate_csv(metrics, steps);
+      if (per_channel_alphas) truncate_csv(alphas_csv, steps);
+    }
+    const std::ios::openmode mode = resume ? std::ios::app : std::ios::out;
+    metrics_ = open_output(metrics, mode);
+    if (!resume) metrics_ << "step,epoch,loss,ce,penalty,alpha1,alpha2,alpha3,grad_alpha1,grad_alpha2,grad_alpha3\n";
+    if (!per_channel_alphas) return;
+    alphas_ = open_output(alphas_csv, mode);
+    if (resume) return;
+    alphas_ << "step";
+    for (const NetTensor& t : alphas)
+      for (std::size_t k = 0; k < t.tensor.count(); ++k) alphas_ << ',' << t.name() << '[' << k << ']';
+    alphas_ << '\n';
+  }
+
+  // The rows of optimiser step `step`: the parameters after it and the gradients it used.
+  void write(long step, int epoch, const StepStats& stats, std::span<const float> params,
+             std::span<const float> gradients) {
+    char text[160];
+    std::snprintf(text, sizeof text, "%ld,%d,%.9g,%.9g,%.9g", step, epoch, stats.loss, stats.ce, stats.penalty);
+    metrics_ << text << layer_cells(params) << layer_cells(gradients) << '\n';
+    if (!per_channel_alphas) return;
+    alphas_ << step;
+    for (const NetTensor& t : alphas)
+      for (const float value : params.subspan(t.offset, t.tensor.count())) {
+        std::snprintf(text, sizeof text, ",%.9g", value);
+        alphas_ << text;
+      }
+    alphas_ << '\n';
+  }
+
+  void flush() {
+    metrics_.flush();
+    if (per_channel_alphas) alphas_.flush();
+  }
+
+  // "  act1.alpha 0.498  act2.alpha 0.501 ...": each layer's alpha (a per-channel one's mean)
+  // with `digits` decimals, for progress lines.
+  static std::string alpha_text(std::span<const float> params, int digits) {
+    std::string text;
+    char cell[64];
+    for (const NetTensor& t : alphas) {
+      std::snprintf(cell, sizeof cell, "  %s %.*f", t.name().c_str(), digits, layer_alpha(params, t));
+      text += cell;
+    }
+    return text;
+  }
+
+ private:
+  // Three cells (CONVENTIONS.md), ",a1,a2,a3": each layer's alpha, empty for fixed activations.
+  static std::string layer_cells(std::span<const float> values) {
+    std::string cells;
+    char text[32];
+    for (std::size_t k = 0; k < 3; ++k) {
+      cells += ',';
+      if (k < alphas.size()) {
+        std::snprintf(text, sizeof text, "%.9g", layer_alpha(values, alphas[k]));
+        cells += text;
+      }
+    }
+    return cells;
+  }
+
+  std::ofstream metrics_, alphas_;
+};
+
+}  // namespace linconv::cli
