@@ -12,8 +12,6 @@ namespace {
 
 // An alpha "goes to" 0 or 1 when its final mean is within this of it.
 constexpr double near = 0.1;
-// ReLU_alpha is "as accurate as ReLU" when the means differ by at most this many points.
-constexpr double same_accuracy_points = 1.0;
 // The course report's claims.
 constexpr double claimed_linear_gap_points = 7.5, claimed_gap_tolerance_points = 2.5;
 constexpr double claimed_alpha1_low = 0.5, claimed_alpha1_high = 0.8;

@@ -112,8 +112,9 @@ Run read_run(const fs::path& dir) {
   std::optional<long> max_steps;
   try {
     Setting& s = run.setting;
+    s.net = j.value("net", std::string(report_net));
     s.activation = j.at("activation");
-    if (s.activation != "alpha" && s.activation != "relu" && s.activation != "linear")
+    if (s.activation != "alpha" && s.activation != "channel" && s.activation != "relu" && s.activation != "linear")
       throw Error(file.string() + ": unknown activation '" + s.activation + "'");
     // lambda is a float in training: 0.1 is stored as 0.10000000149011612.
     if (s.learns_alphas()) s.lambda = j.at("lambda").get<float>();
@@ -144,6 +145,7 @@ Run read_run(const fs::path& dir) {
 
 std::string Setting::describe() const {
   std::ostringstream text;
+  if (net != report_net) text << net << ", ";
   text << activation;
   if (lambda) text << ", lambda " << *lambda;
   text << ", " << epochs << (epochs == 1 ? " epoch, " : " epochs, ") << reduction << " reduction, "

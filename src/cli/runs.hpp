@@ -11,18 +11,22 @@
 #include <string>
 #include <vector>
 
+#include "net_names.hpp"
+
 namespace linconv::cli {
 
 // What a study varies, apart from the seed. Fixed activations (relu, linear) have no lambda.
 struct Setting {
-  std::string activation;  // alpha, relu or linear
+  std::string net = report_net;  // fashion or fashion-bn-pool
+  std::string activation;        // alpha, channel (one alpha a channel), relu or linear
   std::optional<double> lambda;
   int epochs = 0;
   std::string reduction;    // mean or sum
   std::string input_scale;  // unit or raw
 
-  bool learns_alphas() const { return activation == "alpha"; }
-  // "alpha, lambda 0.5, 3 epochs, mean reduction, unit input"
+  bool learns_alphas() const { return activation == "alpha" || activation == "channel"; }
+  // "alpha, lambda 0.5, 3 epochs, mean reduction, unit input", after "fashion-bn-pool, " for
+  // another network than the report's
   std::string describe() const;
   friend auto operator<=>(const Setting&, const Setting&) = default;
 };
@@ -31,7 +35,7 @@ struct StepRow {
   long step = 0;
   int epoch = 0;
   double loss = 0.0;
-  std::array<double, 3> alphas{};  // NaN for fixed activations
+  std::array<double, 3> alphas{};  // NaN for fixed activations; per-channel alphas: each layer's mean
 };
 
 struct EpochRow {

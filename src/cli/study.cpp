@@ -40,9 +40,10 @@ SettingSummary summary_of(const Setting& setting, std::vector<const Run*> runs) 
 
 const SettingSummary* baseline(const StudySummary& study, const Setting& setting, const std::string& activation) {
   const SettingSummary* best = nullptr;
-  for (const SettingSummary& s : study.settings) {
+  for (const SettingSummary& s : setting.net == report_net ? study.settings : study.first_attempt) {
     const Setting& b = s.setting;
-    if (b.activation != activation || b.reduction != setting.reduction || b.input_scale != setting.input_scale)
+    if (b.net != setting.net || b.activation != activation || b.reduction != setting.reduction ||
+        b.input_scale != setting.input_scale)
       continue;
     if (!best || b.epochs == setting.epochs ||
         (best->setting.epochs != setting.epochs && b.epochs > best->setting.epochs))
@@ -82,8 +83,19 @@ StudySummary summarise(const std::vector<Run>& runs) {
     }
     same.push_back(&run);
   }
-  for (auto& [setting, list] : by_setting) study.settings.push_back(summary_of(setting, std::move(list)));
-  std::ranges::stable_sort(study.settings, {}, [](const SettingSummary& s) { return report_order(s.setting); });
+  for (auto& [setting, list] : by_setting) {
+    if (setting.net == report_net) {
+      study.settings.push_back(summary_of(setting, std::move(list)));
+    } else if (setting.net == first_attempt_net) {
+      study.first_attempt.push_back(summary_of(setting, std::move(list)));
+    } else {
+      for (const Run* run : list)
+        study.left_out.push_back(run->dir.filename().string() + ": --net " + setting.net +
+                                 " is not a network of the report");
+    }
+  }
+  for (std::vector<SettingSummary>* settings : {&study.settings, &study.first_attempt})
+    std::ranges::stable_sort(*settings, {}, [](const SettingSummary& s) { return report_order(s.setting); });
   return study;
 }
 

@@ -11,6 +11,9 @@
 
 namespace linconv::cli {
 
+// Two settings are "as accurate" when their mean accuracies differ by at most this many points.
+inline constexpr double same_accuracy_points = 1.0;
+
 // Mean and sample standard deviation (n - 1; 0 for a single value).
 struct Spread {
   double mean = 0.0, std = 0.0;
@@ -27,15 +30,17 @@ struct SettingSummary {
 
 // Study-wide facts the report states besides the settings.
 struct StudySummary {
-  std::vector<SettingSummary> settings;  // unit input, mean reduction and the baselines first
-  std::vector<std::string> left_out;     // one line each: unfinished or duplicate runs, and why
+  // Each in report order: unit input, mean reduction and the baselines first.
+  std::vector<SettingSummary> settings;       // of the report's network
+  std::vector<SettingSummary> first_attempt;  // of its first attempt (--net fashion-bn-pool)
+  std::vector<std::string> left_out;          // one line each: unfinished or duplicate runs, and why
 };
 
 // Groups the finished runs by setting. `runs` must outlive the result.
 StudySummary summarise(const std::vector<Run>& runs);
 
-// The ReLU setting a setting is compared with: same reduction and input scale, the same number
-// of epochs if there is one, else the longest. Null when the study has no such ReLU run.
+// The ReLU setting a setting is compared with: same network, reduction and input scale, the same
+// number of epochs if there is one, else the longest. Null when the study has no such ReLU run.
 const SettingSummary* relu_baseline(const StudySummary& study, const Setting& setting);
 const SettingSummary* linear_baseline(const StudySummary& study, const Setting& setting);
 
@@ -51,5 +56,7 @@ std::string epochs_text(int epochs);
 
 // The Markdown of the findings section.
 std::string findings_markdown(const StudySummary& study);
+// The section on the first attempt (first_attempt.cpp); empty when the study has no such run.
+std::string first_attempt_markdown(const StudySummary& study);
 
 }  // namespace linconv::cli

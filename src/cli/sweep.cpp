@@ -30,6 +30,7 @@ namespace fs = std::filesystem;
 
 struct SweepSettings {
   // The protocol: what decides the runs and their results (sweep.json keeps it).
+  std::vector<std::string> net{report_net};
   fs::path data = default_data_dir();
   std::vector<float> lambdas{0.1f, 0.3f, 0.5f, 0.7f, 0.9f, 2.0f, 5.0f};
   std::vector<float> long_lambdas{0.5f, 0.7f};
@@ -59,7 +60,8 @@ std::optional<int> optional_int(const nlohmann::json& value) {
 
 // The protocol as JSON; each key is its option's name without the dashes.
 nlohmann::json protocol_json(const SweepSettings& s) {
-  return {{"data", s.data.string()},      {"lambdas", s.lambdas},         {"long_lambdas", s.long_lambdas},
+  return {{"net", s.net},
+          {"data", s.data.string()},      {"lambdas", s.lambdas},         {"long_lambdas", s.long_lambdas},
           {"epochs", s.epochs},           {"long_epochs", s.long_epochs}, {"seeds", s.seeds},
           {"seed_base", s.seed_base},     {"reduction", s.reduction},     {"input_scale", s.input_scale},
           {"limit", optional_json(s.limit)}, {"test_limit", optional_json(s.test_limit)},
@@ -67,6 +69,7 @@ nlohmann::json protocol_json(const SweepSettings& s) {
 }
 
 void apply_protocol(const nlohmann::json& j, SweepSettings& s) {
+  s.net = j.at("net").get<std::vector<std::string>>();
   s.data = j.at("data").get<std::string>();
   s.lambdas = j.at("lambdas").get<std::vector<float>>();
   s.long_lambdas = j.at("long_lambdas").get<std::vector<float>>();
@@ -121,36 +124,53 @@ std::string lambda_text(float lambda) {
 }
 
 std::string run_name(const TrainConfig& c) {
-  return c.activation + (c.activation == "alpha" ? "-l" + lambda_text(c.lambda) : "") + "-e" +
+  return net_prefix(c.net) + c.activation + (c.activation == "alpha" ? "-l" + lambda_text(c.lambda) : "") + "-e" +
          std::to_string(c.epochs) + "-" + c.reduction + "-" + c.input_scale + "-s" + std::to_string(c.seed);
 }
 
-// Protocol order: for each reduction and input scale, the ReLU and linear baselines, ReLU_alpha
-// for each lambda, then the long runs; each for every seed. A run named twice (--long-epochs
-// equal to --epochs) is planned once.
-std::vector<PlannedRun> plan_runs(const SweepSettings& s, int threads_per_run) {
-  struct Kind {
-    std::string activation;
-    float lambda;
-    int epochs;
-  };
-  std::vector<Kind> kinds{{"relu", 0.0f, s.epochs}, {"linear", 0.0f, s.epochs}};
+// The first attempt's runs test one claim of the course report (ReLU and linear as accurate):
+// they need the two baselines, and ReLU_alpha at this lambda shows where its alphas go.
+constexpr float first_attempt_lambda = 0.5f;
+
+struct RunKind {
+  std::string activation;
+  float lambda;
+  int epochs;
+};
+
+// What the sweep runs of a network: the report's network the whole protocol (the ReLU and linear
+// baselines, ReLU_alpha for each lambda, then the long runs); the first attempt the baselines and
+// ReLU_alpha at first_attempt_lambda, over --epochs.
+std::vector<RunKind> kinds_of(const std::string& net, const SweepSettings& s) {
+  std::vector<RunKind> kinds{{"relu", 0.0f, s.epochs}, {"linear", 0.0f, s.epochs}};
+  if (net == first_attempt_net) {
+    kinds.push_back({"alpha", first_attempt_lambda, s.epochs});
+    return kinds;
+  }
   for (float lambda : s.lambdas) kinds.push_back({"alpha", lambda, s.epochs});
   for (float lambda : s.long_lambdas) kinds.push_back({"alpha", lambda, s.long_epochs});
+  return kinds;
+}
+
+// Protocol order: for each network, reduction and input scale, the network's kinds of run
+// (kinds_of), each for every seed. A run named twice (--long-epochs equal to --epochs) is
+// planned once.
+std::vector<PlannedRun> plan_runs(const SweepSettings& s, int threads_per_run) {
   std::vector<PlannedRun> runs;
   std::set<std::string> names;
-  for (const std::string& reduction : s.reduction)
-    for (const std::string& scale : s.input_scale)
-      for (const Kind& kind : kinds)
-        for (int k = 0; k < s.seeds; ++k) {
-          TrainConfig c{.data = s.data, .activation = kind.activation, .lambda = kind.lambda,
-                        .epochs = kind.epochs, .batch = s.batch, .lr = s.lr, .alpha_init = s.alpha_init,
-                        .reduction = reduction, .input_scale = scale, .seed = s.seed_base + std::uint64_t(k),
-                        .threads = threads_per_run, .limit = s.limit, .test_limit = s.test_limit};
-          const std::string name = run_name(c);
-          c.out = s.out / "runs" / name;
-          if (names.insert(name).second) runs.push_back({name, std::move(c)});
-        }
+  for (const std::string& net : s.net)
+    for (const std::string& reduction : s.reduction)
+      for (const std::string& scale : s.input_scale)
+        for (const RunKind& kind : kinds_of(net, s))
+          for (int k = 0; k < s.seeds; ++k) {
+            TrainConfig c{.data = s.data, .net = net, .activation = kind.activation, .lambda = kind.lambda,
+                          .epochs = kind.epochs, .batch = s.batch, .lr = s.lr, .alpha_init = s.alpha_init,
+                          .reduction = reduction, .input_scale = scale, .seed = s.seed_base + std::uint64_t(k),
+                          .threads = threads_per_run, .limit = s.limit, .test_limit = s.test_limit};
+            const std::string name = run_name(c);
+            c.out = s.out / "runs" / name;
+            if (names.insert(name).second) runs.push_back({name, std::move(c)});
+          }
   return runs;
 }
 
@@ -222,12 +242,12 @@ Start start_of(const TrainConfig& run) {
 }
 
 void write_summary(const fs::path& out, const std::vector<PlannedRun>& plan) {
-  std::string csv = "activation,lambda,epochs,reduction,input_scale,seed,test_acc,alpha1,alpha2,alpha3\n";
+  std::string csv = "net,activation,lambda,epochs,reduction,input_scale,seed,test_acc,alpha1,alpha2,alpha3\n";
   for (const PlannedRun& run : plan) {
     const std::optional<Outcome> outcome = finished_outcome(run.config);
     if (!outcome) continue;
     const TrainConfig& c = run.config;
-    csv += c.activation + "," + (c.activation == "alpha" ? lambda_text(c.lambda) : "") + "," +
+    csv += c.net + "," + c.activation + "," + (c.activation == "alpha" ? lambda_text(c.lambda) : "") + "," +
            std::to_string(c.epochs) + "," + c.reduction + "," + c.input_scale + "," + std::to_string(c.seed) + "," +
            outcome->test_acc + "," + outcome->alphas[0] + "," + outcome->alphas[1] + "," + outcome->alphas[2] + "\n";
   }
@@ -254,7 +274,8 @@ void write_json(const fs::path& file, const nlohmann::json& j) {
 nlohmann::json continued_protocol(const fs::path& out, const nlohmann::json& wanted,
                                   const std::map<std::string, std::string>& given) {
   const fs::path file = out / "sweep.json";
-  const nlohmann::json saved = read_json(file);
+  nlohmann::json saved = read_json(file);
+  if (!saved.contains("net")) saved["net"] = {report_net};  // sweeps started before --net existed
   nlohmann::json protocol = wanted;
   std::string differences;
   for (const auto& [key, value] : wanted.items()) {
@@ -421,7 +442,7 @@ void list_runs(SweepSettings s, const std::map<std::string, std::string>& given)
   for (const PlannedRun& run : plan) {
     const Start start = start_of(run.config);
     ++counts[std::size_t(start)];
-    std::printf("%-32s %s\n", run.name.c_str(),
+    std::printf("%-40s %-16s %s\n", run.name.c_str(), run.config.net.c_str(),
                 start == Start::skip ? "finished" : start == Start::resume ? "saved part-way" : "to train");
   }
   std::printf("%zu runs: %d finished, %d saved part-way, %d to train\n", plan.size(), counts[0], counts[1], counts[2]);
@@ -484,10 +505,13 @@ void add_sweep_command(CLI::App& app) {
   auto s = std::make_shared<SweepSettings>();
   CLI::App* cmd = app.add_subcommand("sweep", "Run the report's whole protocol, every run into one directory");
   cmd->footer(
-      "Protocol: the ReLU (alpha fixed at 1) and linear (alpha fixed at 0) baselines and ReLU_alpha for each of\n"
-      "--lambdas over --epochs, ReLU_alpha for each of --long-lambdas over --long-epochs; all for every seed,\n"
-      "--reduction and --input-scale.\n"
-      "DIR/runs/<name>/ holds each run's `linconv train` outputs (e.g. alpha-l0.5-e3-mean-unit-s0);\n"
+      "Protocol, for each --net: the ReLU (alpha fixed at 1) and linear (alpha fixed at 0) baselines and, for\n"
+      "fashion (the report's network), ReLU_alpha for each of --lambdas over --epochs and for each of\n"
+      "--long-lambdas over --long-epochs; for fashion-bn-pool (its first attempt, which the report discarded\n"
+      "because ReLU and linear were as accurate there) ReLU_alpha at lambda 0.5 over --epochs only, what that\n"
+      "claim needs. All for every seed, --reduction and --input-scale.\n"
+      "DIR/runs/<name>/ holds each run's `linconv train` outputs (e.g. alpha-l0.5-e3-mean-unit-s0, and\n"
+      "bnpool-relu-e3-mean-unit-s0 for fashion-bn-pool);\n"
       "DIR/summary.csv one row per finished run; DIR/sweep.json the settings.\n"
       "Run again into the same DIR, a sweep continues: finished runs are skipped, interrupted ones resume,\n"
       "options left out keep DIR's settings and options that differ from them are refused.\n"
@@ -500,6 +524,10 @@ void add_sweep_command(CLI::App& app) {
     protocol_options[key] = option;
     return option;
   };
+  protocol("net", s->net, "Networks to run: fashion (the report's) and/or fashion-bn-pool (its first attempt)")
+      ->delimiter(',')
+      ->check(one_of(net_names()))
+      ->default_str(report_net);
   protocol("data", s->data, "FashionMNIST directory (also $LINCONV_DATA)")->type_name("DIR")->capture_default_str();
   protocol("lambdas", s->lambdas, "Penalty weights of the ReLU_alpha runs of --epochs epochs")
       ->delimiter(',')
