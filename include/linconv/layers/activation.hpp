@@ -15,7 +15,7 @@
 #include <array>
 
 #include "linconv/layer.hpp"
-#include "linconv/simd.hpp"
+#include "linconv/elementwise.hpp"
 
 namespace linconv {
 
@@ -45,25 +45,15 @@ struct ActivationPasses {
 };
 
 // Subtracts from dalpha the sum over [x, x + count) of dy * min(x, 0) (d/dalpha of ReLU_alpha is
-// -min(x, 0)): in float over blocks of 256 elements (one partial sum per vector lane, so that the
-// loop vectorises), block by block in double. No branch depends on the sign of x (a branch
-// there mispredicts half the time on real data, 5x slower).
+// -min(x, 0)): in float over blocks of 256 elements, block by block in double. No branch
+// depends on the sign of x (a branch there mispredicts half the time on real data, 5x slower).
 inline void subtract_negative_part_dot(const float* x, const float* dy, std::size_t count, double& dalpha) {
-  constexpr std::size_t block = 256, lanes = simd::lanes;
-  for (std::size_t begin = 0; begin < count; begin += block) {
-    const std::size_t size = std::min(block, count - begin), whole = size / lanes * lanes;
-    const float *xs = x + begin, *dys = dy + begin;
-    float lane_sums[lanes] = {};
-    for (std::size_t i = 0; i < whole; i += lanes)
-      for (std::size_t l = 0; l < lanes; ++l) lane_sums[l] += dys[i + l] * std::min(xs[i + l], 0.0f);
-    for (std::size_t i = whole; i < size; ++i) lane_sums[0] += dys[i] * std::min(xs[i], 0.0f);
-    dalpha -= simd::sum(simd::load(lane_sums));
-  }
+  kernels::elementwise::subtract_negative_part_dot(x, dy, count, dalpha);
 }
 
 // dx = dy (x > 0), slope * dy (x < 0), 0 (x == 0); dx may be dy itself.
 inline void leaky_input_gradient(float slope, const float* x, const float* dy, float* dx, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) dx[i] = x[i] > 0.0f ? dy[i] : (x[i] < 0.0f ? slope * dy[i] : 0.0f);
+  kernels::elementwise::leaky_input_gradient(slope, x, dy, dx, count);
 }
 }  // namespace detail
 
@@ -79,8 +69,7 @@ struct ReLUAlpha {
     static void init(const InitTensors& t, Rng&, const InitOptions& options) { t.params[0] = options.alpha; }
 
     static void apply(const float* params, const float* x, float* y, int n) {
-      const float slope = 1.0f - params[0];
-      std::transform(x, x + base::count(n), y, [slope](float v) { return v >= 0.0f ? v : slope * v; });
+      kernels::elementwise::leaky(1.0f - params[0], x, y, base::count(n));
     }
 
     // The alpha gradient first: dx may be dy itself.

@@ -27,9 +27,7 @@ struct ReLUAlphaPerChannel {
 
     static void apply(const float* alpha, const float* x, float* y, int n) {
       for (std::size_t k = 0; k < std::size_t(n) * In.c; ++k) {
-        const float slope = 1.0f - alpha[k % In.c];
-        std::transform(x + k * plane, x + (k + 1) * plane, y + k * plane,
-                       [slope](float v) { return v >= 0.0f ? v : slope * v; });
+        kernels::elementwise::leaky(1.0f - alpha[k % In.c], x + k * plane, y + k * plane, plane);
       }
     }
 
