@@ -1,9 +1,19 @@
 // The `linconv` command as users run it: usage errors (exit 2), bad data and outputs (exit 1),
-// each a one-line "linconv: error: ..." naming the flag or file; and an end-to-end training run
-// of the ReLU net on the first 2,000 training images, deterministic for a fixed seed.
+// each a one-line "linconv: error: ..." naming the flag or file; an end-to-end training run of
+// the ReLU net on the first 2,000 training images, deterministic for a fixed seed; the first
+// attempt (--net fashion-bn-pool) trained, resumed, read by every checkpoint command and
+// exported to a header that compiles; checkpoints of another network refused.
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <vector>
 
+#include "linconv/checkpoint.hpp"
+#include "linconv/fashion_net.hpp"
+#include "linconv/layers/relu_alpha_per_channel.hpp"
 #include "support/cli.hpp"
 
 using namespace linconv::testing;
@@ -17,6 +27,7 @@ TEST_CASE("cli: usage errors exit 2 with one line naming the flag", "[cli]") {
   require_error(linconv_cli("train --epochs 0"), 2, "--epochs");
   require_error(linconv_cli("train --threads 0"), 2, "--threads");
   require_error(linconv_cli("train --activation tanh"), 2, "--activation");
+  require_error(linconv_cli("train --net lenet"), 2, "--net: must be one of fashion, fashion-bn-pool, got 'lenet'");
   require_error(linconv_cli("train --reduction max"), 2, "--reduction");
   require_error(linconv_cli("train --epochs three"), 2, "--epochs");
   require_error(linconv_cli(""), 2, "subcommand");
@@ -29,10 +40,11 @@ TEST_CASE("cli: usage errors exit 2 with one line naming the flag", "[cli]") {
 TEST_CASE("cli: --help documents every flag of train", "[cli]") {
   const Result r = linconv_cli("train --help");
   CHECK(r.status == 0);
-  for (const char* flag : {"--data", "--activation", "--lambda", "--epochs", "--batch", "--lr",
+  for (const char* flag : {"--data", "--net", "--activation", "--lambda", "--epochs", "--batch", "--lr",
                            "--alpha-init", "--reduction", "--input-scale", "--seed", "--threads",
                            "--limit", "--steps", "--no-shuffle", "--init", "--out"})
     CHECK_THAT(r.out, Contains(flag));
+  CHECK_THAT(r.out, Contains("fashion-bn-pool") && Contains("channel: learnable ReLU_alpha, one alpha a channel"));
 }
 
 TEST_CASE("cli: bad data files exit 1 naming the file and the problem", "[cli]") {
@@ -98,7 +110,7 @@ TEST_CASE("cli: the ReLU net on 2,000 images for one epoch, deterministic", "[cl
   CHECK(std::stod(csv_column(epochs, "test_acc", 1)) >= 0.65);
 }
 
-TEST_CASE("cli: ReLU_alpha runs record the alphas and their gradients; --steps stops early", "[cli][e2e]") {
+TEST_CASE("cli: ReLU_alpha runs record the alphas and their gradients and --steps stops early", "[cli][e2e]") {
   const TempDir dir;
   const Result r = linconv_cli("train --activation alpha --lambda 0.5 --limit 1000 --steps 4 --batch 50 --out " +
                                (dir / "run").string());
@@ -154,6 +166,222 @@ TEST_CASE("cli: eval, predict and grad read a checkpoint", "[cli][e2e]") {
   CHECK_THAT(read_file(grads), Contains("\"conv1.weight\"") && Contains("\"act3.alpha\"") && Contains("\"fc1.bias\""));
 }
 
+namespace {
+
+std::vector<std::string> split_cells(const std::string& line) {
+  std::vector<std::string> cells;
+  std::istringstream in(line);
+  for (std::string cell; std::getline(in, cell, ',');) cells.push_back(cell);
+  return cells;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// The float32 values of a .npy file as `linconv predict` writes it, and its shape text.
+std::vector<float> npy_values(const fs::path& file, std::string* shape = nullptr) {
+  const std::string bytes = read_file(file);
+  REQUIRE(bytes.size() > 10);
+  const std::size_t header = std::uint8_t(bytes[8]) | std::uint8_t(bytes[9]) << 8;
+  if (shape) {
+    const std::string text = bytes.substr(10, header);
+    *shape = text.substr(text.find("'shape': ") + 9, text.find(')') - text.find("'shape': ") - 8);
+  }
+  std::vector<float> values((bytes.size() - 10 - header) / 4);
+  std::memcpy(values.data(), bytes.data() + 10 + header, values.size() * 4);
+  return values;
+}
+
+}  // namespace
+
+TEST_CASE("cli: the first attempt trains with ReLU and linear and per-channel alphas", "[cli][e2e]") {
+  const TempDir dir;
+  for (const std::string activation : {"relu", "linear", "channel"}) {
+    INFO(activation);
+    const fs::path run = dir / activation;
+    const Result r = linconv_cli("train --net fashion-bn-pool --activation " + activation +
+                                 " --limit 2000 --batch 50 --epochs 1 --test-limit 1000 --threads 2 --out " +
+                                 run.string());
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const nlohmann::json config = nlohmann::json::parse(read_file(run / "config.json"));
+    CHECK(config["net"] == "fashion-bn-pool");
+    CHECK(config["activation"] == activation);
+    // Chance is 0.1; measured 0.73 for each of the three (seed 0).
+    CHECK(std::stod(csv_column(read_file(run / "epochs.csv"), "test_acc", 1)) >= 0.5);
+    const std::string metrics = read_file(run / "metrics.csv");
+    CHECK(lines_of(metrics).size() == 41);  // header + 40 steps of 50
+    CHECK(csv_column(metrics, "alpha1", 40).empty() == (activation != "channel"));
+
+    // BatchNorm2d's buffers are saved with the weights: running statistics, and the batch count as I64.
+    const linconv::SafetensorsFile model = linconv::read_safetensors(run / "model.safetensors");
+    REQUIRE(model.find("bn3.num_batches_tracked") != nullptr);
+    CHECK(model.find("bn3.num_batches_tracked")->dtype == linconv::DType::i64);
+    CHECK(model.find("bn3.num_batches_tracked")->integers == std::vector<std::int64_t>{40});
+    CHECK(model.find("bn2.running_var")->shape == std::vector<std::int64_t>{16});
+    CHECK(model.metadata.at("architecture").starts_with("Input<1,28,28>,Conv<8,5,1,2>,BatchNorm2d,"));
+    CHECK(fs::exists(run / "alphas.csv") == (activation == "channel"));
+    if (activation != "channel") continue;
+
+    // alphas.csv: every alpha after every step; metrics.csv's alpha columns are each layer's mean.
+    const std::vector<std::string> rows = lines_of(read_file(run / "alphas.csv"));
+    REQUIRE(rows.size() == 41);
+    const std::vector<std::string> header = split_cells(rows[0]);
+    REQUIRE(header.size() == 1 + 8 + 16 + 32);
+    CHECK(header[0] == "step");
+    CHECK(header[1] == "act1.alpha[0]");
+    CHECK(header[8] == "act1.alpha[7]");
+    CHECK(header[9] == "act2.alpha[0]");
+    CHECK(header[56] == "act3.alpha[31]");
+    for (int step : {1, 40}) {
+      const std::vector<std::string> cells = split_cells(rows[std::size_t(step)]);
+      REQUIRE(cells.size() == header.size());
+      CHECK(cells[0] == std::to_string(step));
+      const int first[] = {1, 9, 25, 57};
+      for (int layer = 0; layer < 3; ++layer) {
+        double sum = 0;
+        for (int k = first[layer]; k < first[layer + 1]; ++k) sum += std::stod(cells[std::size_t(k)]);
+        const double mean = sum / (first[layer + 1] - first[layer]);
+        CHECK(std::stod(csv_column(metrics, "alpha" + std::to_string(layer + 1), step)) == Approx(mean).epsilon(1e-7));
+      }
+    }
+    // The last row holds the saved alphas, bit for bit.
+    const std::vector<std::string> last = split_cells(rows[40]);
+    const std::vector<float>& act2 = model.find("act2.alpha")->values;
+    REQUIRE(act2.size() == 16);
+    for (std::size_t k = 0; k < 16; ++k) CHECK(std::stof(last[9 + k]) == act2[k]);
+    CHECK_THAT(r.out, Contains("act3.alpha 0."));
+  }
+}
+
+TEST_CASE("cli: eval, predict, grad and features read a first-attempt checkpoint", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path model = trained_model(dir, "run", "--net fashion-bn-pool --activation channel");
+  const std::string checkpoint = " --checkpoint " + model.string();
+
+  const Result eval = linconv_cli("eval --limit 1000" + checkpoint);
+  INFO(eval.err);
+  REQUIRE(eval.status == 0);
+  CHECK_THAT(eval.out, StartsWith("test accuracy 0.") && Contains("(1000 images)"));
+
+  const fs::path npy = dir / "logits.npy";
+  const Result predict = linconv_cli("predict --images /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+                                     " --limit 7 --output " + npy.string() + checkpoint);
+  INFO(predict.err);
+  REQUIRE(predict.status == 0);
+  std::string shape;
+  CHECK(npy_values(npy, &shape).size() == 70);
+  CHECK(shape == "(7, 10)");
+
+  // The gradient of every parameter (BatchNorm2d's weight and bias too), none of the buffers.
+  const fs::path grads = dir / "grad.safetensors";
+  const Result grad = linconv_cli("grad --limit 20 --output " + grads.string() + checkpoint);
+  INFO(grad.err);
+  REQUIRE(grad.status == 0);
+  const linconv::SafetensorsFile g = linconv::read_safetensors(grads);
+  using Net = linconv::FashionNetBnPoolWith<linconv::ReLUAlphaPerChannel>;
+  REQUIRE(g.tensors.size() == Net::tensors.size());
+  for (const linconv::NetTensor& t : Net::tensors) {
+    INFO(t.name());
+    REQUIRE(g.find(t.name()) != nullptr);
+    CHECK(g.find(t.name())->shape == linconv::detail::dims_of(t.tensor));
+  }
+  CHECK(g.find("act2.alpha")->shape == std::vector<std::int64_t>{16});
+  CHECK(g.find("bn1.running_mean") == nullptr);
+
+  const Result features = linconv_cli("features --index 0 --out " + (dir / "maps.png").string() + checkpoint);
+  INFO(features.err);
+  REQUIRE(features.status == 0);
+  CHECK_THAT(features.out, Contains("test image 0 (Ankle boot): predicted"));
+  CHECK(fs::file_size(dir / "maps.png") > 10'000);
+}
+
+TEST_CASE("cli: a first-attempt header from export compiles and gives predict's logits", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path model = trained_model(dir, "run", "--net fashion-bn-pool --activation channel");
+  const fs::path header = dir / "exported_model.hpp";
+  const Result exported = linconv_cli("export --checkpoint " + model.string() + " --header " + header.string() +
+                                      " --name exported_model");
+  INFO(exported.err);
+  REQUIRE(exported.status == 0);
+  const std::string text = read_file(header);
+  CHECK_THAT(text, Contains("linconv::BatchNorm2d,\n    linconv::ReLUAlphaPerChannel,\n    linconv::MaxPool2d<2,2>,") &&
+                       Contains("alignas(64) inline constexpr float buffers[Net::buffer_floats] = {") &&
+                       Contains("// bn3.running_var [32]\n") &&
+                       Contains("inline constexpr std::int64_t counters[Net::counter_count] = {\n"
+                                "    // bn1.num_batches_tracked []\n    10,\n") &&
+                       Contains("linconv::Params<Net>(weights, buffers, counters), input_scale)"));
+
+  // Built as a program would build it, against this build's library.
+  const fs::path program = dir / "export_logits";
+  const Result built = run_shell(std::string("sh ") + LINCONV_COMPILE_WITH + " " + LINCONV_TEST_DIR +
+                                 "/support/export_logits.cpp " + program.string() + " -I" + dir.path().string());
+  INFO(built.out << built.err);
+  REQUIRE(built.status == 0);
+  const std::string images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  REQUIRE(run_shell(program.string() + " " + images + " 300 " + (dir / "embedded.npy").string()).status == 0);
+  const Result predict = linconv_cli("predict --checkpoint " + model.string() + " --images " + images +
+                                     " --limit 300 --output " + (dir / "predict.npy").string());
+  REQUIRE(predict.status == 0);
+  // One image at a time against batches of 100: the sums may differ in the last bits.
+  const std::vector<float> embedded = npy_values(dir / "embedded.npy"), predicted = npy_values(dir / "predict.npy");
+  REQUIRE(embedded.size() == 3000);
+  REQUIRE(predicted.size() == 3000);
+  float largest = 0, worst = 0;
+  for (std::size_t i = 0; i < predicted.size(); ++i) {
+    largest = std::max(largest, std::abs(predicted[i]));
+    worst = std::max(worst, std::abs(embedded[i] - predicted[i]));
+  }
+  CHECK(largest > 0);
+  CHECK(worst <= 1e-5f * largest);
+}
+
+TEST_CASE("cli: a checkpoint of another network is refused naming both", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path bn = trained_model(dir, "bn", "--net fashion-bn-pool --activation relu");
+  const fs::path fashion = trained_model(dir, "fashion", "--activation relu");
+  require_error(linconv_cli("train --activation relu --limit 100 --init " + bn.string() + " --out " +
+                            (dir / "o").string()),
+                1, bn.string() + ": made for another network (Input<1,28,28>,Conv<8,5,1,2>,BatchNorm2d,ReLU,");
+  require_error(linconv_cli("train --net fashion-bn-pool --activation relu --limit 100 --init " + fashion.string() +
+                            " --out " + (dir / "o").string()),
+                1, "expected Input<1,28,28>,Conv<8,5,1,2>,BatchNorm2d,ReLU,MaxPool2d<2,2>,");
+  CHECK_FALSE(fs::exists(dir / "o"));  // refused before --out was written
+  require_error(linconv_cli("eval --net fashion --checkpoint " + bn.string()), 2,
+                "--net fashion contradicts " + bn.string() +
+                    ", a checkpoint of --net fashion-bn-pool --activation relu");
+
+  // A network this linconv does not know: the error lists those it knows.
+  std::string bytes = read_file(bn);
+  const std::string dense = "Dense<10>\"";
+  bytes.replace(bytes.find(dense), dense.size(), "Dense<11>\"");
+  write_file(dir / "other.safetensors", bytes);
+  require_error(linconv_cli("eval --checkpoint " + (dir / "other.safetensors").string()), 1,
+                "made for a network this linconv does not know (Input<1,28,28>,Conv<8,5,1,2>,BatchNorm2d,");
+  require_error(linconv_cli("eval --checkpoint " + (dir / "other.safetensors").string()), 1,
+                "Dense<11>); it knows fashion (alpha, relu, linear, channel) and fashion-bn-pool (alpha, relu, "
+                "linear, channel)");
+
+  // Without architecture metadata (as PyTorch saves a state_dict): recognised by its tensors, where
+  // they tell the networks apart.
+  using Net = linconv::FashionNetBnPoolWith<linconv::ReLU>;
+  const fs::path plain = dir / "plain.safetensors";
+  linconv::write_safetensors(plain, linconv::state_views<Net>(linconv::load_checkpoint<Net>(bn)), {});
+  require_error(linconv_cli("eval --checkpoint " + plain.string()), 2,
+                "has no architecture metadata and fits several networks (fashion-bn-pool relu, fashion-bn-pool "
+                "linear): say which with --net and --activation");
+  const Result as_relu = linconv_cli("eval --limit 300 --activation relu --checkpoint " + plain.string());
+  INFO(as_relu.err);
+  CHECK(as_relu.status == 0);
+  CHECK(as_relu.out == linconv_cli("eval --limit 300 --checkpoint " + bn.string()).out);
+  require_error(linconv_cli("eval --net fashion --activation relu --checkpoint " + plain.string()), 1,
+                "tensor fc1.weight has shape [10,288], expected [10,25088]");
+}
+
 TEST_CASE("cli: bad checkpoints exit 1 naming the file and the problem", "[cli]") {
   const TempDir dir;
   const fs::path alpha = trained_model(dir, "alpha");
@@ -199,6 +427,7 @@ TEST_CASE("cli: export writes the network and every weight of a checkpoint as a 
   std::size_t literals = 0;
   for (std::size_t at = text.find("f,"); at != std::string::npos; at = text.find("f,", at + 1)) ++literals;
   CHECK(literals == 258957);
+  CHECK_THAT(text, Contains("linconv::Params<Net>(weights), input_scale)") && !Contains("buffers"));
 
   const fs::path nowhere = dir / "missing" / "net.hpp";
   require_error(linconv_cli("export --checkpoint " + model.string() + " --header " + nowhere.string()), 1,
@@ -221,15 +450,22 @@ TEST_CASE("cli: export refuses a bad --name, --header or checkpoint and keeps an
   CHECK(read_file(header) == "// kept\n");
 }
 
-TEST_CASE("cli: SIGINT saves, and --resume reaches the uninterrupted result", "[cli][e2e]") {
-  const TempDir dir;
-  const std::string flags = "train --limit 10000 --batch 50 --epochs 2 --threads 2 --seed 3 --out ";
-  const Result whole = linconv_cli(flags + (dir / "whole").string());
+namespace {
+
+// Trains `flags` whole into dir/whole and again into dir/cut interrupted by SIGINT, then resumes
+// the cut run: `files` must end up the same. With `crash_rows`, a line the saved state has not
+// seen is added to metrics.csv (and alphas.csv) before resuming, as after a crash past the last
+// save: the resumed run must drop it.
+void interrupt_and_resume(const TempDir& dir, const std::string& flags, const std::vector<std::string>& files,
+                          bool crash_rows = false) {
+  const std::string train = "train " + flags + " --out ";
+  const Result whole = linconv_cli(train + (dir / "whole").string());
+  INFO(whole.err);
   REQUIRE(whole.status == 0);
 
   // Interrupt once metrics.csv shows some steps (it is flushed in blocks), then resume.
   const fs::path run = dir / "cut";
-  const std::string script = std::string(LINCONV_CLI) + " " + flags + run.string() + " 2>" +
+  const std::string script = std::string(LINCONV_CLI) + " " + train + run.string() + " 2>" +
                              (dir / "cut.err").string() + " >/dev/null & pid=$!; " +
                              "until [ -s " + (run / "metrics.csv").string() + " ]; do sleep 0.05; done; " +
                              "kill -INT $pid; wait $pid";
@@ -237,21 +473,43 @@ TEST_CASE("cli: SIGINT saves, and --resume reaches the uninterrupted result", "[
   CHECK(WEXITSTATUS(raw) == 1);
   CHECK_THAT(read_file(dir / "cut.err"), Contains("interrupted by SIGINT at step") &&
                                              Contains("linconv train --resume " + run.string()));
-  const std::string metrics_cut = read_file(run / "metrics.csv");
-  CHECK(read_file(dir / "whole" / "metrics.csv").substr(0, metrics_cut.size()) == metrics_cut);
+  for (const std::string csv : {"metrics.csv", "alphas.csv"}) {
+    if (!fs::exists(dir / "whole" / csv)) continue;
+    const std::string cut = read_file(run / csv);
+    CHECK(read_file(dir / "whole" / csv).substr(0, cut.size()) == cut);
+    if (crash_rows) write_file(run / csv, cut + "999999,1,2,3\n");
+  }
 
   const Result resumed = linconv_cli("train --resume " + run.string());
   INFO(resumed.err);
   REQUIRE(resumed.status == 0);
-  for (const char* file : {"metrics.csv", "model.safetensors", "state.safetensors"}) {
+  for (const std::string& file : files) {
     INFO(file);
     CHECK(read_file(run / file) == read_file(dir / "whole" / file));
   }
   CHECK_THAT(linconv_cli("train --resume " + run.string()).out, Contains("finished already"));
-  require_error(linconv_cli("train --resume " + run.string() + " --epochs 5"), 2, "--epochs cannot be combined");
 }
 
-TEST_CASE("cli: a diverging run stops naming the step; saved runs are not overwritten", "[cli][e2e]") {
+}  // namespace
+
+TEST_CASE("cli: SIGINT saves, and --resume reaches the uninterrupted result", "[cli][e2e]") {
+  const TempDir dir;
+  interrupt_and_resume(dir, "--limit 10000 --batch 50 --epochs 2 --threads 2 --seed 3",
+                       {"metrics.csv", "model.safetensors", "state.safetensors"});
+  require_error(linconv_cli("train --resume " + (dir / "cut").string() + " --epochs 5"), 2,
+                "--epochs cannot be combined");
+}
+
+TEST_CASE("cli: the first attempt with per-channel alphas resumes to the uninterrupted result", "[cli][e2e]") {
+  const TempDir dir;
+  // The model holds BatchNorm2d's running statistics and counters; alphas.csv every alpha.
+  interrupt_and_resume(dir, "--net fashion-bn-pool --activation channel --limit 10000 --batch 50 --epochs 2 "
+                            "--threads 2 --seed 3",
+                       {"metrics.csv", "alphas.csv", "model.safetensors", "state.safetensors", "config.json"}, true);
+  CHECK(nlohmann::json::parse(read_file(dir / "cut" / "config.json"))["net"] == "fashion-bn-pool");
+}
+
+TEST_CASE("cli: a diverging run stops naming the step and saved runs are not overwritten", "[cli][e2e]") {
   const TempDir dir;
   const fs::path good = trained_model(dir, "good");
   const std::string before = read_file(good);

@@ -4,6 +4,7 @@
 // numbers computed here from the runs' own files.
 #include <png.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -68,9 +69,17 @@ void write_hand_made_checkpoint(const fs::path& file) {
   auto tensor = [&](const std::string& name) {
     for (const linconv::NetTensor& t : Net::tensors)
       if (t.name() == name) return params.tensor(t);
+    for (const linconv::NetTensor& t : Net::buffer_tensors)
+      if (t.name() == name) return params.tensor(t);
     FAIL("no tensor " << name);
     return std::span<float>();
   };
+  // Batch norm, where there is one, passes its input on (scaled by 1 / sqrt(1 + eps)).
+  if constexpr (Net::buffer_tensor_count > 0)
+    for (const std::string bn : {"bn1", "bn2", "bn3"}) {
+      std::ranges::fill(tensor(bn + ".weight"), 1.0f);
+      std::ranges::fill(tensor(bn + ".running_var"), 1.0f);
+    }
   tensor("conv1.weight")[0 * 25 + 12] = 1.0f;
   tensor("conv1.weight")[1 * 25 + 12] = -1.0f;
   for (int c = 2; c < 8; ++c) tensor("conv1.bias")[c] = float(c);
@@ -125,6 +134,48 @@ TEST_CASE("features: tiles of a hand-made network show the input, negated where 
   CHECK(differences < 10);  // only ties of the rounding may differ
 }
 
+TEST_CASE("features: the first attempt's bands are as large as its activations: 28 then 14 then 7", "[cli]") {
+  const TempDir dir;
+  write_dataset(dir, 30);
+  write_hand_made_checkpoint<linconv::FashionNetBnPoolWith<linconv::ReLU>>(dir / "bn.safetensors");
+  const Result r = linconv_cli("features --checkpoint " + (dir / "bn.safetensors").string() + " --index 9 --data " +
+                               dir.path().string() + " --out " + (dir / "bn.png").string());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Contains("predicted Sneaker"));
+  // Bands of 1 tile of 28x28, 8 of 28x28, 16 of 14x14 and 32 of 7x7 (two rows), upscaled twice.
+  const Png png = read_png(dir / "bn.png");
+  constexpr int bands[] = {gap, gap + 56 + 16, gap + 2 * (56 + 16), gap + 2 * (56 + 16) + 28 + 16};
+  CHECK(png.width == gap + 16 * (28 + gap));
+  CHECK(png.height == bands[3] + 2 * (14 + gap) - gap + gap);
+
+  // Channel 0 is the image at each activation; a 2x2 max pool halves it before the next one.
+  std::vector<int> raw(784);
+  for (int k = 0; k < 784; ++k) raw[k] = std::uint8_t((9 * 784 + k) * 7);
+  auto pooled = [](const std::vector<int>& plane, int size) {
+    std::vector<int> out(std::size_t(size / 2) * (size / 2));
+    for (int y = 0; y < size / 2; ++y)
+      for (int x = 0; x < size / 2; ++x)
+        out[std::size_t(y * (size / 2) + x)] = std::max({plane[std::size_t(2 * y * size + 2 * x)],
+                                                         plane[std::size_t(2 * y * size + 2 * x + 1)],
+                                                         plane[std::size_t((2 * y + 1) * size + 2 * x)],
+                                                         plane[std::size_t((2 * y + 1) * size + 2 * x + 1)]});
+    return out;
+  };
+  std::vector<int> plane = raw;
+  for (int band = 1, size = 28; band <= 3; ++band, plane = pooled(plane, size), size /= 2) {
+    INFO("band " << band);
+    const auto [low, high] = std::minmax_element(plane.begin(), plane.end());
+    int off = 0;
+    for (int y = 0; y < size; ++y)
+      for (int x = 0; x < size; ++x) {
+        const int expected = int(std::lround(255.0 * (plane[std::size_t(y * size + x)] - *low) / (*high - *low)));
+        off += std::abs(png.at(gap + 2 * x, bands[band] + 2 * y) - expected) > 1;
+      }
+    CHECK(off == 0);
+  }
+}
+
 TEST_CASE("features: bad input exits with one line naming the flag or file", "[cli]") {
   const TempDir dir;
   write_dataset(dir, 30);
@@ -154,6 +205,7 @@ struct FakeRun {
   std::array<double, 3> final_alphas{};       // of the last step
   int planned_epochs = 0;                     // config.json's epochs; 0: one per accuracy
   int steps_per_epoch = 2;
+  std::string net;                            // config.json's net; none written when empty
 };
 
 // A run folder as `linconv train` writes it; the loss is 3 / step and the alphas go linearly from
@@ -163,7 +215,8 @@ void write_fake_run(const fs::path& runs, const std::string& name, const FakeRun
   fs::create_directories(dir);
   const int epochs = int(run.accuracy.size());
   write_file(dir / "config.json",
-             "{\"activation\": \"" + run.activation + "\", \"lambda\": " + std::to_string(run.lambda) +
+             "{" + (run.net.empty() ? "" : "\"net\": \"" + run.net + "\", ") + "\"activation\": \"" +
+                 run.activation + "\", \"lambda\": " + std::to_string(run.lambda) +
                  ", \"epochs\": " + std::to_string(run.planned_epochs ? run.planned_epochs : epochs) + ", \"reduction\": \"" + run.reduction +
                  "\", \"input_scale\": \"unit\", \"seed\": " + std::to_string(run.seed) +
                  ", \"limit\": null, \"steps\": null, \"data\": \"/nonexistent\"}");
@@ -277,6 +330,72 @@ TEST_CASE("report: table, findings and plot data from hand-written runs", "[cli]
   }
   CHECK_THAT(report, Contains("![Loss and test accuracy: relu, 2 epochs, mean reduction, unit input]"
                               "(figures/relu-e2-mean-unit-loss.png)"));
+  CHECK_THAT(report, !Contains("first attempt"));  // no --net fashion-bn-pool run
+}
+
+TEST_CASE("report: the first attempt's section tests the course report's claim", "[cli]") {
+  const TempDir dir;
+  const fs::path runs = dir / "runs";
+  const std::string bn = "fashion-bn-pool";
+  // The report's network (config.json with and without "net"): ReLU - linear 9 points, by seed 8 and 10.
+  write_fake_run(runs, "r0", {"relu", 0.5, "mean", 0, {0.80}});
+  write_fake_run(runs, "r1", {"relu", 0.5, "mean", 1, {0.82}, {}, 0, 2, "fashion"});
+  write_fake_run(runs, "l0", {"linear", 0.5, "mean", 0, {0.72}});
+  write_fake_run(runs, "l1", {"linear", 0.5, "mean", 1, {0.72}});
+  // The first attempt, mean: ReLU - linear by seed 0.5 and 0.1 points (the claim holds); sum: 3
+  // and 2 points (it does not); a lone ReLU_alpha seed.
+  write_fake_run(runs, "b0", {"relu", 0.5, "mean", 0, {0.880}, {}, 0, 2, bn});
+  write_fake_run(runs, "b1", {"relu", 0.5, "mean", 1, {0.886}, {}, 0, 2, bn});
+  write_fake_run(runs, "c0", {"linear", 0.5, "mean", 0, {0.875}, {}, 0, 2, bn});
+  write_fake_run(runs, "c1", {"linear", 0.5, "mean", 1, {0.885}, {}, 0, 2, bn});
+  write_fake_run(runs, "a0", {"alpha", 0.5, "mean", 0, {0.87}, {0.05, 0.0, 0.02}, 0, 2, bn});
+  write_fake_run(runs, "s0", {"relu", 0.5, "sum", 0, {0.90}, {}, 0, 2, bn});
+  write_fake_run(runs, "s1", {"relu", 0.5, "sum", 1, {0.90}, {}, 0, 2, bn});
+  write_fake_run(runs, "t0", {"linear", 0.5, "sum", 0, {0.87}, {}, 0, 2, bn});
+  write_fake_run(runs, "t1", {"linear", 0.5, "sum", 1, {0.88}, {}, 0, 2, bn});
+  write_fake_run(runs, "x0", {"relu", 0.5, "mean", 0, {0.5}, {}, 0, 2, "lenet"});
+
+  const Result r = linconv_cli("report " + dir.path().string());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const std::string report = read_file(dir / "report.md");
+  const std::size_t section = report.find("## The first attempt: batch norm and max pooling\n\n");
+  REQUIRE(section != std::string::npos);
+  // After the findings, before the figures; the results table holds the report's network only.
+  CHECK(report.find("## Findings") < section);
+  CHECK(section < report.find("## Loss, accuracy and alphas over training"));
+  CHECK(table_row(report, "| relu |  | 1 | mean | unit |")[6] == "81.00 ± 1.41");
+  CHECK(table_row(report, "| linear |  | 1 | mean | unit |")[6] == "72.00 ± 0.00");
+  CHECK_THAT(report, Contains("(7 settings; 1 left out)"));
+  CHECK_THAT(report, Contains("- x0: --net lenet is not a network of the report"));
+
+  const std::string text = report.substr(section, report.find("## Loss, accuracy") - section);
+  const std::string mean = text.substr(0, text.find("### sum reduction"));
+  CHECK_THAT(text, Contains("\"no performance differences resulted between considering the fully ReLU activation "
+                            "function and completely removing it from the layers."));
+  CHECK_THAT(text, Contains("### mean reduction, unit input\n\n| activation | λ | epochs | seeds | test accuracy (%) "
+                            "| vs ReLU (points) | α1 | α2 | α3 |\n"));
+  CHECK(table_row(mean, "| relu |  | 1 | 2 |") ==
+        std::vector<std::string>{"relu", "", "1", "2", "88.30 ± 0.42", "", "1 (fixed)", "1 (fixed)", "1 (fixed)"});
+  CHECK(table_row(mean, "| linear |  | 1 | 2 |")[4] == "88.00 ± 0.71");
+  CHECK(table_row(mean, "| linear |  | 1 | 2 |")[5] == "-0.30");
+  CHECK(table_row(mean, "| alpha | 0.5 | 1 | 1 |") ==
+        std::vector<std::string>{"alpha", "0.5", "1", "1", "87.00", "-1.30", "0.050", "0.000", "0.020"});
+  // Gaps by seed: mean 0.5, 0.1 -> 0.30 ± 0.28; sum 3, 2 -> 2.50 ± 0.71; the report's network 8, 10 -> 9.00 ± 1.41.
+  CHECK_THAT(mean, Contains("**The claim holds** (1 epoch): the ReLU - linear gap is 0.30 ± 0.28 points (2 seeds), "
+                            "within 1 point, against 9.00 ± 1.41 points (2 seeds) on the report's network (1 epoch). "
+                            "Without activations the first attempt reaches 88.00 ± 0.71 %, the report's linear "
+                            "network 72.00 ± 0.00 %.\n"));
+  CHECK_THAT(text, Contains("### sum reduction, unit input\n"));
+  CHECK_THAT(text, Contains("**The claim does not hold** (1 epoch): the ReLU - linear gap is 2.50 ± 0.71 points "
+                            "(2 seeds), not within 1 point, and the study has no ReLU and linear runs of the report's "
+                            "network to compare it with.\n"));
+  // Its figures follow the report's own, named like its run folders.
+  CHECK(fs::file_size(dir / "figures" / "bnpool-relu-e1-sum-unit-loss.png") > 1000);
+  CHECK(fs::file_size(dir / "figures" / "bnpool-alpha-l0.5-e1-mean-unit-alphas.png") > 1000);
+  CHECK_THAT(report, Contains("### fashion-bn-pool, alpha, lambda 0.5, 1 epoch, mean reduction, unit input\n"));
+  CHECK(report.find("### relu, 1 epoch, mean reduction, unit input (the report's Fig. 1)") <
+        report.find("### fashion-bn-pool, relu, 1 epoch"));
 }
 
 TEST_CASE("report: bad study directories exit 1 with one line naming the file", "[cli]") {

@@ -1,11 +1,14 @@
 // `linconv sweep` as users run it: the quick protocol end to end (every run folder and summary
-// row, with sane values), interrupted and continued, then skipped when run again; the same
-// sweep under `mpirun -np 2` gives the same results as `--jobs 2`; usage errors.
+// row, with sane values), interrupted and continued, then skipped when run again; with the
+// first attempt (--net fashion-bn-pool) too, and its report section; the same sweep under
+// `mpirun -np 2` gives the same results as `--jobs 2`; usage errors.
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,22 +21,29 @@ using namespace linconv::testing;
 using Catch::Contains;
 
 const std::string summary_header =
-    "activation,lambda,epochs,reduction,input_scale,seed,test_acc,alpha1,alpha2,alpha3";
+    "net,activation,lambda,epochs,reduction,input_scale,seed,test_acc,alpha1,alpha2,alpha3";
 
-// --quick's runs in protocol order (for each reduction: ReLU, linear, ReLU_alpha for lambda 0.5
-// and 2 over one epoch, lambda 0.5 over two), as summary.csv's first six columns.
-std::vector<std::string> quick_rows(const std::vector<std::string>& reductions) {
+// --quick's runs in protocol order, as summary.csv's first seven columns: for the report's
+// network and each reduction ReLU, linear, ReLU_alpha for lambda 0.5 and 2 over one epoch, lambda
+// 0.5 over two; then for the first attempt and each reduction ReLU, linear and ReLU_alpha for
+// lambda 0.5 over one epoch.
+std::vector<std::string> quick_rows(const std::vector<std::string>& reductions, bool first_attempt = false) {
   std::vector<std::string> rows;
   for (const std::string& r : reductions)
     for (const char* run : {"relu,,1,", "linear,,1,", "alpha,0.5,1,", "alpha,2,1,", "alpha,0.5,2,"})
-      rows.push_back(run + r + ",unit,0");
+      rows.push_back(std::string("fashion,") + run + r + ",unit,0");
+  if (!first_attempt) return rows;
+  for (const std::string& r : reductions)
+    for (const char* run : {"relu,,1,", "linear,,1,", "alpha,0.5,1,"})
+      rows.push_back(std::string("fashion-bn-pool,") + run + r + ",unit,0");
   return rows;
 }
 
-// The folder name of a run from its summary row ("alpha,0.5,2,mean,unit,0" -> alpha-l0.5-e2-mean-unit-s0).
+// The folder name of a run from its summary row ("fashion,alpha,0.5,2,mean,unit,0" ->
+// alpha-l0.5-e2-mean-unit-s0; the first attempt's start with bnpool-).
 std::string run_name(const std::vector<std::string>& cells) {
-  return cells[0] + (cells[1].empty() ? "" : "-l" + cells[1]) + "-e" + cells[2] + "-" + cells[3] + "-" + cells[4] +
-         "-s" + cells[5];
+  return (cells[0] == "fashion-bn-pool" ? "bnpool-" : "") + cells[1] + (cells[2].empty() ? "" : "-l" + cells[2]) +
+         "-e" + cells[3] + "-" + cells[4] + "-" + cells[5] + "-s" + cells[6];
 }
 
 std::vector<std::string> split(const std::string& text, char separator) {
@@ -52,52 +62,55 @@ std::vector<std::string> data_rows(const std::string& csv) {
 }
 
 // Checks summary.csv and every run folder of a finished --quick sweep in `out`.
-void check_quick_sweep(const fs::path& out, const std::vector<std::string>& reductions) {
+void check_quick_sweep(const fs::path& out, const std::vector<std::string>& reductions, bool first_attempt = false) {
   const std::string summary = read_file(out / "summary.csv");
   REQUIRE(split(summary, '\n').front() == summary_header);
-  const std::vector<std::string> rows = data_rows(summary), expected = quick_rows(reductions);
+  const std::vector<std::string> rows = data_rows(summary), expected = quick_rows(reductions, first_attempt);
   REQUIRE(rows.size() == expected.size());
   std::vector<std::string> names;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     INFO("summary row " << rows[i]);
     const std::vector<std::string> cells = split(rows[i], ',');
-    REQUIRE(cells.size() == 10);
+    REQUIRE(cells.size() == 11);
     CHECK(rows[i].substr(0, expected[i].size() + 1) == expected[i] + ",");
     const fs::path run = out / "runs" / run_name(cells);
     names.push_back(run.filename());
+    const int epochs_run = std::stoi(cells[3]);
 
     // A trained net: better than chance (0.1), and the summary holds the run's own last epoch.
-    const double accuracy = std::stod(cells[6]);
+    const double accuracy = std::stod(cells[7]);
     CHECK(accuracy > 0.1);
     CHECK(accuracy <= 1.0);
     const std::string epochs = read_file(run / "epochs.csv");
-    CHECK(cells[6] == csv_column(epochs, "test_acc", std::stoi(cells[2])));
-    CHECK(data_rows(epochs).size() == std::size_t(std::stoi(cells[2])));
+    CHECK(cells[7] == csv_column(epochs, "test_acc", epochs_run));
+    CHECK(data_rows(epochs).size() == std::size_t(epochs_run));
 
     // Alphas for ReLU_alpha runs only: moved from their start at 0.5, by at most about
     // lr = 1e-3 a step (Adam's step size), 20 steps an epoch.
-    for (int k = 7; k < 10; ++k) {
-      if (cells[0] != "alpha") {
+    for (int k = 8; k < 11; ++k) {
+      if (cells[1] != "alpha") {
         CHECK(cells[k].empty());
         continue;
       }
       REQUIRE_FALSE(cells[k].empty());
       const double moved = std::abs(std::stod(cells[k]) - 0.5);
       CHECK(moved > 0);
-      CHECK(moved <= 1.1e-3 * 20 * std::stoi(cells[2]));
+      CHECK(moved <= 1.1e-3 * 20 * epochs_run);
     }
 
     // The run's config says what the summary says; a resumed run has each step once, in order.
     const nlohmann::json config = nlohmann::json::parse(read_file(run / "config.json"));
-    CHECK(config["activation"] == cells[0]);
-    CHECK(config["epochs"] == std::stoi(cells[2]));
-    CHECK(config["reduction"] == cells[3]);
+    CHECK(config["net"] == cells[0]);
+    CHECK(config["activation"] == cells[1]);
+    CHECK(config["epochs"] == epochs_run);
+    CHECK(config["reduction"] == cells[4]);
     CHECK(config["limit"] == 2000);
     CHECK(config["threads"] == 1);
     const std::vector<std::string> steps = data_rows(read_file(run / "metrics.csv"));
-    REQUIRE(steps.size() == 20 * std::size_t(std::stoi(cells[2])));
+    REQUIRE(steps.size() == 20 * std::size_t(epochs_run));
     for (std::size_t s = 0; s < steps.size(); ++s) CHECK(split(steps[s], ',').front() == std::to_string(s + 1));
-    CHECK(fs::file_size(run / "model.safetensors") > 1'000'000);  // fc1 alone is 10 x 25088 floats
+    // fc1 alone is 10 x 25088 floats in the report's network, 10 x 288 in the first attempt.
+    CHECK(fs::file_size(run / "model.safetensors") > (cells[0] == "fashion" ? 1'000'000 : 40'000));
   }
   std::ranges::sort(names);
   std::vector<std::string> folders;
@@ -117,24 +130,25 @@ void check_quick_report(const fs::path& out) {
   for (const std::string& line : split(results, '\n'))
     if (line.starts_with("| relu |") || line.starts_with("| linear |") || line.starts_with("| alpha |"))
       table.push_back(line);
-  const std::vector<std::string> runs = data_rows(read_file(out / "summary.csv"));
+  std::vector<std::string> runs = data_rows(read_file(out / "summary.csv"));
+  std::erase_if(runs, [](const std::string& row) { return !row.starts_with("fashion,"); });  // in their own section
   REQUIRE(table.size() == runs.size());  // one seed: a row per run
   for (const std::string& row : runs) {
     INFO("summary row " << row);
     const std::vector<std::string> run = split(row, ',');
     // The table's row of this setting: | activation | lambda | epochs | reduction | ...
-    const std::string key = "| " + run[0] + " | " + run[1] + " | " + run[2] + " | " + run[3] + " |";
+    const std::string key = "| " + run[1] + " | " + run[2] + " | " + run[3] + " | " + run[4] + " |";
     const auto match = std::ranges::find_if(table, [&](const std::string& line) { return line.starts_with(key); });
     REQUIRE(match != table.end());
     const std::vector<std::string> cells = split(*match, '|');
     REQUIRE(cells.size() >= 8);
     char accuracy[32];
-    std::snprintf(accuracy, sizeof accuracy, " %.2f ", 100 * std::stod(run[6]));
+    std::snprintf(accuracy, sizeof accuracy, " %.2f ", 100 * std::stod(run[7]));
     CHECK(cells[7] == accuracy);
     const std::string setting = run_name(run).substr(0, run_name(run).rfind("-s"));
     CHECK(fs::file_size(out / "figures" / (setting + "-loss.png")) > 5'000);
     CHECK(fs::file_size(out / "figures" / (setting + "-loss.svg")) > 5'000);
-    if (run[0] != "alpha") continue;
+    if (run[1] != "alpha") continue;
     CHECK(fs::file_size(out / "figures" / (setting + "-alphas.png")) > 5'000);
     const std::string data = read_file(out / "figures" / "data" / (setting + "-alphas.dat"));
     std::size_t series = 0, points = 0;
@@ -143,7 +157,7 @@ void check_quick_report(const fs::path& out) {
       else if (!line.empty()) ++points;
     }
     CHECK(series == 3);
-    CHECK(points == 3 * 20 * std::size_t(std::stoi(run[2])));
+    CHECK(points == 3 * 20 * std::size_t(std::stoi(run[3])));
   }
   for (const std::string net : {"relu", "linear", "alpha"})
     for (const std::string image : {"boot", "shirt", "trousers"}) {
@@ -245,6 +259,73 @@ TEST_CASE("cli: sweep --list shows the report's protocol: 66 runs in protocol or
   for (const char* lambda : {"0.3", "0.5", "0.7", "0.9", "2", "5"})
     CHECK(std::ranges::count(names, std::string("alpha-l") + lambda + "-e3-sum-unit-s1") == 1);
   CHECK_FALSE(fs::exists(dir / "study"));  // listing writes nothing
+}
+
+TEST_CASE("cli: sweep --quick with both networks adds the first attempt and its section", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path out = dir / "study";
+  const Result r = linconv_cli("sweep --quick --reduction mean --net fashion,fashion-bn-pool --jobs 2 --threads 2 "
+                               "--out " + out.string());
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Contains("8 of 8 runs finished"));
+  check_quick_sweep(out, {"mean"}, true);
+  check_quick_report(out);
+  const std::string report = read_file(out / "report.md");
+  const std::size_t section = report.find("## The first attempt: batch norm and max pooling\n");
+  REQUIRE(section != std::string::npos);
+  const std::string text = report.substr(section, report.find("## Loss, accuracy") - section);
+  CHECK_THAT(text, Contains("### mean reduction, unit input\n") && Contains("\n| relu |  | 1 | 1 | ") &&
+                       Contains("\n| linear |  | 1 | 1 | ") && Contains("\n| alpha | 0.5 | 1 | 1 | "));
+  const std::regex verdict("\\*\\*The claim (holds|does not hold)\\*\\* \\(1 epoch\\): the ReLU - linear gap is "
+                           "-?[0-9]+\\.[0-9][0-9] points \\(1 seed\\), (not )?within 1 point, against "
+                           "-?[0-9]+\\.[0-9][0-9] points \\(1 seed\\) on the report's network \\(1 epoch\\)\\.");
+  CHECK(std::regex_search(text, verdict));
+  for (const char* figure : {"bnpool-relu-e1-mean-unit-loss.png", "bnpool-alpha-l0.5-e1-mean-unit-alphas.png"})
+    CHECK(fs::file_size(out / "figures" / figure) > 5'000);
+  // The feature maps stay those of the report's network.
+  CHECK_THAT(report, Contains("through the ReLU net (relu, 1 epoch, mean reduction, unit input, seed 0, "
+                              "`runs/relu-e1-mean-unit-s0`)"));
+  CHECK_THAT(report, !Contains("features-bnpool"));
+}
+
+TEST_CASE("cli: sweep --list with both networks adds the first attempt's 18 runs and shows the net", "[cli]") {
+  const TempDir dir;
+  const Result list = linconv_cli("sweep --list --net fashion,fashion-bn-pool --out " + (dir / "study").string());
+  INFO(list.err);
+  REQUIRE(list.status == 0);
+  std::vector<std::vector<std::string>> lines;
+  for (const std::string& line : split(list.out, '\n')) {
+    std::istringstream words(line);
+    lines.emplace_back(std::istream_iterator<std::string>(words), std::istream_iterator<std::string>());
+  }
+  // The report's 66, then per reduction ReLU, linear and ReLU_alpha at lambda 0.5, each for 3 seeds.
+  REQUIRE(lines.size() == 66 + 18 + 1);
+  CHECK_THAT(list.out, Contains("84 runs: 0 finished, 0 saved part-way, 84 to train"));
+  CHECK(lines[0] == std::vector<std::string>{"relu-e3-mean-unit-s0", "fashion", "to", "train"});
+  CHECK(lines[66] == std::vector<std::string>{"bnpool-relu-e3-mean-unit-s0", "fashion-bn-pool", "to", "train"});
+  CHECK(lines[69][0] == "bnpool-linear-e3-mean-unit-s0");
+  CHECK(lines[72][0] == "bnpool-alpha-l0.5-e3-mean-unit-s0");
+  CHECK(lines[75][0] == "bnpool-relu-e3-sum-unit-s0");
+  CHECK(lines[83][0] == "bnpool-alpha-l0.5-e3-sum-unit-s2");
+  CHECK_THAT(linconv_cli("sweep --help").out, Contains("for fashion-bn-pool") && Contains("--net"));
+  require_error(linconv_cli("sweep --list --net fashion,lenet --out " + (dir / "study").string()), 2, "--net");
+}
+
+TEST_CASE("cli: a sweep started before --net existed continues as the report's network", "[cli]") {
+  const TempDir dir;
+  fs::create_directories(dir / "old" / "runs");
+  write_file(dir / "old" / "sweep.json",
+             std::string(R"({"data": "/usr/share/datasets/fashion-mnist", "lambdas": [0.5], "long_lambdas": [],
+                  "epochs": 3, "long_epochs": 12, "seeds": 1, "seed_base": 0, "reduction": ["mean"],
+                  "input_scale": ["unit"], "limit": null, "test_limit": null, "batch": 100, "lr": 0.001,
+                  "alpha_init": 0.5, "quick": false, "jobs": 1, "threads": 2, "ranks": 1})"));
+  const Result list = linconv_cli("sweep --list --out " + (dir / "old").string());
+  INFO(list.err);
+  REQUIRE(list.status == 0);
+  CHECK_THAT(list.out, Contains("3 runs: 0 finished") && Contains("alpha-l0.5-e3-mean-unit-s0"));
+  require_error(linconv_cli("sweep --list --net fashion-bn-pool --out " + (dir / "old").string()), 2,
+                "(--net [\"fashion\"] there, [\"fashion-bn-pool\"] here)");
 }
 
 TEST_CASE("cli: sweep usage errors exit 2, bad data 1, naming the flag or file", "[cli]") {
