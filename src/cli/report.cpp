@@ -260,15 +260,17 @@ void write_report(const fs::path& dir) {
   require_gnuplot();
   const std::vector<Run> runs = read_runs(dir / "runs");
   const StudySummary study = summarise(runs);
-  if (study.settings.empty())
+  if (study.settings.empty() && study.first_attempt.empty())
     throw Error((dir / "runs").string() + ": no finished run to report on (" + std::to_string(runs.size()) +
                 " unfinished)");
   const fs::path figures = dir / "figures";
   std::error_code ec;
   fs::create_directories(figures, ec);
   if (ec) throw Error(figures.string() + ": cannot create directory: " + ec.message());
-  const std::string md = header_markdown(runs, study) + results_markdown(study) + findings_markdown(study) +
-                         first_attempt_markdown(study) + figures_markdown(study, figures) +
+  // A study of the first attempt alone has no results of the report's network to tabulate.
+  const std::string report_network = study.settings.empty() ? "" : results_markdown(study) + findings_markdown(study);
+  const std::string md = header_markdown(runs, study) + report_network + first_attempt_markdown(study) +
+                         figures_markdown(study, figures) +
                          feature_maps_markdown(study, figures) + left_out_markdown(study);
   write_file_atomically(dir / "report.md", {std::as_bytes(std::span(md))});
 }
