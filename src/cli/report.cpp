@@ -267,11 +267,13 @@ void write_report(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(figures, ec);
   if (ec) throw Error(figures.string() + ": cannot create directory: " + ec.message());
-  // A study of the first attempt alone has no results of the report's network to tabulate.
-  const std::string report_network = study.settings.empty() ? "" : results_markdown(study) + findings_markdown(study);
-  const std::string md = header_markdown(runs, study) + report_network + first_attempt_markdown(study) +
-                         figures_markdown(study, figures) +
-                         feature_maps_markdown(study, figures) + left_out_markdown(study);
+  // A study of the first attempt alone has no results of the report's network to tabulate, nor
+  // its feature maps to draw.
+  const bool report_network = !study.settings.empty();
+  const std::string md = header_markdown(runs, study) +
+                         (report_network ? results_markdown(study) + findings_markdown(study) : "") +
+                         first_attempt_markdown(study) + figures_markdown(study, figures) +
+                         (report_network ? feature_maps_markdown(study, figures) : "") + left_out_markdown(study);
   write_file_atomically(dir / "report.md", {std::as_bytes(std::span(md))});
 }
 
