@@ -30,6 +30,8 @@ inline std::string shape_text(std::span<const std::int64_t> dims) {
   for (std::size_t i = 0; i < dims.size(); ++i) text += (i ? "," : "") + std::to_string(dims[i]);
   return text + "]";
 }
+// The dtype a tensor is saved with: I64 for counters, F32 for everything else.
+inline DType dtype_of(const ParamTensor& t) { return t.integer ? DType::i64 : DType::f32; }
 inline std::vector<std::int64_t> dims_of(const ParamTensor& t) {
   return {t.dims.begin(), t.dims.begin() + t.rank};
 }
@@ -83,7 +85,7 @@ Params<Net> params_from_checkpoint(const SafetensorsFile& contents, const std::f
   auto find = [&](const NetTensor& t) {
     const Tensor* found = contents.find(t.name());
     const std::vector<std::int64_t> expected = detail::dims_of(t.tensor);
-    const DType dtype = t.tensor.integer ? DType::i64 : DType::f32;
+    const DType dtype = detail::dtype_of(t.tensor);
     if (!found)
       throw Error(where + "tensor " + t.name() + " is missing (expected shape " +
                   detail::shape_text(expected) + ")");
@@ -91,8 +93,8 @@ Params<Net> params_from_checkpoint(const SafetensorsFile& contents, const std::f
       throw Error(where + "tensor " + t.name() + " has shape " + detail::shape_text(found->shape) +
                   ", expected " + detail::shape_text(expected));
     if (found->dtype != dtype)
-      throw Error(where + "tensor " + t.name() + " has dtype " + (found->dtype == DType::i64 ? "I64" : "F32") +
-                  ", expected " + (dtype == DType::i64 ? "I64" : "F32"));
+      throw Error(where + "tensor " + t.name() + " has dtype " + std::string(dtype_name(found->dtype)) +
+                  ", expected " + std::string(dtype_name(dtype)));
     return found;
   };
   for (const NetTensor& t : Net::tensors) {

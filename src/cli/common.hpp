@@ -91,7 +91,7 @@ bool holds_tensors_of(const SafetensorsFile& contents) {
   auto fits = [&](const NetTensor& t) {
     const Tensor* found = contents.find(t.name());
     return found && found->shape == detail::dims_of(t.tensor) &&
-           found->dtype == (t.tensor.integer ? DType::i64 : DType::f32);
+           found->dtype == detail::dtype_of(t.tensor);
   };
   return contents.tensors.size() == Net::tensors.size() + Net::buffer_tensors.size() &&
          std::ranges::all_of(Net::tensors, fits) && std::ranges::all_of(Net::buffer_tensors, fits);
