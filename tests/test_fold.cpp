@@ -95,10 +95,9 @@ TEST_CASE("fold: folded logits equal the snapped network's, for every suffix", "
     constexpr std::size_t F = Folding<Net, P>::suffix_input.size();
     INFO(Out::architecture.view());
     double worst = 0.0;
+    Workspace<Out> ws(1, 1);
     for (int k = 0; k < n; ++k) {
-      // The suffix's input for image k: the kept layers' output, from a workspace.
-      ThreadPool pool(1);
-      Workspace<Out> ws(1, 1);
+      // The suffix's input for image k: the kept layers' output.
       std::copy_n(images.data() + std::size_t(k) * 784, 784, ws.activation(0, 0));
       forward<Out>(folded, ws, Slice{0, 1, 0});
       const float* x = ws.activation(Out::layer_count - 1, 0);

@@ -213,6 +213,17 @@ double quantile(std::vector<double> values, double q) {
   return values[rank - 1];
 }
 
+// The logits the last pass left in rows [0, n) of a workspace.
+template <class Net>
+std::vector<float> workspace_logits(Workspace<Net>& ws, int n) {
+  std::vector<float> logits;
+  for (int row = 0; row < n; ++row) {
+    const float* z = ws.activation(Net::layer_count, row);
+    logits.insert(logits.end(), z, z + Net::output_shape.size());
+  }
+  return logits;
+}
+
 // After the Adam steps of a network with BatchNorm2d: its buffers, and its logits in evaluation
 // mode. running_var and num_batches_tracked are checked tightly. running_mean averages the
 // batch means of the 3 passes, which include the convolution biases that Adam moved by about lr
@@ -250,12 +261,8 @@ void check_buffers_and_evaluation(const Fixture& f, const Params<Net>& params, c
   }
   Workspace<Net> ws(input.count, pool.size());
   evaluate(torch_state, input, labels.data(), ws, pool);
-  std::vector<float> logits;
-  for (int row = 0; row < input.count; ++row) {
-    const float* z = ws.activation(Net::layer_count, row);
-    logits.insert(logits.end(), z, z + Net::output_shape.size());
-  }
-  check_close("logits", where + " evaluation-mode logits", logits, f.get("expected.eval_logits"), 0.0, logits_atol);
+  check_close("logits", where + " evaluation-mode logits", workspace_logits(ws, input.count),
+              f.get("expected.eval_logits"), 0.0, logits_atol);
 }
 
 template <class Net>
@@ -305,12 +312,7 @@ void run_fixture(const std::string& name, int threads) {
   // The forward pass: in evaluation mode where that is the same function (no batch-coupled
   // layer), through the trainer's training-mode pass otherwise (below).
   auto check_logits = [&](const std::string& kind, const std::string& what, Workspace<Net>& ws, const Tensor& torch) {
-    std::vector<float> logits;
-    for (int row = 0; row < batch; ++row) {
-      const float* z = ws.activation(Net::layer_count, row);
-      logits.insert(logits.end(), z, z + Net::output_shape.size());
-    }
-    check_close(kind, where + " " + what, logits, torch, 0.0, logits_atol);
+    check_close(kind, where + " " + what, workspace_logits(ws, batch), torch, 0.0, logits_atol);
   };
   if constexpr (!Net::batch_coupled) {
     Workspace<Net> ws(batch, pool.size());
