@@ -39,12 +39,16 @@ inline std::vector<std::int64_t> dims_of(const ParamTensor& t) {
 
 // Views of arrays laid out like Net's parameters (the parameters, their gradients, Adam's
 // moments) as named tensors for write_safetensors: "<prefix><name>" with the tensor's shape.
-template <class Net>
-std::vector<TensorView> tensor_views(std::span<const float> values, const std::string& prefix = "") {
+inline std::vector<TensorView> tensor_views(std::span<const NetTensor> tensors, std::span<const float> values,
+                                            const std::string& prefix = "") {
   std::vector<TensorView> views;
-  for (const NetTensor& t : Net::tensors)
+  for (const NetTensor& t : tensors)
     views.push_back({prefix + t.name(), detail::dims_of(t.tensor), values.subspan(t.offset, t.tensor.count())});
   return views;
+}
+template <class Net>
+std::vector<TensorView> tensor_views(std::span<const float> values, const std::string& prefix = "") {
+  return tensor_views(Net::tensors, values, prefix);
 }
 
 // Every tensor of a network's state: its parameters, then its buffers.

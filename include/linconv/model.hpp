@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "linconv/checkpoint.hpp"
+#include "linconv/data.hpp"
 #include "linconv/engine.hpp"
 #include "linconv/error.hpp"
 #include "linconv/layers/activation.hpp"
@@ -27,25 +28,9 @@
 
 namespace linconv {
 
-// How pixels 0..255 become the network's input (--input-scale): unit feeds pixel / 255
-// (torchvision's ToTensor), raw feeds 0..255.
-enum class InputScale { unit, raw };
-
-// "unit" or "raw"; anything else throws linconv::Error.
-InputScale parse_input_scale(std::string_view text);
-
 // The input scale a checkpoint was trained with: "input_scale" in its "config" metadata, unit when
 // the file has no config (a PyTorch state_dict). Error naming `file` when the config is damaged.
 InputScale checkpoint_input_scale(const SafetensorsFile& contents, const std::filesystem::path& file);
-
-// pixels[i] scaled as `scale` says into out[i].
-inline void scale_pixels(std::span<const std::uint8_t> pixels, InputScale scale, float* out) {
-  if (scale == InputScale::unit) {
-    for (std::size_t k = 0; k < pixels.size(); ++k) out[k] = float(pixels[k]) / 255.0f;
-  } else {
-    for (std::size_t k = 0; k < pixels.size(); ++k) out[k] = float(pixels[k]);
-  }
-}
 
 namespace detail {
 

@@ -13,6 +13,9 @@
 
 namespace linconv {
 
+// One thread per core the system reports (at least one).
+inline int default_thread_count() { return int(std::max(1u, std::thread::hardware_concurrency())); }
+
 class ThreadPool {
  public:
   explicit ThreadPool(int threads);

@@ -1,4 +1,4 @@
-// `linconv features`: the feature-map grid of one test image, and the code the report uses for
+// `features`: the feature-map grid of one test image, and the code the report uses for
 // its own grids.
 #include "feature_maps.hpp"
 
@@ -11,33 +11,6 @@
 
 namespace linconv::cli {
 namespace {
-
-// Activation i of the workspace's first image, as a layer of the maps.
-template <class Net>
-FeatureMaps::Layer layer_of(Workspace<Net>& ws, std::size_t i, std::string name) {
-  const Shape shape = Net::shapes[i];
-  const float* values = ws.activation(i, 0);
-  return {std::move(name), shape.c, shape.h, shape.w, std::vector<float>(values, values + shape.size())};
-}
-
-template <class Net>
-FeatureMaps maps_of(const Params<Net>& params, const std::vector<float>& image) {
-  ThreadPool pool(1);
-  Workspace<Net> ws(1, 1);
-  const std::uint8_t unused_label = 0;
-  evaluate(params, Batch<Net::input_shape>{image.data(), 1}, &unused_label, ws, pool);
-  FeatureMaps maps;
-  maps.layers.push_back(layer_of(ws, 0, "input"));
-  int activations = 0;
-  Net::for_each_layer([&](auto index) {
-    constexpr std::size_t i = decltype(index)::value;
-    if constexpr (detail::is_activation<typename Net::template layer<i>>)
-      maps.layers.push_back(layer_of(ws, i + 1, "act" + std::to_string(++activations)));
-  });
-  const float* logits = ws.activation(Net::layer_count, 0);
-  maps.predicted = int(std::max_element(logits, logits + Net::output_shape.size()) - logits);
-  return maps;
-}
 
 // Draws channel c of `layer` at (x0, y0), normalised to its own range.
 void draw_tile(GrayImage& grid, const FeatureMaps::Layer& layer, int c, int x0, int y0) {
@@ -69,16 +42,12 @@ FeatureMaps feature_maps(const CheckpointInfo& checkpoint, const IdxImages& imag
   if (index < 0 || index >= images.count)
     throw Error("image " + std::to_string(index) + " does not exist: the set has " + std::to_string(images.count) +
                 " images");
-  return with_checkpoint(checkpoint, [&]<class Net>(const Params<Net>& params) {
-    if (images.rows != Net::input_shape.h || images.cols != Net::input_shape.w)
-      throw Error("the images are " + std::to_string(images.rows) + "x" + std::to_string(images.cols) +
-                  ", the network takes " + std::to_string(Net::input_shape.h) + "x" +
-                  std::to_string(Net::input_shape.w));
-    std::vector<float> image(Net::input_shape.size());
-    const std::uint32_t at = std::uint32_t(index);
-    gather_batch(images, std::span(&at, 1), checkpoint.input_scale(""), image.data());
-    return maps_of(params, image);
-  });
+  const NetworkOps& network = *checkpoint.network;
+  check_image_size(network, images, "the ");
+  std::vector<float> image(network.input_shape.size());
+  const std::uint32_t at = std::uint32_t(index);
+  gather_batch(images, std::span(&at, 1), checkpoint.input_scale(""), image.data());
+  return network.feature_maps(checkpoint.contents, checkpoint.file, image);
 }
 
 GrayImage feature_grid(const FeatureMaps& maps) {
@@ -110,7 +79,7 @@ int first_image_of(const Dataset& data, int label) {
   return int(it - data.labels.begin());
 }
 
-void add_features_command(CLI::App& app) {
+void add_features_command(CLI::App& app, const NetworkList& networks) {
   struct Options {
     std::filesystem::path checkpoint, data = default_data_dir(), out = "features.png";
     std::string net, activation;
@@ -123,9 +92,9 @@ void add_features_command(CLI::App& app) {
   cmd->add_option("--index", options->index, "Test image to feed (0-based)")->required()->check(at_least(0));
   cmd->add_option("--data", options->data, "FashionMNIST directory")->capture_default_str();
   cmd->add_option("--out", options->out, "PNG file to write")->capture_default_str();
-  add_network_options(cmd, options->net, options->activation);
-  cmd->callback([options] {
-    const CheckpointInfo info = read_checkpoint_info(options->checkpoint, options->net, options->activation);
+  add_network_options(cmd, networks, options->net, options->activation);
+  cmd->callback([options, &networks] {
+    const CheckpointInfo info = read_checkpoint_info(networks, options->checkpoint, options->net, options->activation);
     const Dataset test = load_fashion_mnist(options->data, Split::test);
     if (options->index >= test.size())
       throw UsageError("--index " + std::to_string(options->index) + " is out of range: the test set has " +

@@ -1,8 +1,6 @@
 #pragma once
-// Feature maps: one test image fed through a checkpoint's network, with the output of every
-// activation layer kept (in the report's network 8x28x28, 16x28x28 and 32x28x28; in its first
-// attempt, before each max pool, 8x28x28, 16x14x14 and 32x7x7), drawn as a grid of grey-scale
-// tiles.
+// `features`: the feature maps of one test image (linconv/feature_maps.hpp), drawn as a grid of
+// grey-scale tiles.
 //
 // The grid (feature_grid): one band per layer, the network input first, then each activation's
 // channels in order, at most `tiles_per_row` tiles a row, each tile as large as its channel. Each tile is the channel upscaled
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "linconv/feature_maps.hpp"
 #include "png.hpp"
 
 namespace linconv::cli {
@@ -30,17 +29,7 @@ struct GridLayout {
 // FashionMNIST's class names, by label.
 std::string_view class_name(int label);
 
-struct FeatureMaps {
-  struct Layer {
-    std::string name;  // "input", "act1", ...
-    int channels = 0, height = 0, width = 0;
-    std::vector<float> values;  // [channels, height, width]
-  };
-  std::vector<Layer> layers;  // the input, then each activation's output
-  int predicted = 0;           // the class of the largest logit
-};
-
-// Test image `index` of `images` through the checkpoint's network, scaled as it was trained.
+// Image `index` of `images` through the checkpoint's network, scaled as it was trained.
 FeatureMaps feature_maps(const CheckpointInfo& checkpoint, const IdxImages& images, int index);
 
 GrayImage feature_grid(const FeatureMaps& maps);
@@ -48,6 +37,6 @@ GrayImage feature_grid(const FeatureMaps& maps);
 // The first image of `label` in the set; throws when there is none.
 int first_image_of(const Dataset& data, int label);
 
-void add_features_command(CLI::App& app);
+void add_features_command(CLI::App& app, const NetworkList& networks);
 
 }  // namespace linconv::cli

@@ -6,13 +6,9 @@
 #include <functional>
 #include <string>
 
-namespace linconv::cli {
+#include "commands.hpp"  // ExitStatus
 
-// Thrown on the ranks that stay silent while another rank reports the error: the process
-// exits with this status and prints nothing.
-struct ExitStatus {
-  int status;
-};
+namespace linconv::cli {
 
 // The number of processes an MPI launcher started (OpenMPI's mpirun, or a PMI/PMIx launcher
 // such as MPICH's or Slurm's), 1 when none did.

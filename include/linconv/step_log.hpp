@@ -1,5 +1,5 @@
 #pragma once
-// What `linconv train` writes after each optimiser step: a row of metrics.csv (step, epoch, loss,
+// What a training run (training_run.hpp) writes after each optimiser step: a row of metrics.csv (step, epoch, loss,
 // ce, penalty, alpha1..3, grad_alpha1..3) and, for a network with per-channel alphas, a row of
 // alphas.csv (step, then every alpha value: act1.alpha[0], act1.alpha[1], ...). metrics.csv's
 // alpha columns hold each layer's alpha, or the mean of its values when it has one per channel,
@@ -16,7 +16,7 @@
 #include "linconv/params.hpp"
 #include "linconv/trainer.hpp"
 
-namespace linconv::cli {
+namespace linconv {
 
 inline std::ofstream open_output(const std::filesystem::path& file, std::ios::openmode mode = std::ios::out) {
   std::ofstream out(file, mode);
@@ -123,4 +123,4 @@ class StepLog {
   std::ofstream metrics_, alphas_;
 };
 
-}  // namespace linconv::cli
+}  // namespace linconv

@@ -211,7 +211,7 @@ std::string feature_figure(const LoadedModel& loaded, const FeatureImage& image,
   return md.str();
 }
 
-std::string feature_maps_markdown(const StudySummary& study, const fs::path& figures) {
+std::string feature_maps_markdown(const NetworkList& networks, const StudySummary& study, const fs::path& figures) {
   const std::vector<FeatureModel> models{{"ReLU net", "relu", feature_run(study, "relu", std::nullopt)},
                                          {"linear net", "linear", feature_run(study, "linear", std::nullopt)},
                                          {"ReLU_α net, λ = 0.5", "alpha", feature_run(study, "alpha", 0.5f)}};
@@ -232,7 +232,7 @@ std::string feature_maps_markdown(const StudySummary& study, const fs::path& fig
     }
     const fs::path data = model.run->data.empty() ? default_data_dir() : model.run->data;
     if (!test_sets.contains(data)) test_sets.emplace(data, load_fashion_mnist(data, Split::test));
-    loaded.push_back({&model, read_checkpoint_info(model.run->dir / "model.safetensors", "", ""), &test_sets.at(data)});
+    loaded.push_back({&model, read_checkpoint_info(networks, model.run->dir / "model.safetensors", "", ""), &test_sets.at(data)});
   }
   int number = 15;
   for (const FeatureImage& image : {FeatureImage{9, "boot"}, FeatureImage{6, "shirt"}, FeatureImage{1, "trousers"}}) {
@@ -256,7 +256,7 @@ std::string left_out_markdown(const StudySummary& study) {
 
 }  // namespace
 
-void write_report(const fs::path& dir) {
+void write_report(const NetworkList& networks, const fs::path& dir) {
   require_gnuplot();
   const std::vector<Run> runs = read_runs(dir / "runs");
   const StudySummary study = summarise(runs);
@@ -273,17 +273,17 @@ void write_report(const fs::path& dir) {
   const std::string md = header_markdown(runs, study) +
                          (report_network ? results_markdown(study) + findings_markdown(study) : "") +
                          first_attempt_markdown(study) + figures_markdown(study, figures) +
-                         (report_network ? feature_maps_markdown(study, figures) : "") + left_out_markdown(study);
+                         (report_network ? feature_maps_markdown(networks, study, figures) : "") + left_out_markdown(study);
   write_file_atomically(dir / "report.md", {std::as_bytes(std::span(md))});
 }
 
-void add_report_command(CLI::App& app) {
+void add_report_command(CLI::App& app, const NetworkList& networks) {
   auto dir = std::make_shared<fs::path>();
   CLI::App* cmd = app.add_subcommand(
       "report", "Write DIR/report.md and DIR/figures/ from the training runs in DIR/runs/ (needs gnuplot)");
   cmd->add_option("DIR", *dir, "Study directory: runs/ holds one `linconv train --out` folder per run")->required();
-  cmd->callback([dir] {
-    write_report(*dir);
+  cmd->callback([dir, &networks] {
+    write_report(networks, *dir);
     std::printf("wrote %s\n", (*dir / "report.md").c_str());
   });
 }

@@ -1,0 +1,189 @@
+#pragma once
+// The `linconv` command-line tool as a library: a complete trainer for any list of networks.
+//
+//   #include <linconv/cli.hpp>
+//   using namespace linconv;
+//   using LeNet = Sequential<Input<1, 28, 28>, Conv<6, 5, 1, 2>, ReLU, MaxPool2d<2>, Conv<16, 5>, ReLU,
+//                            MaxPool2d<2>, Flatten, Dense<120>, ReLU, Dense<84>, ReLU, Dense<10>>;
+//   int main(int argc, char** argv) { return cli::main<cli::Net<"lenet", LeNet>>(argc, argv); }
+//
+// gives a program with the commands train, eval, predict, grad, export and features, each with
+// its --help; `--net` chooses among the listed networks, the first by default. A network entry
+// may name an activation variant, cli::Net<"fashion", FashionNet, "alpha">: entries with the same
+// name are the variants of one network, chosen with --activation (the first by default).
+// Link linconv::command_line (find_package(linconv)).
+//
+// This header compiles, for each listed network, what the commands do with it (NetworkOps:
+// train, load, evaluate, predict, gradients, feature maps); the commands themselves (flags,
+// help, messages) are compiled once in the command_line library. It includes no CLI11 or JSON.
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "linconv/checkpoint.hpp"
+#include "linconv/data.hpp"
+#include "linconv/feature_maps.hpp"
+#include "linconv/model.hpp"
+#include "linconv/training_run.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace linconv::cli {
+
+// A network the program trains: its --net name, its type and its --activation variant name.
+template <FixedString Name, class Type, FixedString Activation = "">
+struct Net {
+  static constexpr std::string_view name = Name;
+  static constexpr std::string_view activation = Activation;
+  using type = Type;
+};
+
+// A network's state as a checkpoint holds it, in the layout of its parameter, buffer and counter
+// arenas (Net::tensors and Net::buffer_tensors give the offsets).
+struct StoredParams {
+  std::vector<float> values, buffers;
+  std::vector<std::int64_t> counters;
+};
+
+struct Gradients {
+  StepStats stats;
+  std::vector<float> values;  // laid out as the parameters
+};
+
+// One listed network: what it is and what the commands do with it. Every function reads the
+// network's parameters from a checkpoint (`contents`, read from `file`, which errors name).
+struct NetworkOps {
+  std::string_view net, activation;  // --net, --activation ("" when the network has no variants)
+  std::string_view architecture;     // Net::architecture, as checkpoints record it
+  std::uint64_t architecture_hash = 0;
+  Shape input_shape, output_shape;
+  std::span<const NetTensor> tensors, buffer_tensors;
+  std::size_t alpha_count = 0;  // learnable alpha tensors; none: --lambda and --alpha-init do nothing
+
+  void (*train)(const RunConfig& config, const TrainingData& data, const RunOptions& options) = nullptr;
+  StoredParams (*load)(const SafetensorsFile& contents, const std::filesystem::path& file) = nullptr;
+  // Mean cross-entropy and accuracy on the first `count` images, in batches of 100.
+  Evaluation (*evaluate)(const SafetensorsFile& contents, const std::filesystem::path& file, const Dataset& data,
+                         int count, InputScale scale, int threads) = nullptr;
+  // Logits [count, classes] of the first `count` images (images of the input's height and width).
+  std::vector<float> (*predict)(const SafetensorsFile& contents, const std::filesystem::path& file,
+                                const IdxImages& images, int count, InputScale scale, int threads) = nullptr;
+  // The gradient of the training loss on the first `count` images as one batch (training mode).
+  Gradients (*gradients)(const SafetensorsFile& contents, const std::filesystem::path& file, const Dataset& data,
+                         int count, InputScale scale, const TrainOptions& options, int threads) = nullptr;
+  FeatureMaps (*feature_maps)(const SafetensorsFile& contents, const std::filesystem::path& file,
+                              std::span<const float> image) = nullptr;
+};
+
+namespace detail {
+
+template <class N>
+StoredParams load(const SafetensorsFile& contents, const std::filesystem::path& file) {
+  const Params<N> p = params_from_checkpoint<N>(contents, file);
+  return {{p.values().begin(), p.values().end()},
+          {p.buffers().begin(), p.buffers().end()},
+          {p.counters().begin(), p.counters().end()}};
+}
+
+template <class N>
+Evaluation evaluate(const SafetensorsFile& contents, const std::filesystem::path& file, const Dataset& data,
+                    int count, InputScale scale, int threads) {
+  const Params<N> params = params_from_checkpoint<N>(contents, file);
+  ThreadPool pool(threads);
+  Workspace<N> workspace(100, pool.size());
+  return evaluate_dataset(params, data, count, scale, workspace, pool);
+}
+
+template <class N>
+std::vector<float> predict(const SafetensorsFile& contents, const std::filesystem::path& file,
+                           const IdxImages& images, int count, InputScale scale, int threads) {
+  const Params<N> params = params_from_checkpoint<N>(contents, file);
+  constexpr int batch = 100, classes = N::output_shape.size();
+  ThreadPool pool(threads);
+  Workspace<N> workspace(batch, pool.size());
+  std::vector<float> inputs(std::size_t(batch) * N::input_shape.size()), logits(std::size_t(count) * classes);
+  std::vector<std::uint8_t> unused_labels(batch, 0);
+  std::vector<std::uint32_t> order(batch);
+  for (int first = 0; first < count; first += batch) {
+    const int n = std::min(batch, count - first);
+    std::iota(order.begin(), order.begin() + n, std::uint32_t(first));
+    gather_batch(images, std::span(order).first(n), scale, inputs.data());
+    linconv::evaluate(params, Batch<N::input_shape>{inputs.data(), n}, unused_labels.data(), workspace, pool);
+    for (int i = 0; i < n; ++i)
+      std::copy_n(workspace.activation(N::layer_count, i), classes, logits.begin() + std::size_t(first + i) * classes);
+  }
+  return logits;
+}
+
+template <class N>
+Gradients gradients(const SafetensorsFile& contents, const std::filesystem::path& file, const Dataset& data,
+                    int count, InputScale scale, const TrainOptions& options, int threads) {
+  Params<N> params = params_from_checkpoint<N>(contents, file);
+  ThreadPool pool(threads);
+  Trainer<N> trainer(params, options, pool, count);
+  std::vector<float> images(std::size_t(count) * N::input_shape.size());
+  std::vector<std::uint8_t> labels(count);
+  std::vector<std::uint32_t> order(count);
+  std::iota(order.begin(), order.end(), 0u);
+  gather_batch(data, order, scale, images.data(), labels.data());
+  const StepStats stats = trainer.compute_gradients(Batch<N::input_shape>{images.data(), count}, labels.data());
+  return {stats, {trainer.gradients().begin(), trainer.gradients().end()}};
+}
+
+template <class N>
+FeatureMaps maps(const SafetensorsFile& contents, const std::filesystem::path& file, std::span<const float> image) {
+  return linconv::feature_maps(params_from_checkpoint<N>(contents, file), image);
+}
+
+}  // namespace detail
+
+// The NetworkOps of an entry cli::Net<Name, Type, Activation>.
+template <class Entry>
+NetworkOps network_ops() {
+  using N = typename Entry::type;
+  return {.net = Entry::name,
+          .activation = Entry::activation,
+          .architecture = N::architecture.view(),
+          .architecture_hash = N::architecture_hash,
+          .input_shape = N::input_shape,
+          .output_shape = N::output_shape,
+          .tensors = N::tensors,
+          .buffer_tensors = N::buffer_tensors,
+          .alpha_count = alpha_tensors<N>().size(),
+          .train = [](const RunConfig& c, const TrainingData& d, const RunOptions& o) { train_run<N>(c, d, o); },
+          .load = detail::load<N>,
+          .evaluate = detail::evaluate<N>,
+          .predict = detail::predict<N>,
+          .gradients = detail::gradients<N>,
+          .feature_maps = detail::maps<N>};
+}
+
+class NetworkList;  // the networks as the commands see them (the command_line library)
+
+// A command a program adds to those of run() (the linconv tool's sweep and report).
+using AddCommand = void (*)(CLI::App& app, const NetworkList& networks);
+
+// What a program says of itself in --help; empty texts are made from the network list.
+struct Program {
+  std::string_view description;      // the first lines of --help
+  std::string_view net_help;         // train's --net
+  std::string_view activation_help;  // train's --activation
+  std::span<const AddCommand> commands;  // more commands
+};
+
+// Parses the command line and runs the command on `networks` (the first is the default --net).
+// Errors are one line, "<program>: error: ...": exit status 2 for bad usage, 1 otherwise.
+int run(std::span<const NetworkOps> networks, int argc, char** argv, const Program& program = {});
+
+template <class... Entries>
+int main(int argc, char** argv) {
+  static_assert(sizeof...(Entries) > 0, "list at least one cli::Net<\"name\", Type>");
+  const NetworkOps networks[] = {network_ops<Entries>()...};
+  return run(networks, argc, argv);
+}
+
+}  // namespace linconv::cli

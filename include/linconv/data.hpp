@@ -1,0 +1,82 @@
+#pragma once
+// Images as a network reads them: FashionMNIST's location, uint8 pixels scaled into float
+// batches, and the mean cross-entropy and accuracy of a network over a whole dataset.
+//
+//   const Dataset test = load_fashion_mnist(default_data_dir(), Split::test);
+//   const Evaluation e = evaluate_dataset(params, test, test.size(), InputScale::unit, workspace, pool);
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <numeric>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "linconv/idx.hpp"
+#include "linconv/trainer.hpp"
+
+namespace linconv {
+
+// How pixels 0..255 become the network's input (--input-scale): unit feeds pixel / 255
+// (torchvision's ToTensor), raw feeds 0..255.
+enum class InputScale { unit, raw };
+
+// "unit" or "raw"; anything else throws linconv::Error.
+InputScale parse_input_scale(std::string_view text);
+
+// pixels[i] scaled as `scale` says into out[i].
+inline void scale_pixels(std::span<const std::uint8_t> pixels, InputScale scale, float* out) {
+  if (scale == InputScale::unit) {
+    for (std::size_t k = 0; k < pixels.size(); ++k) out[k] = float(pixels[k]) / 255.0f;
+  } else {
+    for (std::size_t k = 0; k < pixels.size(); ++k) out[k] = float(pixels[k]);
+  }
+}
+
+// $LINCONV_DATA when set, else Debian's dataset-fashion-mnist.
+inline std::filesystem::path default_data_dir() {
+  if (const char* env = std::getenv("LINCONV_DATA"); env && *env) return env;
+  return "/usr/share/datasets/fashion-mnist";
+}
+
+// Images idx[0..n) of the set, scaled, into out[n, rows*cols] (and their labels, when given).
+inline void gather_batch(const IdxImages& images, std::span<const std::uint32_t> idx, InputScale scale,
+                         float* out) {
+  const std::size_t size = std::size_t(images.rows) * images.cols;
+  for (std::size_t i = 0; i < idx.size(); ++i)
+    scale_pixels(std::span(images.pixels).subspan(idx[i] * size, size), scale, out + i * size);
+}
+inline void gather_batch(const Dataset& data, std::span<const std::uint32_t> idx, InputScale scale,
+                         float* out, std::uint8_t* labels) {
+  gather_batch(data.images, idx, scale, out);
+  for (std::size_t i = 0; i < idx.size(); ++i) labels[i] = data.labels[idx[i]];
+}
+
+// Mean cross-entropy and accuracy of the first `count` images of a dataset, in batches of the
+// workspace's capacity, in evaluation mode.
+struct Evaluation {
+  double loss = 0.0;
+  double accuracy = 0.0;
+};
+template <class Net>
+Evaluation evaluate_dataset(const Params<Net>& params, const Dataset& data, int count, InputScale scale,
+                            Workspace<Net>& workspace, ThreadPool& pool) {
+  const int batch = workspace.capacity();
+  std::vector<float> images(std::size_t(batch) * Net::input_shape.size());
+  std::vector<std::uint8_t> labels(batch);
+  std::vector<std::uint32_t> order(batch);
+  CrossEntropy total;
+  for (int first = 0; first < count; first += batch) {
+    const int n = std::min(batch, count - first);
+    std::iota(order.begin(), order.begin() + n, std::uint32_t(first));
+    gather_batch(data, std::span(order).first(n), scale, images.data(), labels.data());
+    const CrossEntropy part =
+        evaluate(params, Batch<Net::input_shape>{images.data(), n}, labels.data(), workspace, pool);
+    total.sum += part.sum;
+    total.correct += part.correct;
+  }
+  return {total.sum / count, double(total.correct) / count};
+}
+
+}  // namespace linconv

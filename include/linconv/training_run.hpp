@@ -1,0 +1,302 @@
+#pragma once
+// A training run: epochs of shuffled batches of a dataset through Trainer<Net>, written into a
+// folder as it goes, stoppable by a signal and resumable to the very same result.
+//
+//   linconv::RunConfig config;                          // the defaults of `linconv train`
+//   config.out = "runs/lenet";
+//   const linconv::InterruptHandler interrupts;         // Ctrl-C: save, then throw Interrupted
+//   linconv::train_run<LeNet>(config, linconv::load_training_data(config.data), {.verbose = true});
+//
+// Into config.out it writes (CONVENTIONS.md has the columns):
+//   config.json        every setting of the run (read_run_config reads it back);
+//   metrics.csv        one row per optimiser step (step_log.hpp), alphas.csv for per-channel alphas;
+//   epochs.csv         one row per epoch: train loss, test loss and accuracy, time, speed;
+//   model.safetensors  the weights (and buffers), rewritten atomically at every epoch end;
+//   state.safetensors  Adam's moments and the position in the run (Position), beside it.
+// An interrupted run (InterruptHandler) finishes its step, saves both files and throws
+// Interrupted; train_run with `resume` then replays the shuffles of the epochs before, cuts the
+// CSV files to the saved position and continues, bit for bit as an uninterrupted run. A run whose
+// loss becomes NaN or infinite stops with an Error naming the step; the last epoch's checkpoint
+// stays. Runs on separate threads may train at once.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <iterator>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "linconv/checkpoint.hpp"
+#include "linconv/data.hpp"
+#include "linconv/error.hpp"
+#include "linconv/rng.hpp"
+#include "linconv/step_log.hpp"
+#include "linconv/trainer.hpp"
+
+namespace linconv {
+
+// Every setting of a run; config.json holds them under these names.
+struct RunConfig {
+  std::filesystem::path data = default_data_dir();
+  std::string net;         // the network's name, for config.json and the tools that read it
+  std::string activation;  // its activation variant (empty: the network has none)
+  float lambda = 0.5f;
+  int epochs = 3;
+  int batch = 100;
+  float lr = 1e-3f;
+  float alpha_init = 0.5f;
+  std::string reduction = "mean";  // or "sum"
+  std::string input_scale = "unit";  // or "raw"
+  std::uint64_t seed = 0;
+  int threads = default_thread_count();
+  std::optional<int> limit;       // first N training images
+  std::optional<int> test_limit;  // first N test images for the per-epoch evaluation
+  std::optional<long> steps;      // stop after N optimiser steps
+  bool no_shuffle = false;
+  std::filesystem::path init;     // start from this checkpoint instead of a random init
+  std::filesystem::path out = "runs/latest";
+  bool force = false;             // replace a run that `out` holds already
+};
+
+// The settings as JSON: config.json's text with `indent` 2, the checkpoints' "config" metadata
+// compact (-1). read_run_config reads DIR/config.json back (its `out` is DIR; a config.json
+// from before `net` existed is of `report_net`).
+std::string run_config_json(const RunConfig& config, int indent = -1);
+RunConfig read_run_config(const std::filesystem::path& dir, const std::string& report_net = "fashion");
+
+// The training and test sets, loaded once for any number of runs.
+struct TrainingData {
+  Dataset train, test;
+};
+TrainingData load_training_data(const std::filesystem::path& dir);
+// Refuses (UsageError) a --limit or --test-limit beyond the images there are.
+void check_image_counts(const RunConfig& config, const TrainingData& data);
+
+// How train_run runs: a fresh run or the continuation of the one in config.out; with `verbose`
+// a progress line on stderr and one line per epoch and the result on stdout, else silent.
+// `resume_command` is how the user continues an interrupted run, for the message of Interrupted.
+struct RunOptions {
+  bool resume = false;
+  bool verbose = false;
+  std::string resume_command;
+};
+
+struct Interrupted : Error {
+  using Error::Error;
+};
+
+// While one lives, SIGINT and SIGTERM only record the signal: every run under way saves and
+// throws Interrupted after its current step. The default handlers come back at its end.
+class InterruptHandler {
+ public:
+  InterruptHandler();
+  ~InterruptHandler();
+  InterruptHandler(const InterruptHandler&) = delete;
+  InterruptHandler& operator=(const InterruptHandler&) = delete;
+};
+
+// The signal caught since the InterruptHandler was made, 0 when none; "SIGINT" or "SIGTERM".
+int interrupt_signal();
+const char* signal_name(int signal);
+
+namespace run_detail {
+
+// Where a run stands: saved in state.safetensors with Adam's moments.
+struct Position {
+  long step = 0;             // optimiser steps done
+  int epoch = 1;             // the epoch under way (epochs + 1 when finished)
+  int batches_done = 0;      // batches of that epoch done
+  double loss_sum = 0.0;     // sum of the step losses of that epoch so far
+  long images = 0;           // training images of that epoch so far
+  double seconds = 0.0;      // training time of that epoch so far
+  bool finished = false;
+};
+
+// The position as state.safetensors metadata (doubles bit for bit), and back; `file` names errors.
+std::map<std::string, std::string> position_metadata(const Position& at);
+Position position_from_metadata(const std::map<std::string, std::string>& meta, const std::filesystem::path& file);
+
+// The first `limit` images of a set of `available` (all of them without a limit).
+int image_count(const std::optional<int>& limit, int available, const char* flag, const char* what);
+
+// A separate stream for shuffling, so that the initialisation does not depend on it.
+constexpr std::uint64_t shuffle_seed(std::uint64_t seed) { return seed ^ 0x9e3779b97f4a7c15ull; }
+
+// Progress on stderr: one line rewritten in place on a terminal, a plain line every tenth of an
+// epoch otherwise (logs, CI).
+class Progress {
+ public:
+  Progress();
+  // Whether step `step` of `steps_in_epoch` gets a line.
+  bool due(long step, long steps_in_epoch);
+  void show(int epoch, int epochs, long step, long steps_in_epoch, double loss, const std::string& alphas,
+            double images_per_s);
+
+ private:
+  bool terminal_;
+  std::chrono::steady_clock::time_point shown_{};
+};
+
+// The row of epochs.csv and the line printed for a finished epoch.
+std::string epoch_row(int epoch, double train_loss, const Evaluation& test, double seconds, long images);
+void print_epoch(int epoch, double train_loss, const Evaluation& test, double seconds, long images);
+
+template <class Net>
+void save_state(const std::filesystem::path& file, const AdamState& adam, const Position& at) {
+  std::vector<TensorView> views = tensor_views<Net>(adam.first_moment(), "adam.m.");
+  std::ranges::move(tensor_views<Net>(adam.second_moment(), "adam.v."), std::back_inserter(views));
+  std::map<std::string, std::string> meta = position_metadata(at);
+  meta["architecture"] = std::string(Net::architecture.view());
+  meta["adam_step"] = std::to_string(adam.step());
+  write_safetensors(file, views, meta);
+}
+
+template <class Net>
+Position load_state(const std::filesystem::path& file, AdamState& adam) {
+  const SafetensorsFile state = read_safetensors(file);
+  const auto& meta = state.metadata;
+  const auto architecture = meta.find("architecture"), adam_step = meta.find("adam_step");
+  if (architecture == meta.end() || adam_step == meta.end())
+    throw Error(file.string() + ": not a linconv training state (metadata missing)");
+  if (architecture->second != Net::architecture.view())
+    throw Error(file.string() + ": state of another network (" + architecture->second + ")");
+  std::vector<float> m(Net::param_count), v(Net::param_count);
+  for (const NetTensor& t : Net::tensors) {
+    for (auto [prefix, target] : {std::pair{"adam.m.", &m}, std::pair{"adam.v.", &v}}) {
+      const Tensor* found = state.find(prefix + t.name());
+      if (!found || found->values.size() != t.tensor.count())
+        throw Error(file.string() + ": tensor " + prefix + t.name() + " is missing or has the wrong size");
+      std::copy(found->values.begin(), found->values.end(), target->begin() + t.offset);
+    }
+  }
+  const Position at = position_from_metadata(meta, file);
+  char* end = nullptr;
+  const long step = std::strtol(adam_step->second.c_str(), &end, 10);
+  if (*end != '\0' || adam_step->second.empty())
+    throw Error(file.string() + ": not a linconv training state (bad metadata)");
+  adam.restore(step, m, v);
+  return at;
+}
+
+}  // namespace run_detail
+
+// Trains Net as `config` says into config.out (see the top of this file). Throws UsageError
+// when config.out holds a run already (unless config.force) and Interrupted once an
+// InterruptHandler has caught a signal, after saving the run.
+template <class Net>
+void train_run(const RunConfig& config, const TrainingData& data, const RunOptions& options = {}) {
+  using namespace run_detail;
+  const bool resume = options.resume, verbose = options.verbose;
+  const Dataset& train_set = data.train;
+  const int train_count = image_count(config.limit, train_set.size(), "--limit", "training images");
+  const int test_count = image_count(config.test_limit, data.test.size(), "--test-limit", "test images");
+  const InputScale scale = parse_input_scale(config.input_scale);
+  const std::filesystem::path model_file = config.out / "model.safetensors";
+  const std::filesystem::path state_file = config.out / "state.safetensors";
+
+  const std::string config_json = run_config_json(config);  // compact, for the checkpoints
+  if (!resume && std::filesystem::exists(config.out / "config.json") && !config.force)
+    throw UsageError("--out " + config.out.string() + " holds a training run already: continue it with --resume " +
+                     config.out.string() + ", or replace it with --force");
+  // Before --out is written: an --init checkpoint of another network leaves nothing behind.
+  Params<Net> params = resume                ? load_checkpoint<Net>(model_file)
+                       : config.init.empty() ? init_like_pytorch<Net>(config.seed, {.alpha = config.alpha_init})
+                                             : load_checkpoint<Net>(config.init);
+  if (!resume) {
+    std::error_code ec;
+    std::filesystem::create_directories(config.out, ec);
+    if (ec) throw Error("--out " + config.out.string() + ": cannot create directory: " + ec.message());
+    open_output(config.out / "config.json") << run_config_json(config, 2) << "\n";
+  }
+  ThreadPool pool(config.threads);
+  Trainer<Net> trainer(params,
+                       {.adam = {.lr = config.lr},
+                        .lambda = config.lambda,
+                        .reduction = config.reduction == "sum" ? Reduction::sum : Reduction::mean},
+                       pool, config.batch);
+  Position at;
+  if (resume) {
+    at = load_state<Net>(state_file, trainer.adam());
+    if (at.finished) {
+      if (verbose) std::printf("%s finished already; nothing to resume\n", config.out.c_str());
+      return;
+    }
+    truncate_csv(config.out / "epochs.csv", at.epoch - 1);
+  }
+  StepLog<Net> steps(config.out, resume, at.step);
+  std::ofstream epochs_csv = open_output(config.out / "epochs.csv", resume ? std::ios::app : std::ios::out);
+  if (!resume) epochs_csv << "epoch,train_loss,test_loss,test_acc,seconds,images_per_s\n";
+
+  auto save = [&] {
+    steps.flush();
+    epochs_csv.flush();
+    save_state<Net>(state_file, trainer.adam(), at);
+    save_checkpoint(model_file, params, config_json);
+  };
+
+  std::vector<std::uint32_t> order(train_count);
+  std::iota(order.begin(), order.end(), 0u);
+  Rng shuffler(shuffle_seed(config.seed));
+  // A resumed run replays the shuffles of the epochs before, so the order is the same.
+  if (!config.no_shuffle)
+    for (int e = 1; e < at.epoch; ++e) shuffler.shuffle(std::span(order));
+  std::vector<float> images(std::size_t(config.batch) * Net::input_shape.size());
+  std::vector<std::uint8_t> labels(config.batch);
+  const long steps_per_epoch = (train_count + config.batch - 1) / config.batch;
+  Progress progress;
+  double test_acc = 0.0;
+
+  for (; at.epoch <= config.epochs && !at.finished; ++at.epoch) {
+    if (!config.no_shuffle) shuffler.shuffle(std::span(order));
+    const auto start = std::chrono::steady_clock::now() - std::chrono::duration<double>(at.seconds);
+    for (; at.batches_done < steps_per_epoch; ++at.batches_done) {
+      const int first = at.batches_done * config.batch;
+      const int n = std::min(config.batch, train_count - first);
+      gather_batch(train_set, std::span(order).subspan(first, n), scale, images.data(), labels.data());
+      const StepStats stats = trainer.step(Batch<Net::input_shape>{images.data(), n}, labels.data());
+      if (!std::isfinite(stats.loss))
+        throw Error("training diverged: the loss is " + std::to_string(stats.loss) + " at step " +
+                    std::to_string(at.step + 1) + "; " +
+                    (at.epoch > 1 ? model_file.string() + " keeps the weights of epoch " + std::to_string(at.epoch - 1)
+                                  : "no checkpoint was saved"));
+      ++at.step;
+      at.images += n;
+      at.loss_sum += stats.loss;
+      steps.write(at.step, at.epoch, stats, params.values(), trainer.gradients());
+      at.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (verbose && progress.due(at.batches_done + 1, steps_per_epoch))
+        progress.show(at.epoch, config.epochs, at.batches_done + 1, steps_per_epoch, stats.loss,
+                      StepLog<Net>::alpha_text(params.values(), 3), double(at.images) / at.seconds);
+      if (config.steps && at.step >= *config.steps) break;
+      if (interrupt_signal() != 0) {
+        ++at.batches_done;
+        save();
+        throw Interrupted(std::string("interrupted by ") + signal_name(interrupt_signal()) + " at step " +
+                          std::to_string(at.step) + "; saved" +
+                          (options.resume_command.empty() ? "" : "; continue with: " + options.resume_command));
+      }
+    }
+    const Evaluation test = evaluate_dataset(params, data.test, test_count, scale, trainer.workspace(), pool);
+    test_acc = test.accuracy;
+    const long epoch_steps = (at.images + config.batch - 1) / config.batch;
+    epochs_csv << epoch_row(at.epoch, at.loss_sum / double(epoch_steps), test, at.seconds, at.images);
+    if (verbose) print_epoch(at.epoch, at.loss_sum / double(epoch_steps), test, at.seconds, at.images);
+    at.finished = at.epoch == config.epochs || (config.steps && at.step >= *config.steps);
+    at.batches_done = 0;
+    at.loss_sum = at.seconds = 0.0;
+    at.images = 0;
+    if (at.finished) ++at.epoch;
+    save();
+    if (at.finished) break;
+  }
+  if (!verbose) return;
+  std::printf("test accuracy %.4f%s\nwrote %s\n", test_acc, StepLog<Net>::alpha_text(params.values(), 4).c_str(),
+              model_file.c_str());
+}
+
+}  // namespace linconv

@@ -1,0 +1,126 @@
+#include "common.hpp"
+
+#include <algorithm>
+
+namespace linconv::cli {
+namespace {
+
+// Whether the tensors of `contents` are exactly the network's parameters and buffers (names,
+// shapes, dtypes): how a checkpoint without architecture metadata is recognised.
+bool holds_tensors_of(const NetworkOps& network, const SafetensorsFile& contents) {
+  auto fits = [&](const NetTensor& t) {
+    const Tensor* found = contents.find(t.name());
+    return found && found->shape == linconv::detail::dims_of(t.tensor) && found->dtype == linconv::detail::dtype_of(t.tensor);
+  };
+  return contents.tensors.size() == network.tensors.size() + network.buffer_tensors.size() &&
+         std::ranges::all_of(network.tensors, fits) && std::ranges::all_of(network.buffer_tensors, fits);
+}
+
+std::string name_of(const NetworkOps& network) {
+  return "--net " + std::string(network.net) +
+         (network.activation.empty() ? "" : " --activation " + std::string(network.activation));
+}
+
+}  // namespace
+
+CheckpointInfo read_checkpoint_info(const NetworkList& networks, const std::filesystem::path& file,
+                                    const std::string& net, const std::string& activation) {
+  CheckpointInfo info{file, read_safetensors(file)};
+  info.trained_scale = checkpoint_input_scale(info.contents, file);
+  const auto& meta = info.contents.metadata;
+  if (auto arch = meta.find("architecture"); arch != meta.end()) {
+    info.network = networks.with_architecture(arch->second);
+    if (!info.network)
+      throw Error(file.string() + ": made for a network this " + networks.program() + " does not know (" +
+                  arch->second + "); it knows " + networks.known_text());
+    auto agree = [&](const std::string& flag, const std::string& given, std::string_view found) {
+      if (!given.empty() && given != found)
+        throw UsageError(flag + " " + given + " contradicts " + file.string() + ", a checkpoint of " +
+                         name_of(*info.network));
+    };
+    agree("--net", net, info.network->net);
+    agree("--activation", activation, info.network->activation);
+    return info;
+  }
+  std::vector<const NetworkOps*> fitting;
+  for (const NetworkOps& e : networks.entries())
+    if ((net.empty() || net == e.net) && (activation.empty() || activation == e.activation) &&
+        holds_tensors_of(e, info.contents))
+      fitting.push_back(&e);
+  if (fitting.size() == 1) {
+    info.network = fitting.front();
+    return info;
+  }
+  if (fitting.size() > 1) {
+    std::string list;
+    for (const NetworkOps* f : fitting)
+      list += (list.empty() ? "" : ", ") + std::string(f->net) + (f->activation.empty() ? "" : " ") +
+              std::string(f->activation);
+    throw UsageError(file.string() + " has no architecture metadata and fits several networks (" + list +
+                     "): say which with --net" + (networks.has_variants() ? " and --activation" : ""));
+  }
+  if (net.empty() || (activation.empty() && !networks.activation_names(net).empty()))
+    throw UsageError(file.string() + " has no architecture metadata and fits none of the networks this " +
+                     networks.program() + " knows (" + networks.known_text() +
+                     "): say which it is meant for with --net" + (networks.has_variants() ? " and --activation" : ""));
+  info.network = &networks.find(net, activation);  // given: loading it names the tensor that does not fit
+  return info;
+}
+
+void check_image_size(const NetworkOps& network, const IdxImages& images, const std::string& what) {
+  const Shape in = network.input_shape;
+  if (in.c != 1 || images.rows != in.h || images.cols != in.w)
+    throw Error(what + "images are " + std::to_string(images.rows) + "x" + std::to_string(images.cols) +
+                ", the network takes " + (in.c != 1 ? std::to_string(in.c) + " channels of " : "") +
+                std::to_string(in.h) + "x" + std::to_string(in.w));
+}
+
+CLI::Validator at_least(double lowest) {
+  return CLI::Validator(
+      [lowest](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value)) return "not a number: '" + text + "'";
+        if (value < lowest) return "must be at least " + CLI::detail::to_string(lowest) + ", got " + text;
+        return {};
+      },
+      "", "at_least");
+}
+
+CLI::Validator one_of(std::vector<std::string> choices) {
+  std::string list;
+  for (const std::string& c : choices) list += (list.empty() ? "" : ", ") + c;
+  return CLI::Validator(
+      [choices, list](std::string& text) -> std::string {
+        if (std::find(choices.begin(), choices.end(), text) != choices.end()) return {};
+        return "must be one of " + list + ", got '" + text + "'";
+      },
+      "", "one_of");
+}
+
+void add_network_options(CLI::App* cmd, const NetworkList& networks, std::string& net, std::string& activation) {
+  cmd->add_option("--net", net,
+                  "Network of a checkpoint without architecture metadata (a PyTorch state_dict): " +
+                      choice_text(networks.net_names()))
+      ->check(one_of(networks.net_names()));
+  if (!networks.has_variants()) return;
+  cmd->add_option("--activation", activation,
+                  "Activation of such a checkpoint: " + choice_text(networks.activation_names()))
+      ->check(one_of(networks.activation_names()));
+}
+
+void CheckpointOptions::add_to(CLI::App* cmd, const NetworkList& networks) {
+  cmd->add_option("--checkpoint", checkpoint, "Model to use (.safetensors)")->required()->check(CLI::ExistingFile);
+  add_network_options(cmd, networks, net, activation);
+  cmd->add_option("--input-scale", input_scale, "unit or raw (default: as the checkpoint was trained)")
+      ->check(one_of({"unit", "raw"}));
+  cmd->add_option("--limit", limit, "Use the first N images only")->check(at_least(1));
+  cmd->add_option("--threads", threads, "Worker threads")->check(at_least(1))->capture_default_str();
+}
+
+int CheckpointOptions::count(int available, const std::string& what) const {
+  if (limit && *limit > available)
+    throw UsageError("--limit " + std::to_string(*limit) + " exceeds the " + std::to_string(available) + " " + what);
+  return limit.value_or(available);
+}
+
+}  // namespace linconv::cli

@@ -1,0 +1,86 @@
+// `linconv sweep --out DIR`: the report's whole protocol, one `linconv train` folder per run.
+//   DIR/sweep.json    the settings; a later sweep into DIR continues with them
+//   DIR/runs/<name>/  each run's train outputs (config.json, metrics.csv, epochs.csv, ...)
+//   DIR/summary.csv   one row per finished run, in protocol order, rewritten as runs finish
+// Runs train in this process (--jobs at once, --threads split between them), or shared out
+// between the ranks of an MPI job. An interrupted sweep saves its runs under way; the next
+// sweep into DIR resumes them and skips the finished ones.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <array>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "linconv/training_run.hpp"
+#include "net_names.hpp"
+#include "networks.hpp"
+
+namespace linconv::cli {
+
+struct SweepSettings {
+  // The protocol: what decides the runs and their results (sweep.json keeps it).
+  std::vector<std::string> net{report_net};
+  std::filesystem::path data = default_data_dir();
+  std::vector<float> lambdas{0.1f, 0.3f, 0.5f, 0.7f, 0.9f, 2.0f, 5.0f};
+  std::vector<float> long_lambdas{0.5f, 0.7f};
+  int epochs = 3;
+  int long_epochs = 12;
+  int seeds = 3;
+  std::uint64_t seed_base = 0;
+  std::vector<std::string> reduction{"mean", "sum"};
+  std::vector<std::string> input_scale{"unit"};
+  std::optional<int> limit, test_limit;
+  int batch = 100;
+  float lr = 1e-3f;
+  float alpha_init = 0.5f;
+  // How this process runs it.
+  std::filesystem::path out;
+  bool quick = false;
+  bool force = false;
+  bool list = false;
+  int jobs = 1;
+  std::optional<int> threads;
+};
+
+// A run of the protocol: its folder's name and its settings.
+struct PlannedRun {
+  std::string name;
+  RunConfig config;
+};
+// A finished run's result as its files state it (the text of their cells, so the summary holds
+// exactly what the run wrote): finished when epochs.csv ends with the last epoch and the
+// model is saved.
+struct Outcome {
+  std::string test_acc;
+  std::array<std::string, 3> alphas;  // empty for fixed activations
+};
+// Finished runs are skipped; a run saved part-way resumes; any other starts afresh.
+enum class Start { skip, resume, fresh };
+
+// sweep_plan.cpp: the protocol (sweep.json's keys are the options without dashes) and its runs.
+nlohmann::json protocol_json(const SweepSettings& s);
+void apply_protocol(const nlohmann::json& j, SweepSettings& s);
+std::string flag_of(const std::string& key);
+void apply_quick(SweepSettings& s, std::map<std::string, std::string>& given);
+std::vector<PlannedRun> plan_runs(const SweepSettings& s, int threads_per_run);
+std::vector<const PlannedRun*> share_of(const std::vector<PlannedRun>& plan, int rank, int ranks);
+std::string lambda_text(float lambda);  // "0.5", as run names and summary.csv spell it
+
+// sweep_folder.cpp: what the run folders and the sweep directory hold.
+std::optional<Outcome> finished_outcome(const RunConfig& run);
+Start start_of(const RunConfig& run);
+void write_summary(const std::filesystem::path& out, const std::vector<PlannedRun>& plan);
+nlohmann::json continued_protocol(const std::filesystem::path& out, const nlohmann::json& wanted,
+                                  const std::map<std::string, std::string>& given);
+void continue_execution(SweepSettings& s, bool jobs_given, bool threads_given);
+nlohmann::json prepare_directory(const SweepSettings& s, const std::map<std::string, std::string>& given,
+                                 const nlohmann::json& execution);
+
+// sweep.cpp: the command.
+void add_sweep_command(CLI::App& app, const NetworkList& networks);
+
+}  // namespace linconv::cli

@@ -1,0 +1,151 @@
+// What the run folders of a sweep and the sweep directory hold: whether a run finished and
+// with what result, summary.csv, and sweep.json (made, continued, or refused when it differs).
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "linconv/atomic_file.hpp"
+#include "net_names.hpp"
+#include "sweep.hpp"
+
+namespace linconv::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// What a run folder holds.
+
+std::vector<std::string> csv_cells(const std::string& line) {
+  std::vector<std::string> cells;
+  std::istringstream in(line);
+  for (std::string cell; std::getline(in, cell, ',');) cells.push_back(cell);
+  if (!line.empty() && line.back() == ',') cells.emplace_back();
+  return cells;
+}
+
+// The last line of a text file, read from its end (metrics.csv has a line per step).
+std::string last_line(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in) return {};
+  const std::streamoff size = in.tellg();
+  const std::streamoff start = std::max<std::streamoff>(0, size - 4096);
+  std::string tail(std::size_t(size - start), '\0');
+  in.seekg(start);
+  in.read(tail.data(), std::streamsize(tail.size()));
+  while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+  return tail.substr(tail.rfind('\n') + 1);
+}
+
+}  // namespace
+
+std::optional<Outcome> finished_outcome(const RunConfig& run) {
+  if (!fs::exists(run.out / "model.safetensors")) return std::nullopt;
+  const std::vector<std::string> epoch = csv_cells(last_line(run.out / "epochs.csv"));
+  if (epoch.size() < 4 || epoch[0] != std::to_string(run.epochs)) return std::nullopt;
+  const std::vector<std::string> step = csv_cells(last_line(run.out / "metrics.csv"));
+  Outcome outcome{epoch[3], {}};
+  for (std::size_t k = 0; k < 3 && 5 + k < step.size(); ++k) outcome.alphas[k] = step[5 + k];
+  return outcome;
+}
+
+// Finished runs are skipped; a run saved part-way resumes; any other starts afresh (replacing
+// a run killed before its first save).
+Start start_of(const RunConfig& run) {
+  if (finished_outcome(run)) return Start::skip;
+  return fs::exists(run.out / "state.safetensors") ? Start::resume : Start::fresh;
+}
+
+void write_summary(const fs::path& out, const std::vector<PlannedRun>& plan) {
+  std::string csv = "net,activation,lambda,epochs,reduction,input_scale,seed,test_acc,alpha1,alpha2,alpha3\n";
+  for (const PlannedRun& run : plan) {
+    const std::optional<Outcome> outcome = finished_outcome(run.config);
+    if (!outcome) continue;
+    const RunConfig& c = run.config;
+    csv += c.net + "," + c.activation + "," + (c.activation == "alpha" ? lambda_text(c.lambda) : "") + "," +
+           std::to_string(c.epochs) + "," + c.reduction + "," + c.input_scale + "," + std::to_string(c.seed) + "," +
+           outcome->test_acc + "," + outcome->alphas[0] + "," + outcome->alphas[1] + "," + outcome->alphas[2] + "\n";
+  }
+  write_file_atomically(out / "summary.csv", {std::as_bytes(std::span(csv))});
+}
+
+// The sweep directory.
+
+namespace {
+
+nlohmann::json read_json(const fs::path& file) {
+  std::ifstream in(file);
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (!in || !j.is_object()) throw Error(file.string() + ": cannot read it as a JSON object");
+  return j;
+}
+
+void write_json(const fs::path& file, const nlohmann::json& j) {
+  const std::string text = j.dump(2) + "\n";
+  write_file_atomically(file, {std::as_bytes(std::span(text))});
+}
+
+}  // namespace
+
+// The protocol of the sweep in `out`: the options `given` on the command line, the others as
+// sweep.json has them. Refuses given options that differ from sweep.json's.
+nlohmann::json continued_protocol(const fs::path& out, const nlohmann::json& wanted,
+                                  const std::map<std::string, std::string>& given) {
+  const fs::path file = out / "sweep.json";
+  nlohmann::json saved = read_json(file);
+  if (!saved.contains("net")) saved["net"] = {report_net};  // sweeps started before --net existed
+  nlohmann::json protocol = wanted;
+  std::string differences;
+  for (const auto& [key, value] : wanted.items()) {
+    if (!saved.contains(key)) throw Error(file.string() + ": \"" + key + "\" is missing");
+    if (!given.contains(key) || saved[key] == value) {
+      protocol[key] = saved[key];
+      continue;
+    }
+    const std::string source = given.at(key) == "--quick" ? " (from --quick)" : "";
+    differences += (differences.empty() ? "" : "; ") + flag_of(key) + " " + saved[key].dump() + " there, " +
+                   value.dump() + " here" + source;
+  }
+  if (!differences.empty())
+    throw UsageError("--out " + out.string() + " holds a sweep with other settings (" + differences +
+                     "): leave those options out to continue it, or start it over with --force");
+  try {
+    SweepSettings readable;
+    apply_protocol(protocol, readable);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(file.string() + ": not the settings of a linconv sweep (" + e.what() + ")");
+  }
+  return protocol;
+}
+
+// A sweep continued without --jobs or --threads keeps those it was started with, so that its
+// later runs get the same threads per run as its first (and give the same results).
+void continue_execution(SweepSettings& s, bool jobs_given, bool threads_given) {
+  if (!fs::exists(s.out / "sweep.json")) return;
+  const nlohmann::json saved = read_json(s.out / "sweep.json");
+  if (!jobs_given && saved.value("jobs", 0) >= 1) s.jobs = saved["jobs"];
+  if (!threads_given && saved.value("threads", 0) >= 1) s.threads = saved["threads"].get<int>();
+}
+
+// Rank 0: makes `out` a sweep directory, or continues the one it is, and returns the protocol.
+nlohmann::json prepare_directory(const SweepSettings& s, const std::map<std::string, std::string>& given,
+                                 const nlohmann::json& execution) {
+  const nlohmann::json wanted = protocol_json(s);
+  const bool is_sweep = fs::exists(s.out / "sweep.json");
+  if (is_sweep && !s.force) return continued_protocol(s.out, wanted, given);
+  std::error_code ec;
+  if (is_sweep) {
+    for (const char* entry : {"runs", "summary.csv", "sweep.json"}) fs::remove_all(s.out / entry, ec);
+    if (ec) throw Error("--out " + s.out.string() + ": cannot remove the earlier sweep: " + ec.message());
+  } else if (fs::exists(s.out) && !fs::is_empty(s.out, ec)) {
+    throw UsageError("--out " + s.out.string() + " is not empty and holds no sweep.json: choose a new directory");
+  }
+  fs::create_directories(s.out / "runs", ec);
+  if (ec) throw Error("--out " + s.out.string() + ": cannot create directory: " + ec.message());
+  nlohmann::json settings = wanted;
+  settings.update(execution);
+  write_json(s.out / "sweep.json", settings);
+  return wanted;
+}
+
+}  // namespace linconv::cli

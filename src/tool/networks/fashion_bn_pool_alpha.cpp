@@ -1,0 +1,3 @@
+#include "../project_networks.hpp"
+
+linconv::cli::NetworkOps linconv::tool::fashion_bn_pool_alpha() { return cli::network_ops<FashionBnPool::alpha>(); }

@@ -1,0 +1,172 @@
+// The parts of a training run (training_run.hpp) that do not depend on the network: its
+// settings as JSON, signals, progress lines, the saved position, epoch rows.
+#include "linconv/training_run.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <bit>
+#include <csignal>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace linconv {
+
+std::string run_config_json(const RunConfig& c, int indent) {
+  const auto optional = [](const auto& value) { return value ? nlohmann::json(*value) : nlohmann::json(nullptr); };
+  const nlohmann::json j = {{"data", c.data.string()},
+                            {"net", c.net},
+                            {"activation", c.activation},
+                            {"lambda", c.lambda},
+                            {"epochs", c.epochs},
+                            {"batch", c.batch},
+                            {"lr", c.lr},
+                            {"alpha_init", c.alpha_init},
+                            {"reduction", c.reduction},
+                            {"input_scale", c.input_scale},
+                            {"seed", c.seed},
+                            {"threads", c.threads},
+                            {"limit", optional(c.limit)},
+                            {"test_limit", optional(c.test_limit)},
+                            {"steps", optional(c.steps)},
+                            {"shuffle", !c.no_shuffle},
+                            {"init", c.init.empty() ? nullptr : nlohmann::json(c.init.string())}};
+  return j.dump(indent);
+}
+
+RunConfig read_run_config(const std::filesystem::path& dir, const std::string& report_net) {
+  const std::filesystem::path file = dir / "config.json";
+  std::ifstream in(file);
+  if (!in) throw Error(file.string() + ": cannot read (is " + dir.string() + " a training run?)");
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  try {
+    RunConfig c;
+    c.data = j.at("data").get<std::string>();
+    c.net = j.value("net", report_net);  // runs saved before --net existed
+    c.activation = j.at("activation");
+    c.lambda = j.at("lambda");
+    c.epochs = j.at("epochs");
+    c.batch = j.at("batch");
+    c.lr = j.at("lr");
+    c.alpha_init = j.at("alpha_init");
+    c.reduction = j.at("reduction");
+    c.input_scale = j.at("input_scale");
+    c.seed = j.at("seed");
+    c.threads = j.at("threads");
+    if (!j.at("limit").is_null()) c.limit = j.at("limit").get<int>();
+    // Runs saved before --test-limit existed evaluated on the whole test set.
+    if (j.contains("test_limit") && !j.at("test_limit").is_null()) c.test_limit = j.at("test_limit").get<int>();
+    if (!j.at("steps").is_null()) c.steps = j.at("steps").get<long>();
+    c.no_shuffle = !j.at("shuffle").get<bool>();
+    if (!j.at("init").is_null()) c.init = j.at("init").get<std::string>();
+    c.out = dir;
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(file.string() + ": not a linconv training configuration (" + e.what() + ")");
+  }
+}
+
+TrainingData load_training_data(const std::filesystem::path& dir) {
+  return {load_fashion_mnist(dir, Split::train), load_fashion_mnist(dir, Split::test)};
+}
+
+void check_image_counts(const RunConfig& config, const TrainingData& data) {
+  run_detail::image_count(config.limit, data.train.size(), "--limit", "training images");
+  run_detail::image_count(config.test_limit, data.test.size(), "--test-limit", "test images");
+}
+
+namespace {
+
+std::atomic<int> caught_signal{0};
+extern "C" void on_interrupt(int signal) { caught_signal = signal; }
+
+}  // namespace
+
+InterruptHandler::InterruptHandler() {
+  caught_signal = 0;
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+}
+
+InterruptHandler::~InterruptHandler() {
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+int interrupt_signal() { return caught_signal; }
+
+const char* signal_name(int signal) { return signal == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+namespace run_detail {
+namespace {
+
+std::string exact(double v) { return std::to_string(std::bit_cast<std::uint64_t>(v)); }
+double from_exact(const std::string& s) { return std::bit_cast<double>(std::stoull(s)); }
+
+}  // namespace
+
+std::map<std::string, std::string> position_metadata(const Position& p) {
+  return {{"step", std::to_string(p.step)},
+          {"epoch", std::to_string(p.epoch)},
+          {"batches_done", std::to_string(p.batches_done)},
+          {"loss_sum", exact(p.loss_sum)},
+          {"images", std::to_string(p.images)},
+          {"seconds", exact(p.seconds)},
+          {"finished", p.finished ? "1" : "0"}};
+}
+
+Position position_from_metadata(const std::map<std::string, std::string>& meta, const std::filesystem::path& file) {
+  try {
+    return {std::stol(meta.at("step")),         std::stoi(meta.at("epoch")),
+            std::stoi(meta.at("batches_done")), from_exact(meta.at("loss_sum")),
+            std::stol(meta.at("images")),       from_exact(meta.at("seconds")),
+            meta.at("finished") == "1"};
+  } catch (const std::out_of_range&) {
+    throw Error(file.string() + ": not a linconv training state (metadata missing)");
+  } catch (const std::invalid_argument&) {
+    throw Error(file.string() + ": not a linconv training state (bad metadata)");
+  }
+}
+
+int image_count(const std::optional<int>& limit, int available, const char* flag, const char* what) {
+  if (limit && *limit > available)
+    throw UsageError(std::string(flag) + " " + std::to_string(*limit) + " exceeds the " + std::to_string(available) +
+                     " " + what);
+  return limit.value_or(available);
+}
+
+Progress::Progress() : terminal_(isatty(fileno(stderr)) != 0) {}
+
+bool Progress::due(long step, long steps_in_epoch) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool last = step == steps_in_epoch;
+  if (terminal_ ? now - shown_ < std::chrono::milliseconds(200) && !last
+                : step % std::max(1L, steps_in_epoch / 10) != 0 && !last)
+    return false;
+  shown_ = now;
+  return true;
+}
+
+void Progress::show(int epoch, int epochs, long step, long steps_in_epoch, double loss, const std::string& alphas,
+                    double images_per_s) {
+  std::fprintf(stderr, "%sepoch %d/%d  step %ld/%ld  loss %.4f%s  %.0f images/s%s", terminal_ ? "\r\033[K" : "",
+               epoch, epochs, step, steps_in_epoch, loss, alphas.c_str(), images_per_s, terminal_ ? "" : "\n");
+  if (terminal_ && step == steps_in_epoch) std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
+
+std::string epoch_row(int epoch, double train_loss, const Evaluation& test, double seconds, long images) {
+  char row[200];
+  std::snprintf(row, sizeof row, "%d,%.9g,%.9g,%.9g,%.3f,%.1f\n", epoch, train_loss, test.loss, test.accuracy,
+                seconds, double(images) / seconds);
+  return row;
+}
+
+void print_epoch(int epoch, double train_loss, const Evaluation& test, double seconds, long images) {
+  std::printf("epoch %d: train loss %.4f  test loss %.4f  test accuracy %.4f  %.1f s  %.0f images/s\n", epoch,
+              train_loss, test.loss, test.accuracy, seconds, double(images) / seconds);
+  std::fflush(stdout);
+}
+
+}  // namespace run_detail
+}  // namespace linconv
