@@ -27,7 +27,10 @@ inline std::string hash_text(std::uint64_t hash) {
 namespace detail {
 inline std::string shape_text(std::span<const std::int64_t> dims) {
   std::string text = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) text += (i ? "," : "") + std::to_string(dims[i]);
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (i > 0) text += ',';
+    text += std::to_string(dims[i]);
+  }
   return text + "]";
 }
 // The dtype a tensor is saved with: I64 for counters, F32 for everything else.
