@@ -122,6 +122,7 @@ std::vector<float> predict(const SafetensorsFile& contents, const std::filesyste
 template <class N>
 Gradients gradients(const SafetensorsFile& contents, const std::filesystem::path& file, const Dataset& data,
                     int count, InputScale scale, const TrainOptions& options, int threads) {
+  check_dataset_fits<N>(data, "the training set");
   Params<N> params = params_from_checkpoint<N>(contents, file);
   ThreadPool pool(threads);
   Trainer<N> trainer(params, options, pool, count);

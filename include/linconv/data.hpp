@@ -10,9 +10,11 @@
 #include <filesystem>
 #include <numeric>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "linconv/error.hpp"
 #include "linconv/idx.hpp"
 #include "linconv/trainer.hpp"
 
@@ -53,6 +55,23 @@ inline void gather_batch(const Dataset& data, std::span<const std::uint32_t> idx
   for (std::size_t i = 0; i < idx.size(); ++i) labels[i] = data.labels[idx[i]];
 }
 
+// Refuses (Error) a dataset whose images are not Net's input (one channel of its height and
+// width) or whose labels are not all below Net's output count; `what` names the set.
+template <class Net>
+void check_dataset_fits(const Dataset& data, const std::string& what) {
+  constexpr Shape in = Net::input_shape;
+  if (in.c != 1 || data.images.rows != in.h || data.images.cols != in.w)
+    throw Error(what + ": the images are " + std::to_string(data.images.rows) + "x" +
+                std::to_string(data.images.cols) + ", the network takes " +
+                (in.c != 1 ? std::to_string(in.c) + " channels of " : "") + std::to_string(in.h) + "x" +
+                std::to_string(in.w));
+  constexpr int classes = Net::output_shape.size();
+  const auto largest = std::max_element(data.labels.begin(), data.labels.end());
+  if (largest != data.labels.end() && *largest >= classes)
+    throw Error(what + ": label " + std::to_string(*largest) + " needs at least " + std::to_string(*largest + 1) +
+                " outputs, the network has " + std::to_string(classes));
+}
+
 // Mean cross-entropy and accuracy of the first `count` images of a dataset, in batches of the
 // workspace's capacity, in evaluation mode.
 struct Evaluation {
@@ -62,6 +81,7 @@ struct Evaluation {
 template <class Net>
 Evaluation evaluate_dataset(const Params<Net>& params, const Dataset& data, int count, InputScale scale,
                             Workspace<Net>& workspace, ThreadPool& pool) {
+  check_dataset_fits<Net>(data, "the test set");
   const int batch = workspace.capacity();
   std::vector<float> images(std::size_t(batch) * Net::input_shape.size());
   std::vector<std::uint8_t> labels(batch);

@@ -193,6 +193,8 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
   using namespace run_detail;
   const bool resume = options.resume, verbose = options.verbose;
   const Dataset& train_set = data.train;
+  check_dataset_fits<Net>(train_set, "the training set");
+  check_dataset_fits<Net>(data.test, "the test set");
   const int train_count = image_count(config.limit, train_set.size(), "--limit", "training images");
   const int test_count = image_count(config.test_limit, data.test.size(), "--test-limit", "test images");
   const InputScale scale = parse_input_scale(config.input_scale);

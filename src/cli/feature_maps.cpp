@@ -71,14 +71,6 @@ GrayImage feature_grid(const FeatureMaps& maps) {
   return grid;
 }
 
-int first_image_of(const Dataset& data, int label) {
-  const auto it = std::find(data.labels.begin(), data.labels.end(), std::uint8_t(label));
-  if (it == data.labels.end())
-    throw Error("the test set has no image of class " + std::to_string(label) + " (" +
-                std::string(class_name(label)) + ")");
-  return int(it - data.labels.begin());
-}
-
 void add_features_command(CLI::App& app, const NetworkList& networks) {
   struct Options {
     std::filesystem::path checkpoint, data = default_data_dir(), out = "features.png";

@@ -34,9 +34,6 @@ FeatureMaps feature_maps(const CheckpointInfo& checkpoint, const IdxImages& imag
 
 GrayImage feature_grid(const FeatureMaps& maps);
 
-// The first image of `label` in the set; throws when there is none.
-int first_image_of(const Dataset& data, int label);
-
 void add_features_command(CLI::App& app, const NetworkList& networks);
 
 }  // namespace linconv::cli

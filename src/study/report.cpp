@@ -195,6 +195,15 @@ struct FeatureImage {
   const char* name;
 };
 
+// The first image of `label` in the set; throws when there is none.
+int first_image_of(const Dataset& data, int label) {
+  const auto it = std::find(data.labels.begin(), data.labels.end(), std::uint8_t(label));
+  if (it == data.labels.end())
+    throw Error("the test set has no image of class " + std::to_string(label) + " (" +
+                std::string(class_name(label)) + ")");
+  return int(it - data.labels.begin());
+}
+
 // One grid of the report, written to figures/; returns its Markdown.
 std::string feature_figure(const LoadedModel& loaded, const FeatureImage& image, int number, const fs::path& figures) {
   const Run& run = *loaded.model->run;

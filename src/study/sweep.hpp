@@ -18,6 +18,7 @@
 #include "linconv/training_run.hpp"
 #include "net_names.hpp"
 #include "networks.hpp"
+#include "study_commands.hpp"
 
 namespace linconv::cli {
 
@@ -79,8 +80,5 @@ nlohmann::json continued_protocol(const std::filesystem::path& out, const nlohma
 void continue_execution(SweepSettings& s, bool jobs_given, bool threads_given);
 nlohmann::json prepare_directory(const SweepSettings& s, const std::map<std::string, std::string>& given,
                                  const nlohmann::json& execution);
-
-// sweep.cpp: the command.
-void add_sweep_command(CLI::App& app, const NetworkList& networks);
 
 }  // namespace linconv::cli

@@ -2,8 +2,7 @@
 // commands of cli::run over the project's networks, and the study's sweep and report.
 #include "linconv/cli.hpp"
 #include "project_networks.hpp"
-#include "report.hpp"
-#include "sweep.hpp"
+#include "study_commands.hpp"
 
 int main(int argc, char** argv) {
   using namespace linconv;
