@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""linconv against PyTorch, in one command: runs linconv_bench and bench/pytorch_reference.py
---bench on the same network and batches, and prints one table of the median times, images/s
-and the ratio (PyTorch time / linconv time), headed by the machine, the date and the commit.
+"""linconv against PyTorch and ONNX Runtime, in one command: runs linconv_bench and
+bench/pytorch_reference.py --bench on the same network and batches (and, where it is installed,
+bench/onnxruntime_reference.mjs on the same network exported to ONNX), and prints one table of
+the median times, images/s and the ratios (other time / linconv time), headed by the machine,
+the date and the commit.
 
 What is compared (wall-clock time of one call):
   infer/batch:1                   one-image inference, 1 thread each
-  infer/batch:100                 batch inference, 1 thread (linconv only)
+  infer/batch:100                 batch inference, 1 thread each
   train_step/batch:100            one optimiser step of 100 images, 2 threads each
   train_step/batch:100/threads:1  the same on 1 thread
 Beside each, linconv's GFLOP/s and its share of the FMA peak that linconv_bench measures in the
@@ -14,19 +16,32 @@ dense kernels at batch 100 with their share of one core's peak; the header names
 With --batches 1,10,100 another table shows training throughput (images/s) versus batch size,
 at 2 threads and at 1.
 
-Statistics, the same for both: each repetition gives the mean time of one call over many calls;
+ONNX Runtime (inference only): the report's network (ReLU_alpha, linconv_torch's module, random
+weights: the time does not depend on them) is written with torch.onnx.export (opset 13, batch
+dimension symbolic) to a temporary folder and timed by node with npm's onnxruntime-node: CPU
+execution provider, 1 intra-op and 1 inter-op thread, all graph optimizations. Install it once:
+  mkdir -p bench/.onnxruntime && cd bench/.onnxruntime && npm install --ignore-scripts onnxruntime-node
+compare.py looks for it in --onnxruntime DIR, else in bench/.onnxruntime, else in the folders of
+NODE_PATH; without node or onnxruntime-node it says so in one line and leaves the column out.
+
+Statistics, the same for all: each repetition gives the mean time of one call over many calls;
 the table shows the median over --repetitions repetitions (and their coefficient of variation).
   linconv: linconv_bench --benchmark_repetitions=N --benchmark_report_aggregates_only=true
            --benchmark_format=json (each repetition runs for Google Benchmark's minimum time);
   PyTorch: N separate runs of pytorch_reference.py --bench --threads T --batch B (each the mean
-           of --pytorch-steps timed steps after its warm-up), read from their bench.csv.
+           of --pytorch-steps timed steps after its warm-up), read from their bench.csv;
+  ONNX Runtime: one run of onnxruntime_reference.mjs --repetitions N (per batch: warm-up, then
+           N repetitions of the calls that fill --onnxruntime-min-time seconds), read from its
+           JSON output.
 Runs take a few minutes (PyTorch on 1 thread is the slowest part). Timings on a busy machine
 are slower and noisier: the load average is printed before and after.
 
 Run with Debian's interpreter (python3-torch), from anywhere:
   bench/compare.py --bench-binary build/release/bench/linconv_bench --repetitions 5
+  bench/compare.py --onnxruntime /opt/ort   # onnxruntime-node installed in /opt/ort
 
-Exit status: 0 on success, 2 on bad usage, 1 when a benchmark cannot be run.
+Exit status: 0 on success, 2 on bad usage, 1 when a benchmark cannot be run (ONNX Runtime's
+failure is a warning: the table goes without its column).
 """
 
 import argparse
@@ -34,6 +49,7 @@ import csv
 import datetime
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,6 +59,11 @@ from pathlib import Path
 PROG = "compare"
 ROOT = Path(__file__).resolve().parent.parent
 PYTORCH_REFERENCE = ROOT / "bench" / "pytorch_reference.py"
+ONNXRUNTIME_REFERENCE = ROOT / "bench" / "onnxruntime_reference.mjs"
+DEFAULT_ONNXRUNTIME = ROOT / "bench" / ".onnxruntime"  # where `npm install onnxruntime-node` ran
+ONNX_OPSET = 13
+INSTALL_ONNXRUNTIME = ("mkdir -p bench/.onnxruntime && cd bench/.onnxruntime && "
+                       "npm install --ignore-scripts onnxruntime-node")
 DEFAULT_BINARY = Path("build/release/bench/linconv_bench")  # relative to the repository
 MAIN_BATCH = 100
 
@@ -165,9 +186,73 @@ def run_pytorch(python, batches, repetitions, steps, workdir):
                         mean = float(row["mean_s"])
                         if row["name"] == f"train_step/batch:{batch}":
                             samples.setdefault(train_name(batch, threads), []).append(mean)
-                        elif row["name"] == "infer/batch:1" and threads == 1 and batch == MAIN_BATCH:
-                            samples.setdefault("infer/batch:1", []).append(mean)
+                        elif (row["name"] in ("infer/batch:1", f"infer/batch:{MAIN_BATCH}")
+                              and threads == 1 and batch == MAIN_BATCH):
+                            samples.setdefault(row["name"], []).append(mean)
     return {name: Timing.of(s) for name, s in samples.items()}, version
+
+
+def find_onnxruntime(folder):
+    """(node, folder holding onnxruntime-node) or (None, why not). `folder` is --onnxruntime or
+    None: then bench/.onnxruntime, then NODE_PATH's folders. A folder may be the one where npm
+    install ran (with node_modules/onnxruntime-node) or a node_modules folder itself."""
+    node = shutil.which("node")
+    if node is None:
+        return None, "no node on PATH: install Node.js and npm, e.g. apt-get install nodejs npm"
+    candidates = [folder] if folder else [DEFAULT_ONNXRUNTIME] + [
+        Path(entry) for entry in os.environ.get("NODE_PATH", "").split(os.pathsep) if entry]
+    for candidate in candidates:
+        if any((candidate / sub / "onnxruntime-node" / "package.json").is_file()
+               for sub in ("node_modules", ".")):
+            return node, candidate
+    return None, "no onnxruntime-node in " + ", ".join(map(str, candidates))
+
+
+# Run by --python (torch): argv[1] scripts/, argv[2] the .onnx file to write; prints torch's version.
+EXPORT_ONNX = f"""
+import sys
+sys.path.insert(0, sys.argv[1])
+import torch
+import linconv_torch as lt
+torch.manual_seed(0)
+model = lt.module_from_architecture(lt.study_architecture("alpha")).eval()
+with torch.no_grad():
+    torch.onnx.export(model, torch.rand(1, 1, 28, 28), sys.argv[2], opset_version={ONNX_OPSET},
+                      input_names=["input"], output_names=["logits"],
+                      dynamic_axes={{"input": {{0: "batch"}}, "logits": {{0: "batch"}}}})
+print(torch.__version__)
+"""
+
+
+def run_onnxruntime(python, node, folder, repetitions, min_time, workdir):
+    """({benchmark name: Timing}, onnxruntime version) of infer/batch:1 and :MAIN_BATCH: the
+    report's network exported by torch.onnx.export, timed by onnxruntime_reference.mjs."""
+    model = Path(workdir) / "fashion-alpha.onnx"
+    progress(f"ONNX Runtime: torch.onnx.export (opset {ONNX_OPSET}) to {model.name}")
+    try:
+        done = subprocess.run([python, "-c", EXPORT_ONNX, str(ROOT / "scripts"), str(model)],
+                              capture_output=True, text=True, check=False)
+    except OSError as e:
+        raise Failure(f"{python}: cannot run: {e.strerror or e}") from e
+    if done.returncode != 0 or not model.is_file():
+        raise Failure(f"torch.onnx.export failed (status {done.returncode}): {last_line(done.stderr)}")
+    progress(f"ONNX Runtime, 1 thread, batches 1 and {MAIN_BATCH}, {repetitions} repetition(s)")
+    command = [node, str(ONNXRUNTIME_REFERENCE), "--model", str(model), "--onnxruntime", str(folder),
+               "--batches", f"1,{MAIN_BATCH}", "--repetitions", str(repetitions),
+               "--min-time", str(min_time)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as e:
+        raise Failure(f"{node}: cannot run: {e.strerror or e}") from e
+    if done.returncode != 0:
+        raise Failure(f"{ONNXRUNTIME_REFERENCE.name} exited with status {done.returncode}: "
+                      f"{last_line(done.stderr)}")
+    try:
+        output = json.loads(done.stdout)
+        timings = {entry["name"]: Timing.of(entry["repetition_mean_s"]) for entry in output["benchmarks"]}
+        return timings, output["onnxruntime"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise Failure(f"{ONNXRUNTIME_REFERENCE.name}: unreadable JSON output ({e})") from e
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,18 +345,29 @@ def gflops_text(timing):
     return "-" if timing.gflops is None else f"{timing.gflops:.1f}"
 
 
-def main_table(linconv, pytorch):
+def main_table(linconv, pytorch, onnxruntime=None):
+    """The main table; with `onnxruntime` ({name: Timing}) also its median and ratio columns."""
     rows = []
     benchmarks = (("infer/batch:1", 1), (f"infer/batch:{MAIN_BATCH}", 1), (train_name(MAIN_BATCH, 2), 2),
                   (train_name(MAIN_BATCH, 1), 1))
     for name, threads in benchmarks:
         ours, theirs, batch = linconv[name], pytorch.get(name), batch_of(name)
-        rows.append([name, threads, seconds_text(ours), seconds_text(theirs) if theirs else "-",
-                     f"{batch / ours.median:,.0f}", f"{batch / theirs.median:,.0f}" if theirs else "-",
-                     f"{theirs.median / ours.median:.1f}x" if theirs else "-",
-                     gflops_text(ours), share_text(ours)])
-    return table(["benchmark", "threads", "linconv median", "PyTorch median", "linconv images/s",
-                  "PyTorch images/s", "ratio", "linconv GFLOP/s", "share of peak"], rows)
+        ort = onnxruntime.get(name) if onnxruntime is not None else None
+        row = [name, threads, seconds_text(ours), seconds_text(theirs) if theirs else "-"]
+        if onnxruntime is not None:
+            row.append(seconds_text(ort) if ort else "-")
+        row += [f"{batch / ours.median:,.0f}", f"{batch / theirs.median:,.0f}" if theirs else "-",
+                f"{theirs.median / ours.median:.1f}x" if theirs else "-"]
+        if onnxruntime is not None:
+            row.append(f"{ort.median / ours.median:.1f}x" if ort else "-")
+        rows.append(row + [gflops_text(ours), share_text(ours)])
+    header = ["benchmark", "threads", "linconv median", "PyTorch median"]
+    if onnxruntime is not None:
+        header.append("ONNX Runtime median")
+    header += ["linconv images/s", "PyTorch images/s", "ratio"]
+    if onnxruntime is not None:
+        header.append("ONNX Runtime ratio")
+    return table(header + ["linconv GFLOP/s", "share of peak"], rows)
 
 
 def kernel_table(linconv):
@@ -319,15 +415,19 @@ def parse_args(argv):
         prog=PROG,
         description="Run linconv_bench and bench/pytorch_reference.py --bench on the same network and\n"
                     "print one table: median time per call and images/s of each, and the ratio\n"
-                    "(PyTorch time / linconv time), with the machine, the date and the git commit.",
+                    "(PyTorch time / linconv time), with the machine, the date and the git commit.\n"
+                    "Where node and npm's onnxruntime-node are installed, ONNX Runtime's inference\n"
+                    "time on the same network (exported by torch.onnx.export) is shown too.",
         epilog="Each side reports the mean wall-clock time per call of every repetition; the table\n"
                "shows the median over the repetitions and, after ±, their coefficient of variation.\n"
-               "infer/batch:1 runs on 1 thread in both, train_step/batch:B on 2 threads (and on 1 for\n"
+               "infer/batch:1 and :100 run on 1 thread everywhere, train_step/batch:B on 2 threads (and on 1 for\n"
                "train_step/batch:B/threads:1). A run takes a few minutes.\n\n"
                "Examples:\n"
                "  bench/compare.py --bench-binary build/release/bench/linconv_bench --repetitions 5\n"
                "  bench/compare.py --batches 1,10,100\n"
-               "Run with Debian's /usr/bin/python3 (python3-torch).",
+               "Run with Debian's /usr/bin/python3 (python3-torch).\n\n"
+               "ONNX Runtime column (inference, 1 thread), once:\n"
+               f"  {INSTALL_ONNXRUNTIME}",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bench-binary", type=Path, default=None, metavar="PATH",
                    help=f"linconv_bench to run (default: {DEFAULT_BINARY} in the repository)")
@@ -341,7 +441,16 @@ def parse_args(argv):
                         "default %(default)s)")
     p.add_argument("--python", default="/usr/bin/python3", metavar="PATH",
                    help="interpreter with torch for pytorch_reference.py (default %(default)s)")
+    p.add_argument("--onnxruntime", type=Path, default=None, metavar="DIR",
+                   help="folder where `npm install --ignore-scripts onnxruntime-node` was run "
+                        "(default: bench/.onnxruntime, else NODE_PATH; not found: no ONNX Runtime column)")
+    p.add_argument("--onnxruntime-min-time", type=float, default=0.5, metavar="S",
+                   help="seconds of calls in each ONNX Runtime repetition (default %(default)s)")
     args = p.parse_args(argv)
+    if args.onnxruntime is not None and not args.onnxruntime.is_dir():
+        p.error(f"--onnxruntime {args.onnxruntime}: no such folder")
+    if not args.onnxruntime_min_time > 0:
+        p.error(f"--onnxruntime-min-time: must be positive, got {args.onnxruntime_min_time}")
     if args.bench_binary is None:
         args.bench_binary = ROOT / DEFAULT_BINARY
     if not args.bench_binary.is_file():
@@ -353,12 +462,24 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     batches = sorted(set(args.batches or []) | {MAIN_BATCH})
+    node, ort_folder = find_onnxruntime(args.onnxruntime)
+    if node is None:
+        print(f"{PROG}: ONNX Runtime: not found ({ort_folder}); to add its column: "
+              f"{INSTALL_ONNXRUNTIME} (or --onnxruntime DIR)", file=sys.stderr)
+    onnxruntime, ort_version = None, None
     started, load_before = datetime.datetime.now().astimezone(), load_average()
     try:
         linconv, peak = run_linconv(args.bench_binary, batches, args.repetitions)
         with tempfile.TemporaryDirectory(prefix="linconv-compare-") as workdir:
             pytorch, torch_version = run_pytorch(args.python, batches, args.repetitions,
                                                  args.pytorch_steps, workdir)
+            if node is not None:
+                try:
+                    onnxruntime, ort_version = run_onnxruntime(args.python, node, ort_folder,
+                                                               args.repetitions,
+                                                               args.onnxruntime_min_time, workdir)
+                except Failure as e:  # optional: the other columns stand without it
+                    print(f"{PROG}: warning: ONNX Runtime left out: {e}", file=sys.stderr)
     except Failure as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 1
@@ -366,16 +487,20 @@ def main(argv=None):
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 1
 
-    print(f"linconv (commit {git_commit()}) against PyTorch {torch_version}, "
-          f"{started:%Y-%m-%d %H:%M %Z}")
+    against = f"PyTorch {torch_version}" + (
+        f" and ONNX Runtime {ort_version} (onnxruntime-node, opset {ONNX_OPSET}, all graph optimizations)"
+        if onnxruntime is not None else "")
+    print(f"linconv (commit {git_commit()}) against {against}, {started:%Y-%m-%d %H:%M %Z}")
     print(f"machine: {cpu_description()}; load average {load_before} before, {load_average()} after")
     print(f"FMA peak measured by linconv_bench in the same run ({peak.isa}): {peak.one_core:.1f} GFLOP/s "
           f"on one core, {peak.all_cores:.1f} on {peak.threads} threads; linconv's kernels: {peak.kernel_isa}")
     print(f"median over {args.repetitions} repetition(s) of the mean wall-clock time per call "
-          f"(± coefficient of variation); ratio = PyTorch time / linconv time; share of peak: of one\n"
+          f"(± coefficient of variation); ratio = PyTorch time / linconv time"
+          + ("; ONNX Runtime ratio = ONNX Runtime time / linconv time" if onnxruntime is not None else "")
+          + "; share of peak: of one\n"
           f"core's for 1 thread, of every core's for 2 (GFLOP/s over CPU time on 1 thread, wall-clock on 2)")
     print()
-    print(main_table(linconv, pytorch))
+    print(main_table(linconv, pytorch, onnxruntime))
     print()
     print(kernel_table(linconv))
     if args.batches:
