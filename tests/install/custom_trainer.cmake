@@ -7,26 +7,7 @@
 #         -DCXX_ID=<its CMake id> -DBUILD_TYPE=<type> [-DPYTHON=<python with torch>] -P custom_trainer.cmake
 cmake_minimum_required(VERSION 3.25)
 
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT status EQUAL 0)
-    message(FATAL_ERROR "failed (${status}): ${ARGN}\n${out}\n${err}")
-  endif()
-  set(output "${out}" PARENT_SCOPE)
-endfunction()
-
-set(data /usr/share/datasets/fashion-mnist)
-if(DEFINED ENV{LINCONV_DATA} AND NOT "$ENV{LINCONV_DATA}" STREQUAL "")
-  set(data $ENV{LINCONV_DATA})
-endif()
-set(images ${data}/t10k-images-idx3-ubyte.gz)
-if(NOT EXISTS ${images})
-  set(images ${data}/t10k-images-idx3-ubyte)
-endif()
-
-file(REMOVE_RECURSE ${WORK})
-set(prefix ${WORK}/prefix)
-run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+include(${CMAKE_CURRENT_LIST_DIR}/common.cmake)  # run(), data, images, prefix, flags
 foreach(installed include/linconv/cli.hpp include/linconv/training_run.hpp lib/liblinconv_command_line.a)
   if(NOT EXISTS ${prefix}/${installed})
     message(FATAL_ERROR "cmake --install did not install ${installed}")
@@ -41,10 +22,6 @@ foreach(header ${headers})
   endif()
 endforeach()
 
-set(flags "-Wall -Wextra -Werror")
-if(CXX_ID STREQUAL "GNU")
-  string(APPEND flags " -Wno-restrict")  # GCC bug 105329, as cmake/Warnings.cmake notes
-endif()
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/custom_trainer -B ${WORK}/build -DCMAKE_PREFIX_PATH=${prefix}
     -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=${BUILD_TYPE} -DCMAKE_CXX_FLAGS=${flags})
 run(${CMAKE_COMMAND} --build ${WORK}/build -j2)

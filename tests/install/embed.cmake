@@ -9,25 +9,7 @@
 # PyTorch. The two programs hold the same model and must agree bit for bit.
 cmake_minimum_required(VERSION 3.25)
 
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT status EQUAL 0)
-    message(FATAL_ERROR "failed (${status}): ${ARGN}\n${out}\n${err}")
-  endif()
-endfunction()
-
-set(data /usr/share/datasets/fashion-mnist)
-if(DEFINED ENV{LINCONV_DATA} AND NOT "$ENV{LINCONV_DATA}" STREQUAL "")
-  set(data $ENV{LINCONV_DATA})
-endif()
-set(images ${data}/t10k-images-idx3-ubyte.gz)
-if(NOT EXISTS ${images})
-  set(images ${data}/t10k-images-idx3-ubyte)
-endif()
-
-file(REMOVE_RECURSE ${WORK})
-set(prefix ${WORK}/prefix)
-run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+include(${CMAKE_CURRENT_LIST_DIR}/common.cmake)  # run(), data, images, prefix, flags
 foreach(installed include/linconv/linconv.hpp include/linconv/model.hpp lib/liblinconv.a bin/linconv
                   lib/cmake/linconv/linconv-config.cmake lib/cmake/linconv/linconv-config-version.cmake)
   if(NOT EXISTS ${prefix}/${installed})
@@ -41,12 +23,6 @@ run(${linconv} train --limit 200 --steps 3 --threads 1 --data ${data} --out ${WO
 set(checkpoint ${WORK}/run/model.safetensors)
 run(${linconv} predict --checkpoint ${checkpoint} --images ${images} --output ${WORK}/predict.npy)
 
-# The examples must build without warnings (-Wrestrict: a false positive of g++ 12 inside
-# libstdc++'s string concatenation, GCC bug 105329, as cmake/Warnings.cmake notes).
-set(flags "-Wall -Wextra -Werror")
-if(CXX_ID STREQUAL "GNU")
-  string(APPEND flags " -Wno-restrict")
-endif()
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/embed -B ${WORK}/build -DCMAKE_PREFIX_PATH=${prefix}
     -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=${BUILD_TYPE} -DEMBED_CHECKPOINT=${checkpoint}
     -DCMAKE_CXX_FLAGS=${flags})
