@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
                    .net_help = "fashion: the report's network; fashion-bn-pool: its first attempt, batch norm and a "
                                "2x2 max pool at every layer",
                    .activation_help = "alpha: learnable ReLU_alpha, one alpha a layer; relu: alpha fixed at 1; "
-                                      "linear: alpha fixed at 0; channel: learnable ReLU_alpha, one alpha a channel",
+                                      "linear: alpha fixed at 0; channel: learnable ReLU_alpha, one alpha a channel "
+                                      "(default: alpha)",
                    .commands = study_commands});
 }
