@@ -126,12 +126,7 @@ def run_linconv(binary, batches, repetitions):
                f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=true",
                "--benchmark_format=json"]
     progress(f"linconv_bench, {repetitions} repetition(s)")
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError as e:
-        raise Failure(f"{binary}: cannot run: {e.strerror or e}") from e
-    if done.returncode != 0:
-        raise Failure(f"{binary} exited with status {done.returncode}: {last_line(done.stderr)}")
+    done = run_or_fail(command, str(binary))
     try:
         output = json.loads(done.stdout)
         entries, context = output["benchmarks"], output["context"]
@@ -172,14 +167,7 @@ def run_pytorch(python, batches, repetitions, steps, workdir):
                 out = Path(workdir) / f"torch-{threads}-{batch}-{repetition}"
                 command = [python, str(PYTORCH_REFERENCE), "--bench", "--threads", str(threads),
                            "--batch", str(batch), "--bench-steps", str(steps), "--out", str(out)]
-                try:
-                    done = subprocess.run(command, capture_output=True, text=True, check=False)
-                except OSError as e:
-                    raise Failure(f"{python}: cannot run: {e.strerror or e}") from e
-                if done.returncode != 0:
-                    raise Failure(f"{PYTORCH_REFERENCE.name} --bench --threads {threads} "
-                                  f"--batch {batch} exited with status {done.returncode}: "
-                                  f"{last_line(done.stderr)}")
+                run_or_fail(command, f"{PYTORCH_REFERENCE.name} --bench --threads {threads} --batch {batch}")
                 with open(out / "bench.csv", newline="") as f:
                     for row in csv.DictReader(f):
                         version = row["torch_version"]
@@ -229,24 +217,14 @@ def run_onnxruntime(python, node, folder, repetitions, min_time, workdir):
     report's network exported by torch.onnx.export, timed by onnxruntime_reference.mjs."""
     model = Path(workdir) / "fashion-alpha.onnx"
     progress(f"ONNX Runtime: torch.onnx.export (opset {ONNX_OPSET}) to {model.name}")
-    try:
-        done = subprocess.run([python, "-c", EXPORT_ONNX, str(ROOT / "scripts"), str(model)],
-                              capture_output=True, text=True, check=False)
-    except OSError as e:
-        raise Failure(f"{python}: cannot run: {e.strerror or e}") from e
-    if done.returncode != 0 or not model.is_file():
-        raise Failure(f"torch.onnx.export failed (status {done.returncode}): {last_line(done.stderr)}")
+    run_or_fail([python, "-c", EXPORT_ONNX, str(ROOT / "scripts"), str(model)], "torch.onnx.export")
+    if not model.is_file():
+        raise Failure(f"torch.onnx.export wrote no {model.name}")
     progress(f"ONNX Runtime, 1 thread, batches 1 and {MAIN_BATCH}, {repetitions} repetition(s)")
     command = [node, str(ONNXRUNTIME_REFERENCE), "--model", str(model), "--onnxruntime", str(folder),
                "--batches", f"1,{MAIN_BATCH}", "--repetitions", str(repetitions),
                "--min-time", str(min_time)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError as e:
-        raise Failure(f"{node}: cannot run: {e.strerror or e}") from e
-    if done.returncode != 0:
-        raise Failure(f"{ONNXRUNTIME_REFERENCE.name} exited with status {done.returncode}: "
-                      f"{last_line(done.stderr)}")
+    done = run_or_fail(command, ONNXRUNTIME_REFERENCE.name)
     try:
         output = json.loads(done.stdout)
         timings = {entry["name"]: Timing.of(entry["repetition_mean_s"]) for entry in output["benchmarks"]}
@@ -310,6 +288,18 @@ def load_average():
 
 def progress(text):
     print(f"{PROG}: {text}", file=sys.stderr, flush=True)
+
+
+def run_or_fail(command, what):
+    """The finished `command` (its output as text); Failure naming `what` when it cannot start
+    or exits with a status other than 0."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as e:
+        raise Failure(f"{command[0]}: cannot run: {e.strerror or e}") from e
+    if done.returncode != 0:
+        raise Failure(f"{what} exited with status {done.returncode}: {last_line(done.stderr)}")
+    return done
 
 
 def last_line(text):
