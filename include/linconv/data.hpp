@@ -55,16 +55,20 @@ inline void gather_batch(const Dataset& data, std::span<const std::uint32_t> idx
   for (std::size_t i = 0; i < idx.size(); ++i) labels[i] = data.labels[idx[i]];
 }
 
-// Refuses (Error) a dataset whose images are not Net's input (one channel of its height and
-// width) or whose labels are not all below Net's output count; `what` names the set.
+// Refuses (Error) images that are not one channel of the network input's height and width;
+// `what` names them in the message ("the test set: images of 27x28, the network takes 28x28").
+inline void check_image_shape(const IdxImages& images, Shape input, const std::string& what) {
+  if (input.c != 1 || images.rows != input.h || images.cols != input.w)
+    throw Error(what + ": images of " + std::to_string(images.rows) + "x" + std::to_string(images.cols) +
+                ", the network takes " + (input.c != 1 ? std::to_string(input.c) + " channels of " : "") +
+                std::to_string(input.h) + "x" + std::to_string(input.w));
+}
+
+// Refuses (Error) a dataset whose images are not Net's input or whose labels are not all below
+// Net's output count; `what` names the set.
 template <class Net>
 void check_dataset_fits(const Dataset& data, const std::string& what) {
-  constexpr Shape in = Net::input_shape;
-  if (in.c != 1 || data.images.rows != in.h || data.images.cols != in.w)
-    throw Error(what + ": the images are " + std::to_string(data.images.rows) + "x" +
-                std::to_string(data.images.cols) + ", the network takes " +
-                (in.c != 1 ? std::to_string(in.c) + " channels of " : "") + std::to_string(in.h) + "x" +
-                std::to_string(in.w));
+  check_image_shape(data.images, Net::input_shape, what);
   constexpr int classes = Net::output_shape.size();
   const auto largest = std::max_element(data.labels.begin(), data.labels.end());
   if (largest != data.labels.end() && *largest >= classes)

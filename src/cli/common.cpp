@@ -67,14 +67,6 @@ CheckpointInfo read_checkpoint_info(const NetworkList& networks, const std::file
   return info;
 }
 
-void check_image_size(const NetworkOps& network, const IdxImages& images, const std::string& what) {
-  const Shape in = network.input_shape;
-  if (in.c != 1 || images.rows != in.h || images.cols != in.w)
-    throw Error(what + "images are " + std::to_string(images.rows) + "x" + std::to_string(images.cols) +
-                ", the network takes " + (in.c != 1 ? std::to_string(in.c) + " channels of " : "") +
-                std::to_string(in.h) + "x" + std::to_string(in.w));
-}
-
 CLI::Validator at_least(double lowest) {
   return CLI::Validator(
       [lowest](std::string& text) -> std::string {

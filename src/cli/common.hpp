@@ -32,9 +32,6 @@ struct CheckpointInfo {
 CheckpointInfo read_checkpoint_info(const NetworkList& networks, const std::filesystem::path& file,
                                     const std::string& net, const std::string& activation);
 
-// Refuses (Error) images whose size is not the network's input.
-void check_image_size(const NetworkOps& network, const IdxImages& images, const std::string& what);
-
 // Validators whose failures read "--flag: must be ..., got X" (CLI11 prefixes the flag).
 CLI::Validator at_least(double lowest);
 CLI::Validator one_of(std::vector<std::string> choices);

@@ -21,7 +21,6 @@ void add_eval_command(CLI::App& app, const NetworkList& networks) {
     const CheckpointInfo info = read_checkpoint_info(networks, options->checkpoint, options->net, options->activation);
     const Dataset test = load_fashion_mnist(*data, Split::test);
     const int count = options->count(test.size(), "test images");
-    check_image_size(*info.network, test.images, "the test ");
     const Evaluation e = info.network->evaluate(info.contents, info.file, test, count,
                                                 info.input_scale(options->input_scale), options->threads);
     std::printf("test accuracy %.4f  test loss %.4f  (%d images)\n", e.accuracy, e.loss, count);
@@ -40,7 +39,7 @@ void add_predict_command(CLI::App& app, const NetworkList& networks) {
     const CheckpointInfo info = read_checkpoint_info(networks, options->checkpoint, options->net, options->activation);
     const IdxImages images = read_idx_images(*images_file);
     const int count = options->count(images.count, "images of " + images_file->string());
-    check_image_size(*info.network, images, images_file->string() + ": ");
+    check_image_shape(images, info.network->input_shape, images_file->string());
     const std::vector<float> logits = info.network->predict(info.contents, info.file, images, count,
                                                             info.input_scale(options->input_scale), options->threads);
     write_npy(*output, logits, {count, info.network->output_shape.size()});
@@ -72,7 +71,6 @@ void add_grad_command(CLI::App& app, const NetworkList& networks) {
       throw UsageError("--lambda: the network of " + info.file.string() + " has no alphas to penalise");
     const Dataset train = load_fashion_mnist(*data, Split::train);
     const int count = options->count(train.size(), "training images");
-    check_image_size(network, train.images, "the training ");
     const Gradients g = network.gradients(
         info.contents, info.file, train, count, info.input_scale(options->input_scale),
         {.lambda = *lambda, .reduction = *reduction == "sum" ? Reduction::sum : Reduction::mean}, options->threads);

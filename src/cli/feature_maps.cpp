@@ -43,7 +43,7 @@ FeatureMaps feature_maps(const CheckpointInfo& checkpoint, const IdxImages& imag
     throw Error("image " + std::to_string(index) + " does not exist: the set has " + std::to_string(images.count) +
                 " images");
   const NetworkOps& network = *checkpoint.network;
-  check_image_size(network, images, "the ");
+  check_image_shape(images, network.input_shape, "the image set");
   std::vector<float> image(network.input_shape.size());
   const std::uint32_t at = std::uint32_t(index);
   gather_batch(images, std::span(&at, 1), checkpoint.input_scale(""), image.data());
