@@ -136,13 +136,9 @@ fs::path trained_model(const TempDir& dir, const std::string& name, const std::s
   return dir / name / "model.safetensors";
 }
 
-}  // namespace
-
-TEST_CASE("cli: eval, predict and grad read a checkpoint", "[cli][e2e]") {
-  const TempDir dir;
-  const fs::path model = trained_model(dir, "run");
-  const std::string checkpoint = " --checkpoint " + model.string();
-
+// `eval` on the first 1,000 test images and `predict` of the first 7 into dir/logits.npy, each
+// of which must succeed; returns the .npy file. `checkpoint`: " --checkpoint FILE".
+fs::path eval_and_predict(const TempDir& dir, const std::string& checkpoint) {
   const Result eval = linconv_cli("eval --limit 1000" + checkpoint);
   INFO(eval.err);
   REQUIRE(eval.status == 0);
@@ -153,6 +149,17 @@ TEST_CASE("cli: eval, predict and grad read a checkpoint", "[cli][e2e]") {
                                      " --limit 7 --output " + npy.string() + checkpoint);
   INFO(predict.err);
   REQUIRE(predict.status == 0);
+  return npy;
+}
+
+}  // namespace
+
+TEST_CASE("cli: eval, predict and grad read a checkpoint", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path model = trained_model(dir, "run");
+  const std::string checkpoint = " --checkpoint " + model.string();
+
+  const fs::path npy = eval_and_predict(dir, checkpoint);
   const std::string bytes = read_file(npy);
   CHECK(bytes.substr(0, 8) == std::string("\x93NUMPY\x01\x00", 8));
   CHECK_THAT(bytes, Contains("'descr': '<f4', 'fortran_order': False, 'shape': (7, 10), }"));
@@ -263,16 +270,7 @@ TEST_CASE("cli: eval, predict, grad and features read a first-attempt checkpoint
   const fs::path model = trained_model(dir, "run", "--net fashion-bn-pool --activation channel");
   const std::string checkpoint = " --checkpoint " + model.string();
 
-  const Result eval = linconv_cli("eval --limit 1000" + checkpoint);
-  INFO(eval.err);
-  REQUIRE(eval.status == 0);
-  CHECK_THAT(eval.out, StartsWith("test accuracy 0.") && Contains("(1000 images)"));
-
-  const fs::path npy = dir / "logits.npy";
-  const Result predict = linconv_cli("predict --images /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
-                                     " --limit 7 --output " + npy.string() + checkpoint);
-  INFO(predict.err);
-  REQUIRE(predict.status == 0);
+  const fs::path npy = eval_and_predict(dir, checkpoint);
   std::string shape;
   CHECK(npy_values(npy, &shape).size() == 70);
   CHECK(shape == "(7, 10)");
