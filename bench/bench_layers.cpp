@@ -4,7 +4,8 @@
 //   conv_forward/8x28x28->16x28x28/batch:100    relu_alpha_backward/16x28x28/batch:1
 //   dense_forward/25088->10/batch:100
 // Flatten aliases its input and does no work: it has no benchmark. Each convolution is also timed
-// fused with the activation after it (conv_relu_alpha_forward/...), as the engine runs them.
+// fused with the activation after it (conv_relu_alpha_forward/...), as the engine runs them,
+// and the two halves of its backward pass apart (conv_weight_grad/..., conv_input_grad/...).
 //
 // Counters: items_per_second (images), GFLOP/s and peak% (the share of one core's FMA peak)
 // from the FLOPs of one image (flops_per_image in benchmarks.hpp says how they are counted), and
@@ -75,6 +76,36 @@ void layer_pass(benchmark::State& state, int batch) {
         std::int64_t(state.iterations() * batch * activation_bytes_per_image<L, first, P>()));
 }
 
+// The two halves of a stride-1 convolution's backward pass, timed on their own (kernel level,
+// no activation): conv_weight_grad/... (dW and db) and conv_input_grad/... (dx; not for the
+// network's first layer, whose input gradient the engine never computes). 2 * MACs each.
+enum class Half { weight_gradient, input_gradient };
+
+template <std::size_t I, Half H>
+void conv_half(benchmark::State& state, int batch) {
+  using L = Net::layer<I>;
+  using Direct = typename L::Direct;
+  AlignedFloats params(L::param_count), dparams(L::param_count), scratch(Direct::scratch_floats);
+  Rng rng(1);
+  L::init({params.data()}, rng, InitOptions{});
+  const AlignedFloats x = random_floats(std::size_t(batch) * L::in.size(), -1.0f, 1.0f, 11);
+  const AlignedFloats dy = random_floats(std::size_t(batch) * L::out.size(), -1.0f, 1.0f, 12);
+  AlignedFloats dx(std::size_t(batch) * L::in.size());
+  const LoopClock clock;
+  for (auto _ : state) {
+    if constexpr (H == Half::weight_gradient)
+      Direct::weight_gradient(x.data(), dy.data(), dparams.data(), dparams.data() + L::weight_count, batch,
+                              scratch.data());
+    else
+      Direct::input_gradient(params.data(), dy.data(), dx.data(), batch, scratch.data());
+    benchmark::DoNotOptimize(dparams.data());
+    benchmark::DoNotOptimize(dx.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  report_flops(state, batch * flops_per_image<L, false, Pass::forward>(), clock);
+}
+
 // "Conv<8,5,1,2>" -> "conv", "ReLUAlpha" -> "relu_alpha", "Dense<10>" -> "dense": the layer's
 // name without template arguments, with '_' before every capital that starts a lower-case word.
 std::string snake_case_name(std::string_view name) {
@@ -103,6 +134,14 @@ void register_layer_pass(int batch) {
   const std::string name = snake_case_name(L::name) + (P == Pass::forward ? "_forward/" : "_backward/") +
                            shapes + "/batch:" + std::to_string(batch);
   benchmark::RegisterBenchmark(name.c_str(), layer_pass<I, P>, batch)->Unit(benchmark::kMicrosecond);
+}
+
+template <std::size_t I, Half H>
+void register_conv_half(int batch) {
+  using L = Net::layer<I>;
+  const std::string name = std::string(H == Half::weight_gradient ? "conv_weight_grad/" : "conv_input_grad/") +
+                           shape_text(L::in) + "->" + shape_text(L::out) + "/batch:" + std::to_string(batch);
+  benchmark::RegisterBenchmark(name.c_str(), conv_half<I, H>, batch)->Unit(benchmark::kMicrosecond);
 }
 
 // Times a convolution fused with its activation (layers I and I + 1; engine.hpp), to set
@@ -164,6 +203,13 @@ void register_layer_benchmarks() {
     if constexpr (!Net::layer<i>::in_place) {
       for (const int batch : layer_batches) register_layer_pass<i, Pass::forward>(batch);
       for (const int batch : layer_batches) register_layer_pass<i, Pass::backward>(batch);
+    }
+    if constexpr (Net::layer<i>::kind == "conv") {
+      if constexpr (Net::layer<i>::Direct::applies) {
+        for (const int batch : layer_batches) register_conv_half<i, Half::weight_gradient>(batch);
+        if constexpr (i > 0)
+          for (const int batch : layer_batches) register_conv_half<i, Half::input_gradient>(batch);
+      }
     }
     if constexpr (Net::fused_with_next[i]) {
       for (const int batch : layer_batches) register_fused_pass<i, Pass::forward>(batch);

@@ -180,6 +180,9 @@ TEST_CASE("kernels: stride-1 convolution matches im2col + GEMM, other shapes", "
   check_direct_conv<5, 4, 4, 9, 1, 0>(2);    // 1x1 kernel
   check_direct_conv<3, 11, 3, 17, 4, 1>(1);  // even kernel, 17 channels: partial blocks
   check_direct_conv<1, 2, 40, 1, 2, 0>(4);   // one channel in and out, a wide strip
+  // The weight gradient with channels in the lanes (out_c a multiple of the vector width):
+  check_direct_conv<3, 9, 7, 16, 3, 1>(2);   // odd width (one position a step), 63 pixels
+  check_direct_conv<5, 6, 5, 48, 5, 2>(2);   // 3 vectors of 16 channels, 125 taps: partial blocks
 }
 
 TEST_CASE("kernels: dense forward and backward match plain loops in double", "[kernels]") {

@@ -11,6 +11,8 @@
 //
 //   forward           y  = correlate(pad(x), W) + b
 //   weight gradient   dW += correlate_weights(pad(x), wide(dy))  (dy laid out as the output)
+//                     or, when out_c fills whole vectors, with channels in the lanes instead of
+//                     positions: dW[:, tap] += sum_q dy[:, q] * pad(x)[q + offset(tap)]
 //   input gradient    dx = correlate(pad'(dy), flip(W))                  (pad' = K - 1 - pad)
 // The input gradient is the forward correlation of the padded output gradient with the kernel
 // transposed (channels in <-> out) and rotated by 180 degrees.
@@ -20,6 +22,7 @@
 // what does not depend on it: the geometry, the scalar copies, and a scratch layout that fits
 // the widest vectors, so that the callers' buffers suit every instruction set.
 #include <algorithm>
+#include <array>
 #include <cstddef>
 
 #include "linconv/isa.hpp"
@@ -99,7 +102,8 @@ struct DirectLayout {
   // output gradient), then the padded output gradient, the wide input gradient and the flipped
   // kernel.
   static constexpr std::size_t padded_input = 0;
-  static constexpr std::size_t wide_output = padded_input + fwd.input_floats();
+  static constexpr std::size_t wide_output = padded_input + fwd.input_floats();  // or dy channels last
+  static_assert(fwd.output_floats() >= std::size_t(G.out_c) * G.pixels());
   static constexpr std::size_t padded_grad = wide_output + fwd.output_floats();
   static constexpr std::size_t wide_input_grad = padded_grad + bwd.input_floats();
   static constexpr std::size_t flipped_weights = wide_input_grad + bwd.output_floats();
@@ -129,6 +133,14 @@ struct DirectConv : DirectLayout<G> {
   static void backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
                        int n, float* scratch) {
     LINCONV_DISPATCH(DirectPasses<G>::backward(x, w, dy, dx, dw, db, n, scratch));
+  }
+
+  // The two halves of backward, each timed on its own by linconv_bench.
+  static void weight_gradient(const float* x, const float* dy, float* dw, float* db, int n, float* scratch) {
+    LINCONV_DISPATCH(DirectPasses<G>::weight_gradient(x, dy, dw, db, n, scratch));
+  }
+  static void input_gradient(const float* w, const float* dy, float* dx, int n, float* scratch) {
+    LINCONV_DISPATCH(DirectPasses<G>::input_gradient(w, dy, dx, n, scratch));
   }
 };
 

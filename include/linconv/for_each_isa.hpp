@@ -19,6 +19,7 @@
 
 #include <cstring>  // what simd_isa.hpp uses, outside the namespaces
 #include <type_traits>
+#include <utility>
 
 #include "linconv/isa.hpp"
 

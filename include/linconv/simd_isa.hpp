@@ -44,6 +44,33 @@ inline float sum_halves(V v) {
 
 inline float sum(Vec v) { return sum_halves(v); }
 
+// The transpose of a lanes x lanes block held as `lanes` rows: in log2(lanes) stages, stage S
+// swapping the off-diagonal S x S quadrants of every 2S x 2S block (rows r and r + S exchange
+// the lanes whose index has bit S set). Each stage is one two-source shuffle per row (on
+// AVX-512 a vpermt2ps). Shuffles share port 5 with the second FMA unit of Intel's two-FMA
+// cores, so a kernel keeps its transposes to a few percent of its work.
+template <int S, int... I>
+inline Vec keep_low_take_high(Vec a, Vec b, std::integer_sequence<int, I...>) {
+  return __builtin_shufflevector(a, b, ((I & S) ? I - S + lanes : I)...);
+}
+template <int S, int... I>
+inline Vec take_low_keep_high(Vec a, Vec b, std::integer_sequence<int, I...>) {
+  return __builtin_shufflevector(a, b, ((I & S) ? I + lanes : I + S)...);
+}
+template <int S = 1>
+inline void transpose(Vec (&rows)[lanes]) {
+  if constexpr (S < lanes) {
+    constexpr auto index = std::make_integer_sequence<int, lanes>{};
+    for (int r = 0; r < lanes; ++r)
+      if ((r & S) == 0) {
+        const Vec a = rows[r], b = rows[r + S];
+        rows[r] = keep_low_take_high<S>(a, b, index);
+        rows[r + S] = take_low_keep_high<S>(a, b, index);
+      }
+    transpose<2 * S>(rows);
+  }
+}
+
 constexpr int round_up(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
 
 // Calls f(std::integral_constant<int, size>, start) for consecutive blocks of Block items out
@@ -53,6 +80,17 @@ inline void for_blocks(F&& f) {
   constexpr int full = Total / Block * Block;
   for (int start = 0; start < full; start += Block) f(std::integral_constant<int, Block>{}, start);
   if constexpr (Total % Block != 0) f(std::integral_constant<int, Total % Block>{}, full);
+}
+
+// As for_blocks, with the start a compile-time constant too: f(integral_constant size,
+// integral_constant start), for kernels whose offsets are computed from the start.
+template <int Total, int Block, int Start = 0, class F>
+inline void for_static_blocks(F&& f) {
+  if constexpr (Start < Total) {
+    constexpr int size = Total - Start < Block ? Total - Start : Block;
+    f(std::integral_constant<int, size>{}, std::integral_constant<int, Start>{});
+    for_static_blocks<Total, Block, Start + Block>(f);
+  }
 }
 
 // Calls f(std::integral_constant<int, size>, first) over [0, n) in blocks of Block, then of 1.
