@@ -183,6 +183,9 @@ TEST_CASE("kernels: stride-1 convolution matches im2col + GEMM, other shapes", "
   // The weight gradient with channels in the lanes (out_c a multiple of the vector width):
   check_direct_conv<3, 9, 7, 16, 3, 1>(2);   // odd width (one position a step), 63 pixels
   check_direct_conv<5, 6, 5, 48, 5, 2>(2);   // 3 vectors of 16 channels, 125 taps: partial blocks
+  // The correlations with channels in the lanes (rows of at least one vector):
+  check_direct_conv<4, 5, 21, 16, 3, 1>(2);  // a row's last block overlaps the one before it
+  check_direct_conv<16, 4, 19, 16, 5, 2>(2); // the input gradient by channel too (16 inputs)
 }
 
 TEST_CASE("kernels: dense forward and backward match plain loops in double", "[kernels]") {
