@@ -61,7 +61,7 @@ void widen(const float* dy, float* wide) {
   std::fill(wide, wide + S.output_floats(), 0.0f);
   for (int o = 0; o < S.out_c; ++o)
     for (int i = 0; i < S.out_h(); ++i)
-      std::copy_n(dy + (o * S.out_h() + i) * S.out_w(), S.out_w(), wide + o * S.positions() + i * S.wp);
+      kernels::direct::copy_row<S.out_w()>(dy + (o * S.out_h() + i) * S.out_w(), wide + o * S.positions() + i * S.wp);
 }
 
 // Output channels and taps a weight-gradient block holds: Rows * Taps accumulators in
