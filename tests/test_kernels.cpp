@@ -186,6 +186,9 @@ TEST_CASE("kernels: stride-1 convolution matches im2col + GEMM, other shapes", "
   // The correlations with channels in the lanes (rows of at least one vector):
   check_direct_conv<4, 5, 21, 16, 3, 1>(2);  // a row's last block overlaps the one before it
   check_direct_conv<16, 4, 19, 16, 5, 2>(2); // the input gradient by channel too (16 inputs)
+  // By pairs of positions (8 channels with AVX-512), odd and even widths:
+  check_direct_conv<3, 6, 11, 8, 3, 1>(2);   // output by pairs: 5 pairs, the last block overlaps
+  check_direct_conv<8, 5, 6, 3, 2, 0>(2);    // the input gradient by pairs, an even kernel
 }
 
 TEST_CASE("kernels: dense forward and backward match plain loops in double", "[kernels]") {

@@ -116,7 +116,8 @@ struct DirectLayout {
 
   // Scratch: the padded input and the wide output (forward; in the backward pass the wide
   // output gradient), then the padded output gradient, the wide input gradient, the flipped
-  // kernel, and the kernel (forward) or the flipped kernel (input gradient) channels last.
+  // kernel, and the kernel (forward) or the flipped kernel (input gradient) channels last, its
+  // weights twice each for the kernels that pair positions.
   static constexpr std::size_t padded_input = 0;
   static constexpr std::size_t wide_output = padded_input + fwd.input_floats();  // or dy channels last
   static_assert(fwd.output_floats() >= std::size_t(G.out_c) * G.pixels());
@@ -124,7 +125,7 @@ struct DirectLayout {
   static constexpr std::size_t wide_input_grad = padded_grad + bwd.input_floats();
   static constexpr std::size_t flipped_weights = wide_input_grad + bwd.output_floats();
   static constexpr std::size_t weights_last = flipped_weights + std::size_t(G.out_c) * G.patch();  // channels last
-  static constexpr std::size_t scratch_floats = weights_last + std::size_t(G.out_c) * G.patch();
+  static constexpr std::size_t scratch_floats = weights_last + 2 * std::size_t(G.out_c) * G.patch();
 
   static constexpr std::size_t in_size = std::size_t(G.in_c) * G.in_h * G.in_w;
   static constexpr std::size_t out_size = std::size_t(G.out_c) * G.pixels();

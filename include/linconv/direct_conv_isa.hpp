@@ -289,6 +289,73 @@ void correlate_by_channel(const float* in, const float* wt, const float* bias, f
         correlate_row_block<S>(in, wt, bias, y, o, i, j < last ? j : last);
 }
 
+// Half a vector of output channels (8 with AVX-512: conv1, and conv2's input gradient): two
+// positions share a vector, channel o of position 2m + s in lane 2o + s. The weights are
+// duplicated into pairs (wt2[tap, 2o + s] = w[o, tap]) and a pixel pair (x[t], x[t + 1]) is one
+// 64-bit broadcast, so M pair accumulators hold 2M positions of a row:
+//   acc[m] += wt2[c, u, v, :] * (x[2m + v], x[2m + v + 1])
+// Per kernel row: K weight loads and 2M + K - 2 pair broadcasts, each shared by the taps of one
+// parity, for M * K FMAs (36 loads per 70 FMAs for a 5x5 kernel on 28-wide rows, M = 14). Read
+// as 64-bit elements the accumulators are an M x out_c matrix of position pairs, and 8 x 8
+// transposes of it put each channel's positions in a row, stored straight into y. Rows are
+// covered like correlate_by_channel's, the last block overlapping.
+template <PaddedCorrelation S>
+struct ByChannelPairs {
+  static constexpr int pairs = std::min({S.out_w() / 2, 16, simd::registers - S.k - 2});
+  static constexpr bool applies = simd::registers == 32 && 2 * S.out_c == simd::lanes && S.k >= 2 && pairs >= 1;
+};
+
+// wt2[t, 2o + s] = w[o, t] for s = 0, 1 (w: Rows x Cols).
+template <int Rows, int Cols>
+void duplicate_in_pairs(const float* w, float* wt2) {
+  for (int t = 0; t < Cols; ++t)
+    for (int o = 0; o < Rows; ++o) wt2[t * 2 * Rows + 2 * o] = wt2[t * 2 * Rows + 2 * o + 1] = w[o * Cols + t];
+}
+
+// y[:, i, j .. j + 2M) by pairs of positions (y: out_c x out_h x out_w).
+template <PaddedCorrelation S>
+inline void correlate_row_pairs(const float* in, const float* wt2, const float* bias, float* y, int i, int j) {
+  using simd::Vec;
+  constexpr int k = S.k, m_count = ByChannelPairs<S>::pairs, lanes = simd::lanes;
+  Vec start{};
+  if (bias)
+    for (int l = 0; l < lanes; ++l) start[l] = bias[l / 2];
+  Vec acc[m_count];
+  for (int m = 0; m < m_count; ++m) acc[m] = start;
+  for (int c = 0; c < S.in_c; ++c)
+    for (int u = 0; u < k; ++u) {
+      const float* x = in + c * S.plane() + (i + u) * S.wp + j;
+      asm("" : "+r"(x));  // as in weight_grad_by_channel_block: no commoning across rows
+      Vec w[k];
+#pragma GCC unroll 16
+      for (int v = 0; v < k; ++v) w[v] = simd::load(wt2 + ((c * k + u) * k + v) * lanes);
+#pragma GCC unroll 64
+      for (int t = 0; t < 2 * m_count + k - 2; ++t) {
+        const Vec pixels = simd::splat_pair(x + t);
+#pragma GCC unroll 16
+        for (int v = 0; v < k; ++v)
+          if (t - v >= 0 && (t - v) % 2 == 0 && (t - v) / 2 < m_count) acc[(t - v) / 2] += w[v] * pixels;
+      }
+    }
+  constexpr int plane = S.out_h() * S.out_w(), channels = lanes / 2;
+  simd::for_static_blocks<m_count, channels>([&](auto size, auto first) {
+    simd::Pairs rows[channels];
+    for (int r = 0; r < channels; ++r) rows[r] = r < size ? simd::same_bits<simd::Pairs>(acc[first + r]) : simd::Pairs{};
+    simd::transpose(rows);
+    for (int o = 0; o < channels; ++o)
+      std::memcpy(y + o * plane + i * S.out_w() + j + 2 * first, &rows[o], 2 * size * sizeof(float));
+  });
+}
+
+// y[o, i, j] = bias[o] + sum_{c,u,v} w[o, c, u, v] * in[c, (i+u)*wp + j + v], from wt2 =
+// duplicate_in_pairs(w) (bias may be null).
+template <PaddedCorrelation S>
+void correlate_by_pairs(const float* in, const float* wt2, const float* bias, float* y) {
+  constexpr int step = 2 * ByChannelPairs<S>::pairs, last = S.out_w() - step;
+  for (int i = 0; i < S.out_h(); ++i)
+    for (int j = 0; j < S.out_w(); j += step) correlate_row_pairs<S>(in, wt2, bias, y, i, j < last ? j : last);
+}
+
 }  // namespace direct
 
 // The passes of DirectConv<G> on this instruction set.
@@ -304,6 +371,15 @@ struct DirectPasses : DirectLayout<G> {
         kernels::direct::pad<L::fwd, G.pad>(x + image * L::in_size, scratch + L::padded_input);
         direct::correlate_by_channel<L::fwd>(scratch + L::padded_input, scratch + L::weights_last, b,
                                              y + image * L::out_size);
+      }
+      return;
+    }
+    if constexpr (direct::ByChannelPairs<L::fwd>::applies) {
+      direct::duplicate_in_pairs<G.out_c, G.patch()>(w, scratch + L::weights_last);
+      for (int image = 0; image < n; ++image) {
+        kernels::direct::pad<L::fwd, G.pad>(x + image * L::in_size, scratch + L::padded_input);
+        direct::correlate_by_pairs<L::fwd>(scratch + L::padded_input, scratch + L::weights_last, b,
+                                           y + image * L::out_size);
       }
       return;
     }
@@ -352,6 +428,16 @@ struct DirectPasses : DirectLayout<G> {
         kernels::direct::pad<L::bwd, L::back_pad>(dy + image * L::out_size, scratch + L::padded_grad);
         direct::correlate_by_channel<L::bwd>(scratch + L::padded_grad, scratch + L::weights_last, nullptr,
                                              dx + image * L::in_size);
+      }
+      return;
+    }
+    if constexpr (direct::ByChannelPairs<L::bwd>::applies) {
+      direct::duplicate_in_pairs<G.in_c, G.out_c * G.kernel * G.kernel>(scratch + L::flipped_weights,
+                                                                         scratch + L::weights_last);
+      for (int image = 0; image < n; ++image) {
+        kernels::direct::pad<L::bwd, L::back_pad>(dy + image * L::out_size, scratch + L::padded_grad);
+        direct::correlate_by_pairs<L::bwd>(scratch + L::padded_grad, scratch + L::weights_last, nullptr,
+                                           dx + image * L::in_size);
       }
       return;
     }

@@ -17,7 +17,8 @@
 #error "define LINCONV_ISA_BODY before including linconv/for_each_isa.hpp"
 #endif
 
-#include <cstring>  // what simd_isa.hpp uses, outside the namespaces
+#include <cstdint>  // what simd_isa.hpp uses, outside the namespaces
+#include <cstring>
 #include <type_traits>
 #include <utility>
 

@@ -44,31 +44,54 @@ inline float sum_halves(V v) {
 
 inline float sum(Vec v) { return sum_halves(v); }
 
-// The transpose of a lanes x lanes block held as `lanes` rows: in log2(lanes) stages, stage S
-// swapping the off-diagonal S x S quadrants of every 2S x 2S block (rows r and r + S exchange
-// the lanes whose index has bit S set). Each stage is one two-source shuffle per row (on
-// AVX-512 a vpermt2ps). Shuffles share port 5 with the second FMA unit of Intel's two-FMA
-// cores, so a kernel keeps its transposes to a few percent of its work.
-template <int S, int... I>
-inline Vec keep_low_take_high(Vec a, Vec b, std::integer_sequence<int, I...>) {
-  return __builtin_shufflevector(a, b, ((I & S) ? I - S + lanes : I)...);
+// The transpose of an N x N block held as N vectors of N elements (V: Vec, or Pairs for
+// 64-bit elements): in log2(N) stages, stage S swapping the off-diagonal S x S quadrants of
+// every 2S x 2S block (rows r and r + S exchange the elements whose index has bit S set). Each
+// stage is one two-source shuffle per row (on AVX-512 a vpermt2ps). Shuffles share port 5 with
+// the second FMA unit of Intel's two-FMA cores, so a kernel keeps its transposes to a few
+// percent of its work.
+template <int S, int N, class V, int... I>
+inline V keep_low_take_high(V a, V b, std::integer_sequence<int, I...>) {
+  return __builtin_shufflevector(a, b, ((I & S) ? I - S + N : I)...);
 }
-template <int S, int... I>
-inline Vec take_low_keep_high(Vec a, Vec b, std::integer_sequence<int, I...>) {
-  return __builtin_shufflevector(a, b, ((I & S) ? I + lanes : I + S)...);
+template <int S, int N, class V, int... I>
+inline V take_low_keep_high(V a, V b, std::integer_sequence<int, I...>) {
+  return __builtin_shufflevector(a, b, ((I & S) ? I + N : I + S)...);
 }
-template <int S = 1>
-inline void transpose(Vec (&rows)[lanes]) {
-  if constexpr (S < lanes) {
-    constexpr auto index = std::make_integer_sequence<int, lanes>{};
-    for (int r = 0; r < lanes; ++r)
+template <int S = 1, class V, int N>
+inline void transpose(V (&rows)[N]) {
+  static_assert(sizeof(V) / sizeof(rows[0][0]) == N, "N vectors of N elements");
+  if constexpr (S < N) {
+    constexpr auto index = std::make_integer_sequence<int, N>{};
+    for (int r = 0; r < N; ++r)
       if ((r & S) == 0) {
-        const Vec a = rows[r], b = rows[r + S];
-        rows[r] = keep_low_take_high<S>(a, b, index);
-        rows[r + S] = take_low_keep_high<S>(a, b, index);
+        const V a = rows[r], b = rows[r + S];
+        rows[r] = keep_low_take_high<S, N>(a, b, index);
+        rows[r + S] = take_low_keep_high<S, N>(a, b, index);
       }
     transpose<2 * S>(rows);
   }
+}
+
+// The same register as lanes / 2 pairs of floats, each pair one 64-bit element.
+using Pairs = std::uint64_t __attribute__((vector_size(lanes * sizeof(float))));
+
+// The bits of a vector as another vector type of the same size (std::bit_cast, which lives
+// outside this section's instruction set and would pass the vector through memory).
+template <class To, class From>
+inline To same_bits(From v) {
+  static_assert(sizeof(To) == sizeof(From));
+  To to;
+  std::memcpy(&to, &v, sizeof to);
+  return to;
+}
+
+// (p[0], p[1]) in every pair of lanes: p[0] in the even lanes, p[1] in the odd ones. One
+// 64-bit broadcast from memory (vbroadcastsd), done on integers so that no float is touched.
+inline Vec splat_pair(const float* p) {
+  std::uint64_t pair;
+  std::memcpy(&pair, p, sizeof pair);
+  return same_bits<Vec>(pair + Pairs{});
 }
 
 constexpr int round_up(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
