@@ -184,7 +184,8 @@ TEST_CASE("kernels: stride-1 convolution matches im2col + GEMM, other shapes", "
   check_direct_conv<3, 9, 7, 16, 3, 1>(2);   // odd width (one position a step), 63 pixels
   check_direct_conv<5, 6, 5, 48, 5, 2>(2);   // 3 vectors of 16 channels, 125 taps: partial blocks
   // The correlations with channels in the lanes (rows of at least one vector):
-  check_direct_conv<4, 5, 21, 16, 3, 1>(2);  // a row's last block overlaps the one before it
+  check_direct_conv<4, 5, 21, 16, 3, 1>(2);  // rows in blocks of 11 (AVX-512) or 7 (AVX2)
+  check_direct_conv<2, 3, 23, 16, 3, 1>(2);  // 12-wide blocks, the last one overlapping
   check_direct_conv<16, 4, 19, 16, 5, 2>(2); // the input gradient by channel too (16 inputs)
   // By pairs of positions (8 channels with AVX-512), odd and even widths:
   check_direct_conv<3, 6, 11, 8, 3, 1>(2);   // output by pairs: 5 pairs, the last block overlaps

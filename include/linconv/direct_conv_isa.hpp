@@ -233,32 +233,41 @@ void correlate_weights_by_channel(const float* in, const float* gt, float* dw) {
 // The forward correlation with output channels in the lanes, for the same reason as the
 // weight gradient above: the tile of correlate_tile loads three unaligned input vectors and
 // broadcasts eight weights per tap (11 loads per 24 FMAs) and ran at 55-60% of the peak. Here a
-// block is `lanes` consecutive positions of one output row times one vector of channels:
+// block is up to `lanes` consecutive positions of one output row times one vector of channels:
 //   acc[p] = bias + sum_{c,u,v} wt[c, u, v, :] * in[c, (i+u)*wp + j + p + v]
 // with the weights channels last (wt = channels_last(w)). Per kernel row (c, u) it loads K
-// weight vectors and broadcasts the lanes + K - 1 pixels of the row once each, every pixel
-// feeding the up to K taps that read it: 5 + 20 loads per 80 FMAs for a 5x5 kernel with
-// AVX-512, where 16 accumulators, K weights and a pixel take 22 of the 32 registers (AVX2: 8 +
-// K + 1 of 16). At the end the 16 x 16 block is transposed in registers and stored into y's rows
-// directly: no wide output, no crop. A row's last block starts at out_w - lanes, overlapping
-// the one before it (28 = 16 + 12: 4 of 32 positions computed twice, as many as the wrapped
-// positions of the wide layout of a 5x5 "same" convolution). Measured on a Xeon (Ice Lake):
-// the blocks alone at 80-84% of the FMA peak for conv2, conv3 and conv3's input gradient.
-// Needs rows of at least `lanes` positions and K + lanes + 1 registers; SSE's 4 accumulators
-// would wait on the adds' latency, so the generic build keeps the tiles.
+// weight vectors and broadcasts the P + K - 1 pixels of the row once each, every pixel feeding
+// the up to K taps that read it: 5 + 18 loads per 70 FMAs for a 5x5 kernel and P = 14 with
+// AVX-512, where 14 accumulators, K weights and a pixel take 20 of the 32 registers (AVX2: 8 +
+// K + 1 of 16). At the end the block is transposed in registers (a lanes x lanes transpose, the
+// rows past P unused) and stored into y's rows directly: no wide output, no crop. A row is cut
+// into equal blocks (28 = 14 + 14 with 16 lanes: no position computed twice, none wrapped);
+// where they do not divide it, the last block overlaps the one before. Measured on a Xeon (Ice
+// Lake): the blocks alone at 80-84% of the FMA peak for conv2, conv3 and conv3's input
+// gradient. Needs K + lanes + 1 registers; SSE's 4 accumulators would wait on the adds'
+// latency, so the generic build keeps the tiles.
 template <PaddedCorrelation S>
 inline constexpr bool correlates_by_channel = simd::lanes >= 8 && S.out_c % simd::lanes == 0 &&
-                                              S.out_w() >= simd::lanes && S.k + simd::lanes + 1 <= simd::registers;
+                                              S.out_w() >= simd::lanes / 2 &&
+                                              S.k + simd::lanes + 1 <= simd::registers;
 
-// y[o, i, j .. j + lanes) for the lanes channels from `first` (y: out_c x out_h x out_w).
+// Positions of a row block: the row cut into as few blocks of at most `lanes` as it takes,
+// of equal width (rounded up).
+template <PaddedCorrelation S>
+inline constexpr int row_block = [] {
+  const int blocks = (S.out_w() + simd::lanes - 1) / simd::lanes;
+  return (S.out_w() + blocks - 1) / blocks;
+}();
+
+// y[o, i, j .. j + row_block) for the lanes channels from `first` (y: out_c x out_h x out_w).
 template <PaddedCorrelation S>
 inline void correlate_row_block(const float* in, const float* wt, const float* bias, float* y, int first, int i,
                                 int j) {
   using simd::Vec;
-  constexpr int lanes = simd::lanes, k = S.k;
+  constexpr int lanes = simd::lanes, k = S.k, width = row_block<S>;
   const Vec start = bias ? simd::load(bias + first) : Vec{};
-  Vec acc[lanes];
-  for (int p = 0; p < lanes; ++p) acc[p] = start;
+  Vec acc[lanes] = {};
+  for (int p = 0; p < width; ++p) acc[p] = start;
   for (int c = 0; c < S.in_c; ++c)
     for (int u = 0; u < k; ++u) {
       const float* x = in + c * S.plane() + (i + u) * S.wp + j;
@@ -267,25 +276,26 @@ inline void correlate_row_block(const float* in, const float* wt, const float* b
 #pragma GCC unroll 16
       for (int v = 0; v < k; ++v) w[v] = simd::load(wt + ((c * k + u) * k + v) * S.out_c + first);
 #pragma GCC unroll 64
-      for (int p = 0; p < lanes + k - 1; ++p) {
+      for (int p = 0; p < width + k - 1; ++p) {
         const Vec pixel = simd::splat(x[p]);
 #pragma GCC unroll 16
         for (int v = 0; v < k; ++v)
-          if (p - v >= 0 && p - v < lanes) acc[p - v] += w[v] * pixel;
+          if (p - v >= 0 && p - v < width) acc[p - v] += w[v] * pixel;
       }
     }
   simd::transpose(acc);
   constexpr int plane = S.out_h() * S.out_w();
-  for (int r = 0; r < lanes; ++r) simd::store(y + (first + r) * plane + i * S.out_w() + j, acc[r]);
+  for (int r = 0; r < lanes; ++r)
+    std::memcpy(y + (first + r) * plane + i * S.out_w() + j, &acc[r], width * sizeof(float));
 }
 
 // y[o, i, j] = bias[o] + sum_{c,u,v} wt[c, u, v, o] * in[c, (i+u)*wp + j + v] (bias may be null).
 template <PaddedCorrelation S>
 void correlate_by_channel(const float* in, const float* wt, const float* bias, float* y) {
-  constexpr int lanes = simd::lanes, last = S.out_w() - lanes;
+  constexpr int width = row_block<S>, last = S.out_w() - width;
   for (int i = 0; i < S.out_h(); ++i)
-    for (int j = 0; j < S.out_w(); j += lanes)
-      for (int o = 0; o < S.out_c; o += lanes)
+    for (int j = 0; j < S.out_w(); j += width)
+      for (int o = 0; o < S.out_c; o += simd::lanes)
         correlate_row_block<S>(in, wt, bias, y, o, i, j < last ? j : last);
 }
 
