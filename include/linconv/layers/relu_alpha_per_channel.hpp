@@ -31,13 +31,13 @@ struct ReLUAlphaPerChannel {
       }
     }
 
-    // Channel by channel: its alpha's gradient first (dx may be dy itself), then dx.
+    // Channel by channel: its alpha's gradient and dx in one pass (dx may be dy itself).
     static void backward_terms(const float* alpha, const float* x, const float* dy, float* dx, int n,
                                double* dalpha) {
       for (std::size_t k = 0; k < std::size_t(n) * In.c; ++k) {
         const std::size_t c = k % In.c, at = k * plane;
-        detail::subtract_negative_part_dot(x + at, dy + at, plane, dalpha[c]);
-        if (dx) detail::leaky_input_gradient(1.0f - alpha[c], x + at, dy + at, dx + at, plane);
+        kernels::elementwise::leaky_backward(1.0f - alpha[c], x + at, dy + at, dx ? dx + at : nullptr, plane,
+                                             dalpha[c]);
       }
     }
     static void add_param_gradient(float* dparams, const double* dalpha) {
