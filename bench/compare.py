@@ -104,10 +104,12 @@ class Peak:
 
 
 # The kernels of the report's network at batch 100, one thread: their share of one core's peak.
-KERNELS = [f"{layer}_{kind}/{shapes}/batch:{MAIN_BATCH}"
-           for layer, shapes in (("conv", "1x28x28->8x28x28"), ("conv", "8x28x28->16x28x28"),
-                                 ("conv", "16x28x28->32x28x28"), ("dense", "25088->10"))
-           for kind in ("forward", "backward")]
+# Each convolution pass apart: forward, weight gradient, input gradient (not for conv1, whose
+# input gradient a training step never computes); the dense layer's forward and backward.
+KERNELS = [f"conv_{kind}/{shapes}/batch:{MAIN_BATCH}"
+           for shapes in ("1x28x28->8x28x28", "8x28x28->16x28x28", "16x28x28->32x28x28")
+           for kind in ("forward", "weight_grad", "input_grad") if not (kind == "input_grad" and shapes.startswith("1x"))]
+KERNELS += [f"dense_{kind}/25088->10/batch:{MAIN_BATCH}" for kind in ("forward", "backward")]
 
 
 def train_name(batch, threads):
