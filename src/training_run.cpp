@@ -71,8 +71,18 @@ TrainingData load_training_data(const std::filesystem::path& dir) {
 }
 
 void check_image_counts(const RunConfig& config, const TrainingData& data) {
-  run_detail::image_count(config.limit, data.train.size(), "--limit", "training images");
+  const int train_images = run_detail::image_count(config.limit, data.train.size(), "--limit", "training images");
   run_detail::image_count(config.test_limit, data.test.size(), "--test-limit", "test images");
+  check_run_size(config, train_images);
+}
+
+void check_run_size(const RunConfig& config, int train_images) {
+  if (config.threads < 1 || config.threads > max_thread_count())
+    throw UsageError("--threads " + std::to_string(config.threads) + " is outside 1.." +
+                     std::to_string(max_thread_count()) + " (4 per core of this machine, and 64 on any)");
+  if (config.batch < 1 || config.batch > train_images)
+    throw UsageError("--batch " + std::to_string(config.batch) + " exceeds the " + std::to_string(train_images) +
+                     " training images " + (config.limit ? "of --limit " + std::to_string(*config.limit) : "there are"));
 }
 
 namespace {

@@ -74,8 +74,13 @@ struct TrainingData {
   Dataset train, test;
 };
 TrainingData load_training_data(const std::filesystem::path& dir);
-// Refuses (UsageError) a --limit or --test-limit beyond the images there are.
+// Refuses (UsageError, naming the flag, its value and the bound) a --limit or --test-limit
+// beyond the images there are, and what check_run_size refuses.
 void check_image_counts(const RunConfig& config, const TrainingData& data);
+// Refuses (UsageError) the settings that size a run's threads and memory beyond reason, before
+// anything is allocated: --threads outside 1..max_thread_count(), --batch outside 1..the
+// `train_images` the run uses.
+void check_run_size(const RunConfig& config, int train_images);
 
 // How train_run runs: a fresh run or the continuation of the one in config.out; with `verbose`
 // a progress line on stderr and one line per epoch and the result on stdout, else silent.
@@ -197,6 +202,7 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
   check_dataset_fits<Net>(data.test, "the test set");
   const int train_count = image_count(config.limit, train_set.size(), "--limit", "training images");
   const int test_count = image_count(config.test_limit, data.test.size(), "--test-limit", "test images");
+  check_run_size(config, train_count);
   const InputScale scale = parse_input_scale(config.input_scale);
   const std::filesystem::path model_file = config.out / "model.safetensors";
   const std::filesystem::path state_file = config.out / "state.safetensors";
