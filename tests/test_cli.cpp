@@ -614,3 +614,25 @@ TEST_CASE("cli: a diverging run stops naming the step and saved runs are not ove
   CHECK(forced.status == 0);
   CHECK(read_file(good) != before);
 }
+
+TEST_CASE("cli: a second train into a run folder in use is refused, naming the first", "[cli][e2e]") {
+  const TempDir dir;
+  write_dataset(dir, 100);
+  const fs::path run = dir / "run";
+  const std::string train =
+      std::string(LINCONV_CLI) + " train --data " + dir.path().string() + " --batch 10 --threads 1 --out " + run.string();
+  // The first would train for hours; the second (killed after 20 s) comes once the first has written
+  // config.json.
+  const Overlap forced =
+      while_running(train + " --epochs 100000", run / "config.json", "timeout -s KILL 20 " + train + " --force --steps 1");
+  require_error(forced.second, 1, "--out " + run.string() + " is in use by linconv process " + forced.first_pid + " on ");
+  CHECK_THAT(forced.second.err, Contains("(lock " + (run / "train.lock").string() + ")"));
+  fs::remove_all(run);  // so that state.safetensors is the new first run's
+  const Overlap resumed = while_running(train + " --epochs 100000", run / "state.safetensors",
+                                        "timeout -s KILL 20 " + std::string(LINCONV_CLI) + " train --resume " + run.string());
+  require_error(resumed.second, 1, "--resume " + run.string() + " is in use by linconv process " + resumed.first_pid);
+  // The kernel released the lock of the killed process: the file it left is no obstacle.
+  const Result again = run_shell(train + " --force --steps 1");
+  INFO(again.err);
+  CHECK(again.status == 0);
+}

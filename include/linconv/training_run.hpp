@@ -13,11 +13,13 @@
 //   epochs.csv         one row per epoch: train loss, test loss and accuracy, time, speed;
 //   model.safetensors  the weights (and buffers), rewritten atomically at every epoch end;
 //   state.safetensors  Adam's moments and the position in the run (Position), beside it.
+//   train.lock         locked while a process trains the run (folder_lock.hpp): a second one
+//                      into the same folder is refused, naming the first.
 // An interrupted run (InterruptHandler) finishes its step, saves both files and throws
 // Interrupted; train_run with `resume` then replays the shuffles of the epochs before, cuts the
 // CSV files to the saved position and continues, bit for bit as an uninterrupted run. A run whose
 // loss becomes NaN or infinite stops with an Error naming the step; the last epoch's checkpoint
-// stays. Runs on separate threads may train at once.
+// stays. Runs on separate threads may train at once, each into its own folder.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -34,6 +36,7 @@
 #include "linconv/checkpoint.hpp"
 #include "linconv/data.hpp"
 #include "linconv/error.hpp"
+#include "linconv/folder_lock.hpp"
 #include "linconv/rng.hpp"
 #include "linconv/step_log.hpp"
 #include "linconv/trainer.hpp"
@@ -208,6 +211,11 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
   const std::filesystem::path state_file = config.out / "state.safetensors";
 
   const std::string config_json = run_config_json(config);  // compact, for the checkpoints
+  // One process at a time writes the folder: locked before anything in it is read or changed,
+  // or, for a folder yet to be made, as soon as it is.
+  const std::string folder = (resume ? "--resume " : "--out ") + config.out.string();
+  std::optional<FolderLock> lock;
+  if (resume || std::filesystem::is_directory(config.out)) lock.emplace(config.out, "train.lock", folder);
   if (!resume && std::filesystem::exists(config.out / "config.json") && !config.force)
     throw UsageError("--out " + config.out.string() + " holds a training run already: continue it with --resume " +
                      config.out.string() + ", or replace it with --force");
@@ -219,6 +227,7 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
     std::error_code ec;
     std::filesystem::create_directories(config.out, ec);
     if (ec) throw Error("--out " + config.out.string() + ": cannot create directory: " + ec.message());
+    if (!lock) lock.emplace(config.out, "train.lock", folder);
     open_output(config.out / "config.json") << run_config_json(config, 2) << "\n";
   }
   ThreadPool pool(config.threads);

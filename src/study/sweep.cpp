@@ -161,7 +161,8 @@ void sweep(const NetworkList& networks, SweepSettings s, const std::map<std::str
   const int threads_per_run = std::max(1, threads / s.jobs);
   const nlohmann::json execution{{"quick", s.quick}, {"jobs", s.jobs}, {"threads", threads}, {"ranks", cluster.size()}};
   std::string protocol;
-  cluster.together(false, [&] { protocol = prepare_directory(s, given, execution).dump(); });
+  std::optional<FolderLock> directory_lock;  // rank 0's, for the whole sweep
+  cluster.together(false, [&] { protocol = prepare_directory(s, given, execution, directory_lock).dump(); });
   apply_protocol(nlohmann::json::parse(cluster.broadcast(protocol)), s);
 
   const std::vector<PlannedRun> plan = plan_runs(s, threads_per_run);
