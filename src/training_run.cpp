@@ -138,6 +138,24 @@ Position position_from_metadata(const std::map<std::string, std::string>& meta, 
   }
 }
 
+void check_saved_config(const std::filesystem::path& file, const std::map<std::string, std::string>& meta,
+                        const std::string& config_json) {
+  const auto saved_text = meta.find("config");
+  if (saved_text == meta.end()) return;
+  const nlohmann::json saved = nlohmann::json::parse(saved_text->second, nullptr, false);
+  if (!saved.is_object()) throw Error(file.string() + ": its \"config\" metadata is not a JSON object");
+  const nlohmann::json settings = nlohmann::json::parse(config_json);
+  std::string differences;
+  // Settings added to RunConfig since the file was saved are missing from it, not different.
+  for (const auto& [key, value] : saved.items())
+    if (!settings.contains(key) || settings[key] != value)
+      differences += (differences.empty() ? "" : ", ") + key + " " + value.dump() + " there, " +
+                     (settings.contains(key) ? settings[key].dump() : "none") + " in config.json";
+  if (!differences.empty())
+    throw Error(file.string() + " was saved by a run with other settings (" + differences +
+                "): config.json was edited, or the file comes from another run; start the run again with --force");
+}
+
 int image_count(const std::optional<int>& limit, int available, const char* flag, const char* what) {
   if (limit && *limit > available)
     throw UsageError(std::string(flag) + " " + std::to_string(*limit) + " exceeds the " + std::to_string(available) +

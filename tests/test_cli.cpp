@@ -636,3 +636,50 @@ TEST_CASE("cli: a second train into a run folder in use is refused, naming the f
   INFO(again.err);
   CHECK(again.status == 0);
 }
+
+namespace {
+
+// A run of `flags` on `dir`'s dataset into dir/name, interrupted by SIGINT once it has saved.
+fs::path interrupted_run(const TempDir& dir, const std::string& name, const std::string& flags) {
+  const fs::path run = dir / name;
+  const std::string script = std::string(LINCONV_CLI) + " train --data " + dir.path().string() + " " + flags +
+                             " --out " + run.string() + " >/dev/null 2>&1 & pid=$!; until [ -s " +
+                             (run / "state.safetensors").string() + " ]; do sleep 0.05; done; kill -INT $pid; wait $pid";
+  REQUIRE(run_shell(script).status == 1);
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("cli: --resume refuses a damaged run folder, saying what is wrong", "[cli][e2e]") {
+  const TempDir dir;
+  write_dataset(dir, 100);
+  const std::string flags = "--batch 10 --threads 1 --epochs 100000";
+  const fs::path run = interrupted_run(dir, "run", flags), other = interrupted_run(dir, "other", flags + " --seed 1");
+  const fs::path damaged = dir / "damaged";
+  // `timeout`: a damaged folder let through would train for hours.
+  const auto resume = [&] { return run_shell("timeout -s KILL 20 " + std::string(LINCONV_CLI) + " train --resume " + damaged.string()); };
+  const auto copy_run = [&] {
+    fs::remove_all(damaged);
+    fs::copy(run, damaged, fs::copy_options::recursive);
+  };
+  copy_run();
+  const std::string metrics = read_file(damaged / "metrics.csv");
+  write_file(damaged / "metrics.csv", metrics.substr(0, metrics.size() / 2));
+  require_error(resume(), 1, (damaged / "metrics.csv").string() + ": ");
+  CHECK_THAT(resume().err, Contains(" whole rows where the saved state has ") && Contains("the file was cut short"));
+
+  copy_run();
+  fs::copy_file(other / "state.safetensors", damaged / "state.safetensors", fs::copy_options::overwrite_existing);
+  require_error(resume(), 1,
+                (damaged / "state.safetensors").string() +
+                    " was saved by a run with other settings (seed 1 there, 0 in config.json): config.json was "
+                    "edited, or the file comes from another run");
+
+  copy_run();
+  nlohmann::json config = nlohmann::json::parse(read_file(damaged / "config.json"));
+  config["lr"] = 0.002;
+  write_file(damaged / "config.json", config.dump(2));
+  require_error(resume(), 1, (damaged / "model.safetensors").string() + " was saved by a run with other settings (lr ");
+  CHECK_THAT(resume().err, Contains(" in config.json)"));
+}

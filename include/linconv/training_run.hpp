@@ -132,6 +132,12 @@ Position position_from_metadata(const std::map<std::string, std::string>& meta, 
 // The first `limit` images of a set of `available` (all of them without a limit).
 int image_count(const std::optional<int>& limit, int available, const char* flag, const char* what);
 
+// Refuses (Error) a saved file of the run in `dir` whose "config" metadata (`saved`, compact
+// JSON) differs from the run's settings `config_json`, naming the settings that differ: a
+// config.json edited since, or a file copied from another run. Files without it pass.
+void check_saved_config(const std::filesystem::path& file, const std::map<std::string, std::string>& meta,
+                        const std::string& config_json);
+
 // A separate stream for shuffling, so that the initialisation does not depend on it.
 constexpr std::uint64_t shuffle_seed(std::uint64_t seed) { return seed ^ 0x9e3779b97f4a7c15ull; }
 
@@ -154,18 +160,22 @@ class Progress {
 std::string epoch_row(int epoch, double train_loss, const Evaluation& test, double seconds, long images);
 void print_epoch(int epoch, double train_loss, const Evaluation& test, double seconds, long images);
 
+// The state of the run whose settings are `config_json` (compact, as the checkpoints hold them).
 template <class Net>
-void save_state(const std::filesystem::path& file, const AdamState& adam, const Position& at) {
+void save_state(const std::filesystem::path& file, const AdamState& adam, const Position& at,
+                const std::string& config_json) {
   std::vector<TensorView> views = tensor_views<Net>(adam.first_moment(), "adam.m.");
   std::ranges::move(tensor_views<Net>(adam.second_moment(), "adam.v."), std::back_inserter(views));
   std::map<std::string, std::string> meta = position_metadata(at);
   meta["architecture"] = std::string(Net::architecture.view());
   meta["adam_step"] = std::to_string(adam.step());
+  meta["config"] = config_json;
   write_safetensors(file, views, meta);
 }
 
+// Refuses the state of another network, or of a run with other settings than `config_json`.
 template <class Net>
-Position load_state(const std::filesystem::path& file, AdamState& adam) {
+Position load_state(const std::filesystem::path& file, AdamState& adam, const std::string& config_json) {
   const SafetensorsFile state = read_safetensors(file);
   const auto& meta = state.metadata;
   const auto architecture = meta.find("architecture"), adam_step = meta.find("adam_step");
@@ -173,6 +183,7 @@ Position load_state(const std::filesystem::path& file, AdamState& adam) {
     throw Error(file.string() + ": not a linconv training state (metadata missing)");
   if (architecture->second != Net::architecture.view())
     throw Error(file.string() + ": state of another network (" + architecture->second + ")");
+  check_saved_config(file, meta, config_json);
   std::vector<float> m(Net::param_count), v(Net::param_count);
   for (const NetTensor& t : Net::tensors) {
     for (auto [prefix, target] : {std::pair{"adam.m.", &m}, std::pair{"adam.v.", &v}}) {
@@ -219,6 +230,7 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
   if (!resume && std::filesystem::exists(config.out / "config.json") && !config.force)
     throw UsageError("--out " + config.out.string() + " holds a training run already: continue it with --resume " +
                      config.out.string() + ", or replace it with --force");
+  if (resume) check_saved_config(model_file, read_safetensors(model_file).metadata, config_json);
   // Before --out is written: an --init checkpoint of another network leaves nothing behind.
   Params<Net> params = resume                ? load_checkpoint<Net>(model_file)
                        : config.init.empty() ? init_like_pytorch<Net>(config.seed, {.alpha = config.alpha_init})
@@ -238,7 +250,7 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
                        pool, config.batch);
   Position at;
   if (resume) {
-    at = load_state<Net>(state_file, trainer.adam());
+    at = load_state<Net>(state_file, trainer.adam(), config_json);
     if (at.finished) {
       if (verbose) std::printf("%s finished already; nothing to resume\n", config.out.c_str());
       return;
@@ -252,7 +264,7 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
   auto save = [&] {
     steps.flush();
     epochs_csv.flush();
-    save_state<Net>(state_file, trainer.adam(), at);
+    save_state<Net>(state_file, trainer.adam(), at, config_json);
     save_checkpoint(model_file, params, config_json);
   };
 
