@@ -1,15 +1,23 @@
-// IDX reading through zlib's gz* interface, which reads gzip and plain files alike. A file is
-// read header first, then exactly the payload the header announces, then on to the end: surplus
-// bytes are an error, and only a read to the end lets zlib verify the gzip CRC and length.
+// IDX reading, of gzip and plain files alike (a gzip file is told by its first two bytes, as
+// zlib's gzread tells it). A file is read header first, then exactly the payload the header
+// announces, then on to the end: surplus bytes are an error, and only a read to the end lets
+// zlib verify the gzip CRC and length. Gzip data goes through zlib's inflate one member at a
+// time rather than through gzread, which silently drops whatever follows the last member: here
+// a next member is read on (as gzip allows concatenated members), and any other bytes after the
+// end of the gzip data are refused.
 #include "linconv/idx.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <limits>
+#include <new>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -30,19 +38,26 @@ std::string hex32(std::uint32_t x) {
   return buf;
 }
 
-// An open file that counts the bytes it delivers and throws linconv::Error naming its path.
+// An open file that delivers its bytes (decompressed, for gzip), counts them, and throws
+// linconv::Error naming its path.
 class GzFile {
  public:
-  explicit GzFile(fs::path path) : path_(std::move(path)), file_(gzopen(path_.c_str(), "rb")) {
-    if (file_ == nullptr) {
-      const int e = errno;  // gzopen documents errno as set when the open itself failed
+  explicit GzFile(fs::path path) : path_(std::move(path)), fd_{open(path_.c_str(), O_RDONLY | O_CLOEXEC)} {
+    if (fd_.fd < 0) {
+      const int e = errno;
       fail(e == ENOENT ? "not found" : "cannot open: " + std::generic_category().message(e));
     }
-    gzbuffer(file_, 1 << 16);
+    while (available_ < 2 && fill()) {
+    }
+    const bool gzip = available_ >= 2 && next_[0] == 0x1f && next_[1] == 0x8b;
+    if (gzip && inflateInit2(&stream_, 16 + MAX_WBITS) != Z_OK) throw std::bad_alloc();  // 16: gzip only
+    gzip_ = gzip;
   }
   GzFile(const GzFile&) = delete;
   GzFile& operator=(const GzFile&) = delete;
-  ~GzFile() { gzclose(file_); }
+  ~GzFile() {
+    if (gzip_) inflateEnd(&stream_);
+  }
 
   [[noreturn]] void fail(const std::string& what) const {
     throw Error(path_.string() + ": " + what);
@@ -50,26 +65,9 @@ class GzFile {
 
   // Reads up to n bytes (n <= 1 MiB); fewer only at the end of the data.
   std::size_t read(void* buf, std::size_t n) {
-    int got = gzread(file_, buf, static_cast<unsigned>(n));
-    if (got == 0 && error() == Z_OK) {
-      // zlib (seen with 1.2.13) reports a clean end for a gzip stream cut inside its trailer
-      // when the previous read ended exactly at the end of the data; one more read after
-      // clearing the end flag reports the truncation.
-      gzclearerr(file_);
-      got = gzread(file_, buf, static_cast<unsigned>(n));
-    }
-    if (const int err = error(); got < 0 || err != Z_OK) {
-      std::string msg = gzerror(file_, nullptr);
-      // zlib prefixes its messages with the path, which fail() adds anyway.
-      if (const std::string prefix = path_.string() + ": "; msg.starts_with(prefix))
-        msg.erase(0, prefix.size());
-      const char* what = err == Z_BUF_ERROR ? "truncated gzip data"
-                         : err == Z_ERRNO   ? "read error"
-                                            : "corrupt gzip data";
-      fail(std::string(what) + " (" + msg + ")");
-    }
-    pos_ += static_cast<std::size_t>(got);
-    return static_cast<std::size_t>(got);
+    const std::size_t got = gzip_ ? inflate_into(static_cast<Bytef*>(buf), n) : copy_into(static_cast<std::uint8_t*>(buf), n);
+    pos_ += got;
+    return got;
   }
 
   // The header: the magic number, then one big-endian 32-bit size per dimension. `kind`
@@ -113,10 +111,70 @@ class GzFile {
  private:
   static constexpr std::size_t chunk = std::size_t{1} << 20;
 
-  int error() const {
-    int err = Z_OK;
-    gzerror(file_, &err);
-    return err;
+  // Moves the unread bytes to the front of the input buffer and reads more behind them; false
+  // at the end of the file.
+  bool fill() {
+    std::memmove(input_.data(), next_, available_);
+    next_ = input_.data();
+    for (;;) {
+      const ssize_t got = ::read(fd_.fd, input_.data() + available_, input_.size() - available_);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) fail("read error (" + std::generic_category().message(errno) + ")");
+      available_ += std::size_t(got);
+      offset_ += std::uint64_t(got);
+      return got > 0;
+    }
+  }
+
+  std::size_t copy_into(std::uint8_t* out, std::size_t n) {
+    std::size_t got = 0;
+    while (got < n && (available_ > 0 || fill())) {
+      const std::size_t take = std::min(n - got, available_);
+      std::memcpy(out + got, next_, take);
+      got += take;
+      next_ += take;
+      available_ -= take;
+    }
+    return got;
+  }
+
+  std::size_t inflate_into(Bytef* out, std::size_t n) {
+    stream_.next_out = out;
+    stream_.avail_out = static_cast<uInt>(n);
+    while (stream_.avail_out > 0) {
+      if (available_ < 2) fill();  // two bytes: enough to tell whether another member starts
+      if (member_ended_) {
+        if (available_ == 0) break;  // the end of the file: the end of the data
+        if (available_ < 2 || next_[0] != 0x1f || next_[1] != 0x8b) refuse_trailing_bytes();
+        inflateReset(&stream_);
+        member_ended_ = false;
+      }
+      if (available_ == 0) fail("truncated gzip data (unexpected end of file)");
+      stream_.next_in = next_;
+      stream_.avail_in = static_cast<uInt>(available_);
+      const int status = inflate(&stream_, Z_NO_FLUSH);
+      next_ = stream_.next_in;
+      available_ = stream_.avail_in;
+      if (status == Z_STREAM_END) {
+        member_ended_ = true;
+      } else if (status == Z_BUF_ERROR) {  // no progress without more input
+        if (!fill()) fail("truncated gzip data (unexpected end of file)");
+      } else if (status == Z_MEM_ERROR) {
+        throw std::bad_alloc();
+      } else if (status != Z_OK) {
+        fail("corrupt gzip data (" + std::string(stream_.msg ? stream_.msg : "error " + std::to_string(status)) + ")");
+      }
+    }
+    return n - stream_.avail_out;
+  }
+
+  // Bytes after the end of the last gzip member, which are not another member.
+  [[noreturn]] void refuse_trailing_bytes() {
+    const std::uint64_t end = offset_ - available_;
+    std::uint64_t extra = available_;
+    for (available_ = 0; fill(); available_ = 0) extra += available_;
+    fail("bytes after the end of the gzip data: " + std::to_string(extra) + " from byte " + std::to_string(end) +
+         " on, which start no gzip member");
   }
 
   std::uint32_t word(const char* what) {
@@ -127,9 +185,23 @@ class GzFile {
     return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
   }
 
+  struct Descriptor {
+    int fd;
+    ~Descriptor() {
+      if (fd >= 0) close(fd);
+    }
+  };
+
   fs::path path_;
-  gzFile file_;
-  std::uint64_t pos_ = 0;
+  Descriptor fd_;
+  std::vector<Bytef> input_ = std::vector<Bytef>(1 << 16);  // read ahead: [next_, next_ + available_) unread
+  Bytef* next_ = input_.data();
+  std::size_t available_ = 0;
+  std::uint64_t offset_ = 0;  // bytes read from the file
+  bool gzip_ = false;
+  z_stream stream_{};
+  bool member_ended_ = false;
+  std::uint64_t pos_ = 0;  // bytes delivered
 };
 
 // The payload size of `sizes`, refusing zero and implausibly large sizes (without overflow).

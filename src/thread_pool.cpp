@@ -1,14 +1,29 @@
 #include "linconv/thread_pool.hpp"
 
 #include <algorithm>
+#include <string>
+#include <system_error>
+
+#include "linconv/error.hpp"
 
 namespace linconv {
 
 ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
-  for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { work(i); });
+  try {
+    workers_.reserve(std::size_t(threads_ - 1));
+    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { work(i); });
+  } catch (const std::system_error& e) {
+    // The destructor does not run for a half-made pool, and a running std::thread destroyed
+    // unjoined would end the program: stop the workers started so far here.
+    stop();
+    throw Error("cannot start thread " + std::to_string(workers_.size() + 2) + " of " + std::to_string(threads_) +
+                ": " + e.what());
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop(); }
+
+void ThreadPool::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

@@ -71,8 +71,18 @@ TrainingData load_training_data(const std::filesystem::path& dir) {
 }
 
 void check_image_counts(const RunConfig& config, const TrainingData& data) {
-  run_detail::image_count(config.limit, data.train.size(), "--limit", "training images");
+  const int train_images = run_detail::image_count(config.limit, data.train.size(), "--limit", "training images");
   run_detail::image_count(config.test_limit, data.test.size(), "--test-limit", "test images");
+  check_run_size(config, train_images);
+}
+
+void check_run_size(const RunConfig& config, int train_images) {
+  if (config.threads < 1 || config.threads > max_thread_count())
+    throw UsageError("--threads " + std::to_string(config.threads) + " is outside 1.." +
+                     std::to_string(max_thread_count()) + " (4 per core of this machine, and 64 on any)");
+  if (config.batch < 1 || config.batch > train_images)
+    throw UsageError("--batch " + std::to_string(config.batch) + " exceeds the " + std::to_string(train_images) +
+                     " training images " + (config.limit ? "of --limit " + std::to_string(*config.limit) : "there are"));
 }
 
 namespace {
@@ -126,6 +136,24 @@ Position position_from_metadata(const std::map<std::string, std::string>& meta, 
   } catch (const std::invalid_argument&) {
     throw Error(file.string() + ": not a linconv training state (bad metadata)");
   }
+}
+
+void check_saved_config(const std::filesystem::path& file, const std::map<std::string, std::string>& meta,
+                        const std::string& config_json) {
+  const auto saved_text = meta.find("config");
+  if (saved_text == meta.end()) return;
+  const nlohmann::json saved = nlohmann::json::parse(saved_text->second, nullptr, false);
+  if (!saved.is_object()) throw Error(file.string() + ": its \"config\" metadata is not a JSON object");
+  const nlohmann::json settings = nlohmann::json::parse(config_json);
+  std::string differences;
+  // Settings added to RunConfig since the file was saved are missing from it, not different.
+  for (const auto& [key, value] : saved.items())
+    if (!settings.contains(key) || settings[key] != value)
+      differences += (differences.empty() ? "" : ", ") + key + " " + value.dump() + " there, " +
+                     (settings.contains(key) ? settings[key].dump() : "none") + " in config.json";
+  if (!differences.empty())
+    throw Error(file.string() + " was saved by a run with other settings (" + differences +
+                "): config.json was edited, or the file comes from another run; start the run again with --force");
 }
 
 int image_count(const std::optional<int>& limit, int available, const char* flag, const char* what) {

@@ -4,6 +4,7 @@
 // attempt (--net fashion-bn-pool) trained, resumed, read by every checkpoint command and
 // exported to a header that compiles; checkpoints of another network refused.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "linconv/checkpoint.hpp"
 #include "linconv/fashion_net.hpp"
 #include "linconv/layers/relu_alpha_per_channel.hpp"
+#include "linconv/thread_pool.hpp"
 #include "support/cli.hpp"
 
 using namespace linconv::testing;
@@ -30,11 +32,98 @@ TEST_CASE("cli: usage errors exit 2 with one line naming the flag", "[cli]") {
   require_error(linconv_cli("train --net lenet"), 2, "--net: must be one of fashion, fashion-bn-pool, got 'lenet'");
   require_error(linconv_cli("train --reduction max"), 2, "--reduction");
   require_error(linconv_cli("train --epochs three"), 2, "--epochs");
-  require_error(linconv_cli(""), 2, "subcommand");
+  require_error(linconv_cli(""), 2, "a command is required: one of train, eval, predict, grad, export, features, sweep or report");
   const TempDir dir;
   write_dataset(dir, 30);
   require_error(linconv_cli("train --data " + dir.path().string() + " --limit 31 --out " + (dir / "o").string()),
                 2, "--limit 31 exceeds the 30 training images");
+}
+
+TEST_CASE("cli: an unknown command is named, with the list of commands", "[cli]") {
+  require_error(linconv_cli("frobnicate"), 2,
+                "unknown command 'frobnicate': use one of train, eval, predict, grad, export, features, sweep or "
+                "report");
+  require_error(linconv_cli("frobnicate --out x"), 2, "unknown command 'frobnicate'");
+  CHECK(linconv_cli("--help").status == 0);
+}
+
+TEST_CASE("cli: float flags must be finite as floats and within their range", "[cli]") {
+  const TempDir dir;
+  write_dataset(dir, 30);
+  // A flag let through trains one step of a small run, which fails the check quickly.
+  const std::string small = " --steps 1 --data " + dir.path().string() + " --out " + (dir / "o").string();
+  require_error(linconv_cli("train --alpha-init 1e39" + small), 2,
+                "--alpha-init: must be a finite number (at most 3.4e38, a float's largest), got 1e39");
+  require_error(linconv_cli("train --alpha-init -nan" + small), 2, "--alpha-init: must be a finite number, got -nan");
+  require_error(linconv_cli("train --lr nan" + small), 2, "--lr: must be a finite number, got nan");
+  require_error(linconv_cli("train --lr inf" + small), 2, "--lr: must be a finite number, got inf");
+  require_error(linconv_cli("train --lr 0" + small), 2, "--lr: must be greater than 0, got 0");
+  require_error(linconv_cli("train --lr -1e-3" + small), 2, "--lr: must be greater than 0, got -1e-3");
+  require_error(linconv_cli("train --lambda nan" + small), 2, "--lambda: must be a finite number, got nan");
+  require_error(linconv_cli("train --lambda 1e39" + small), 2, "--lambda: must be a finite number (at most 3.4e38");
+  require_error(linconv_cli("train --lambda 0.5x" + small), 2, "--lambda: not a number: '0.5x'");
+  CHECK_FALSE(fs::exists(dir / "o"));
+  const fs::path images = dir / "t10k-images-idx3-ubyte";  // any existing file passes --checkpoint's check
+  require_error(linconv_cli("grad --checkpoint " + images.string() + " --output g --lambda inf"), 2,
+                "--lambda: must be a finite number, got inf");
+  const std::string sweep = " --quick --data " + dir.path().string() + " --out " + (dir / "s").string();
+  require_error(linconv_cli("sweep --lambdas 0.5,nan" + sweep), 2, "--lambdas: must be a finite number, got nan");
+  require_error(linconv_cli("sweep --long-lambdas inf" + sweep), 2, "--long-lambdas: must be a finite number");
+  require_error(linconv_cli("sweep --lr 0" + sweep), 2, "--lr: must be greater than 0, got 0");
+  require_error(linconv_cli("sweep --alpha-init 1e39" + sweep), 2, "--alpha-init: must be a finite number");
+  CHECK_FALSE(fs::exists(dir / "s"));
+}
+
+TEST_CASE("cli: flags that size threads and memory are bounded before anything starts", "[cli]") {
+  const TempDir dir;
+  write_dataset(dir, 30);
+  const std::string data = " --data " + dir.path().string();
+  const std::string at_most = "must be at most " + std::to_string(linconv::max_thread_count()) +
+                              " (4 per core of this machine, and 64 on any), got 100000";
+  // Under a cap of 8 GB of address space (a thousand thread stacks), so that a regression fails
+  // to start its threads instead of filling the machine's process table, and a time limit: a
+  // pool whose thread failed to start used to hang, destroying a condition variable its
+  // workers waited on.
+  const auto start = std::chrono::steady_clock::now();
+  const Result r = run_shell("ulimit -v 8000000; timeout -s KILL 20 " + std::string(LINCONV_CLI) + " train --threads 100000 --steps 1" +
+                             data + " --out " + (dir / "x").string());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  require_error(r, 2, "--threads: " + at_most);
+  CHECK(seconds < 1.0);
+  CHECK_FALSE(fs::exists(dir / "x"));
+
+  const std::string checkpoint = " --checkpoint " + (dir / "t10k-images-idx3-ubyte").string();
+  require_error(linconv_cli("eval --threads 100000" + checkpoint), 2, "--threads: " + at_most);
+  require_error(linconv_cli("predict --threads 100000 --images i --output o" + checkpoint), 2, "--threads: " + at_most);
+  require_error(linconv_cli("grad --threads 100000 --output o" + checkpoint), 2, "--threads: " + at_most);
+  const std::string sweep = "sweep --quick" + data + " --out " + (dir / "s").string();
+  require_error(linconv_cli(sweep + " --threads 100000"), 2, "--threads: " + at_most);
+  require_error(linconv_cli(sweep + " --jobs 100000"), 2, "--jobs: " + at_most);
+
+  // The batch: at most the training images a run uses.
+  const std::string train = "train --steps 1" + data + " --out " + (dir / "b").string();
+  require_error(linconv_cli(train + " --batch 31"), 2, "--batch 31 exceeds the 30 training images there are");
+  require_error(linconv_cli(train + " --batch 11 --limit 10"), 2,
+                "--batch 11 exceeds the 10 training images of --limit 10");
+  CHECK_FALSE(fs::exists(dir / "b"));
+  require_error(linconv_cli("sweep --limit 10 --test-limit 10 --epochs 1 --long-epochs 1 --seeds 1 --lambdas 0.5 "
+                            "--long-lambdas 0.5 --reduction mean --batch 20 --threads 1" +
+                            data + " --out " + (dir / "s").string()),
+                2, "--batch 20 exceeds the 10 training images of --limit 10");
+  CHECK_FALSE(fs::exists(dir / "s" / "runs" / "relu-e1-mean-unit-s0" / "config.json"));
+  CHECK(linconv_cli(train + " --batch 30").status == 0);
+}
+
+TEST_CASE("cli: a thread that cannot start is a one-line error, not a crash", "[cli]") {
+  const TempDir dir;
+  write_dataset(dir, 30);
+  // 64 threads (within --threads' bound) where thread stacks are 1 GB (glibc sizes them by
+  // `ulimit -s`) and the address space 20 GB: the twentieth or so cannot start.
+  const Result r = run_shell("ulimit -s 1000000; ulimit -v 20000000; timeout -s KILL 20 " + std::string(LINCONV_CLI) +
+                             " train --threads 64 --batch 10 --steps 1 --data " + dir.path().string() + " --out " +
+                             (dir / "o").string());
+  require_error(r, 1, "cannot start thread ");
+  CHECK_THAT(r.err, Contains(" of 64: Resource temporarily unavailable"));
 }
 
 TEST_CASE("cli: --help documents every flag of train", "[cli]") {
@@ -76,7 +165,7 @@ TEST_CASE("cli: an unwritable --out exits 1 naming it", "[cli]") {
   const TempDir dir;
   write_dataset(dir, 20);
   write_file(dir / "file", std::string("x"));
-  require_error(linconv_cli("train --data " + dir.path().string() + " --out " + (dir / "file" / "run").string()),
+  require_error(linconv_cli("train --batch 10 --data " + dir.path().string() + " --out " + (dir / "file" / "run").string()),
                 1, "--out " + (dir / "file" / "run").string());
 }
 
@@ -524,4 +613,73 @@ TEST_CASE("cli: a diverging run stops naming the step and saved runs are not ove
   const Result forced = linconv_cli("train --limit 100 --batch 50 --force --out " + (dir / "good").string());
   CHECK(forced.status == 0);
   CHECK(read_file(good) != before);
+}
+
+TEST_CASE("cli: a second train into a run folder in use is refused, naming the first", "[cli][e2e]") {
+  const TempDir dir;
+  write_dataset(dir, 100);
+  const fs::path run = dir / "run";
+  const std::string train =
+      std::string(LINCONV_CLI) + " train --data " + dir.path().string() + " --batch 10 --threads 1 --out " + run.string();
+  // The first would train for hours; the second (killed after 20 s) comes once the first has written
+  // config.json.
+  const Overlap forced =
+      while_running(train + " --epochs 100000", run / "config.json", "timeout -s KILL 20 " + train + " --force --steps 1");
+  require_error(forced.second, 1, "--out " + run.string() + " is in use by linconv process " + forced.first_pid + " on ");
+  CHECK_THAT(forced.second.err, Contains("(lock " + (run / "train.lock").string() + ")"));
+  fs::remove_all(run);  // so that state.safetensors is the new first run's
+  const Overlap resumed = while_running(train + " --epochs 100000", run / "state.safetensors",
+                                        "timeout -s KILL 20 " + std::string(LINCONV_CLI) + " train --resume " + run.string());
+  require_error(resumed.second, 1, "--resume " + run.string() + " is in use by linconv process " + resumed.first_pid);
+  // The kernel released the lock of the killed process: the file it left is no obstacle.
+  const Result again = run_shell(train + " --force --steps 1");
+  INFO(again.err);
+  CHECK(again.status == 0);
+}
+
+namespace {
+
+// A run of `flags` on `dir`'s dataset into dir/name, interrupted by SIGINT once it has saved.
+fs::path interrupted_run(const TempDir& dir, const std::string& name, const std::string& flags) {
+  const fs::path run = dir / name;
+  const std::string script = std::string(LINCONV_CLI) + " train --data " + dir.path().string() + " " + flags +
+                             " --out " + run.string() + " >/dev/null 2>&1 & pid=$!; until [ -s " +
+                             (run / "state.safetensors").string() + " ]; do sleep 0.05; done; kill -INT $pid; wait $pid";
+  REQUIRE(run_shell(script).status == 1);
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("cli: --resume refuses a damaged run folder, saying what is wrong", "[cli][e2e]") {
+  const TempDir dir;
+  write_dataset(dir, 100);
+  const std::string flags = "--batch 10 --threads 1 --epochs 100000";
+  const fs::path run = interrupted_run(dir, "run", flags), other = interrupted_run(dir, "other", flags + " --seed 1");
+  const fs::path damaged = dir / "damaged";
+  // `timeout`: a damaged folder let through would train for hours.
+  const auto resume = [&] { return run_shell("timeout -s KILL 20 " + std::string(LINCONV_CLI) + " train --resume " + damaged.string()); };
+  const auto copy_run = [&] {
+    fs::remove_all(damaged);
+    fs::copy(run, damaged, fs::copy_options::recursive);
+  };
+  copy_run();
+  const std::string metrics = read_file(damaged / "metrics.csv");
+  write_file(damaged / "metrics.csv", metrics.substr(0, metrics.size() / 2));
+  require_error(resume(), 1, (damaged / "metrics.csv").string() + ": ");
+  CHECK_THAT(resume().err, Contains(" whole rows where the saved state has ") && Contains("the file was cut short"));
+
+  copy_run();
+  fs::copy_file(other / "state.safetensors", damaged / "state.safetensors", fs::copy_options::overwrite_existing);
+  require_error(resume(), 1,
+                (damaged / "state.safetensors").string() +
+                    " was saved by a run with other settings (seed 1 there, 0 in config.json): config.json was "
+                    "edited, or the file comes from another run");
+
+  copy_run();
+  nlohmann::json config = nlohmann::json::parse(read_file(damaged / "config.json"));
+  config["lr"] = 0.002;
+  write_file(damaged / "config.json", config.dump(2));
+  require_error(resume(), 1, (damaged / "model.safetensors").string() + " was saved by a run with other settings (lr ");
+  CHECK_THAT(resume().err, Contains(" in config.json)"));
 }

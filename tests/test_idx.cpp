@@ -195,6 +195,41 @@ TEST_CASE("idx: corrupt gzip data") {
   }
 }
 
+TEST_CASE("idx: bytes after the end of the gzip data") {
+  TempDir dir;
+  const fs::path file = dir / "images.gz";
+  const Bytes pixels = noise(60);
+  write_gz(file, images_file(3, 4, 5, pixels));
+  const Bytes gz = read_bytes(file);
+  const auto with_tail = [&](const Bytes& tail) {
+    Bytes bytes = gz;
+    bytes.insert(bytes.end(), tail.begin(), tail.end());
+    write_file(file, bytes);
+  };
+  const std::string end = std::to_string(gz.size());
+  with_tail({'j', 'u', 'n', 'k'});
+  REQUIRE_IDX_ERROR(read_idx_images(file), file,
+                    "bytes after the end of the gzip data: 4 from byte " + end + " on, which start no gzip member");
+  with_tail(Bytes(100'000, 0));  // zero padding, more than one read ahead
+  REQUIRE_IDX_ERROR(read_idx_images(file), file,
+                    "bytes after the end of the gzip data: 100000 from byte " + end + " on");
+  with_tail({0x1f});
+  REQUIRE_IDX_ERROR(read_idx_images(file), file, "bytes after the end of the gzip data: 1 from byte " + end);
+
+  // Concatenated members are one gzip file (as `cat a.gz b.gz` makes): read on, the IDX checks apply.
+  const Bytes idx_bytes = images_file(3, 4, 5, pixels);
+  write_gz(dir / "first.gz", Bytes(idx_bytes.begin(), idx_bytes.begin() + 30));
+  write_gz(dir / "second.gz", Bytes(idx_bytes.begin() + 30, idx_bytes.end()));
+  Bytes both = read_bytes(dir / "first.gz");
+  const Bytes second = read_bytes(dir / "second.gz");
+  both.insert(both.end(), second.begin(), second.end());
+  write_file(file, both);
+  CHECK(read_idx_images(file).pixels == pixels);
+  both.insert(both.end(), gz.begin(), gz.end());  // a third member: the IDX payload is too long
+  write_file(file, both);
+  REQUIRE_IDX_ERROR(read_idx_images(file), file, "trailing bytes: header announces 3 images of 4x5 (60 bytes)");
+}
+
 TEST_CASE("idx: missing or unreadable file") {
   TempDir dir;
   REQUIRE_IDX_ERROR(read_idx_images(dir / "absent"), dir / "absent", ": not found");

@@ -328,6 +328,25 @@ TEST_CASE("cli: a sweep started before --net existed continues as the report's n
                 "(--net [\"fashion\"] there, [\"fashion-bn-pool\"] here)");
 }
 
+TEST_CASE("cli: a second sweep into a directory in use is refused, naming the first", "[cli][e2e]") {
+  const TempDir dir;
+  write_dataset(dir, 100);
+  const fs::path out = dir / "s";
+  const std::string sweep = std::string(LINCONV_CLI) + " sweep --data " + dir.path().string() +
+                            " --limit 20 --test-limit 20 --seeds 1 --lambdas 0.5 --long-lambdas 0.5 --reduction mean "
+                            "--batch 10 --threads 1 --epochs 100000 --long-epochs 100000 --out " + out.string();
+  // The first would train for hours; the second (killed after 20 s) comes once the first has begun its
+  // first run. Continuing the sweep and starting it over are refused alike.
+  const fs::path first_run = out / "runs" / "relu-e100000-mean-unit-s0" / "config.json";
+  for (const std::string second : {"", " --force"}) {
+    fs::remove_all(out);  // so that the run's config.json is the new first sweep's
+    const Overlap o = while_running(sweep, first_run, "timeout -s KILL 20 " + sweep + second);
+    require_error(o.second, 1, "--out " + out.string() + " is in use by linconv process " + o.first_pid + " on ");
+    CHECK_THAT(o.second.err, Contains("(lock " + (out / "sweep.lock").string() + ")"));
+    CHECK(fs::exists(first_run));
+  }
+}
+
 TEST_CASE("cli: sweep usage errors exit 2, bad data 1, naming the flag or file", "[cli]") {
   const TempDir dir;
   require_error(linconv_cli("sweep"), 2, "--out");

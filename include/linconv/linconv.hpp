@@ -10,6 +10,7 @@
 #include "linconv/feature_maps.hpp"
 #include "linconv/fashion_net.hpp"
 #include "linconv/fold.hpp"
+#include "linconv/folder_lock.hpp"
 #include "linconv/idx.hpp"
 #include "linconv/layers/activation.hpp"
 #include "linconv/layers/avg_pool.hpp"

@@ -5,6 +5,7 @@
 // alpha columns hold each layer's alpha, or the mean of its values when it has one per channel,
 // and grad_alpha the mean of its gradients likewise (the mean, not the sum: a per-channel
 // layer's sum would grow with its channel count).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -25,12 +26,19 @@ inline std::ofstream open_output(const std::filesystem::path& file, std::ios::op
 }
 
 // Keeps the header and the first `rows` lines of a CSV file (the rows an interrupted run had
-// saved state for).
+// saved state for). Refuses a file with fewer whole lines: one cut short (or edited) since.
 inline void truncate_csv(const std::filesystem::path& file, long rows) {
   std::ifstream in(file);
   if (!in) throw Error(file.string() + ": cannot read");
   std::string kept, line;
-  for (long i = 0; i <= rows && std::getline(in, line); ++i) kept += line + '\n';
+  long whole = -1;  // rows after the header; a last line without its newline does not count
+  while (whole < rows && std::getline(in, line) && !in.eof()) {
+    kept += line + '\n';
+    ++whole;
+  }
+  if (whole < rows)
+    throw Error(file.string() + ": " + std::to_string(std::max(0L, whole)) + " whole rows where the saved state has " +
+                std::to_string(rows) + "; the file was cut short, and the run cannot continue from it");
   in.close();
   open_output(file) << kept;
 }

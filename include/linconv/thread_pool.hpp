@@ -16,8 +16,16 @@ namespace linconv {
 // One thread per core the system reports (at least one).
 inline int default_thread_count() { return int(std::max(1u, std::thread::hardware_concurrency())); }
 
+// The most threads a --threads (or --jobs) flag may ask for: 4 per core, and 64 on any machine,
+// so that a run made with more threads than this machine has cores can be repeated here bit for
+// bit. Beyond it threads only cost memory (a stack each) and, by the thousand, the machine's
+// process table.
+inline int max_thread_count() { return std::max(64, 4 * default_thread_count()); }
+
 class ThreadPool {
  public:
+  // Starts threads - 1 workers. Throws linconv::Error naming the thread when one cannot start
+  // (after stopping those that did).
   explicit ThreadPool(int threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -42,6 +50,7 @@ class ThreadPool {
 
  private:
   void work(int index);
+  void stop();  // ends and joins the workers
 
   int threads_;
   std::vector<std::thread> workers_;

@@ -13,11 +13,13 @@
 //   epochs.csv         one row per epoch: train loss, test loss and accuracy, time, speed;
 //   model.safetensors  the weights (and buffers), rewritten atomically at every epoch end;
 //   state.safetensors  Adam's moments and the position in the run (Position), beside it.
+//   train.lock         locked while a process trains the run (folder_lock.hpp): a second one
+//                      into the same folder is refused, naming the first.
 // An interrupted run (InterruptHandler) finishes its step, saves both files and throws
 // Interrupted; train_run with `resume` then replays the shuffles of the epochs before, cuts the
 // CSV files to the saved position and continues, bit for bit as an uninterrupted run. A run whose
 // loss becomes NaN or infinite stops with an Error naming the step; the last epoch's checkpoint
-// stays. Runs on separate threads may train at once.
+// stays. Runs on separate threads may train at once, each into its own folder.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -34,6 +36,7 @@
 #include "linconv/checkpoint.hpp"
 #include "linconv/data.hpp"
 #include "linconv/error.hpp"
+#include "linconv/folder_lock.hpp"
 #include "linconv/rng.hpp"
 #include "linconv/step_log.hpp"
 #include "linconv/trainer.hpp"
@@ -74,8 +77,13 @@ struct TrainingData {
   Dataset train, test;
 };
 TrainingData load_training_data(const std::filesystem::path& dir);
-// Refuses (UsageError) a --limit or --test-limit beyond the images there are.
+// Refuses (UsageError, naming the flag, its value and the bound) a --limit or --test-limit
+// beyond the images there are, and what check_run_size refuses.
 void check_image_counts(const RunConfig& config, const TrainingData& data);
+// Refuses (UsageError) the settings that size a run's threads and memory beyond reason, before
+// anything is allocated: --threads outside 1..max_thread_count(), --batch outside 1..the
+// `train_images` the run uses.
+void check_run_size(const RunConfig& config, int train_images);
 
 // How train_run runs: a fresh run or the continuation of the one in config.out; with `verbose`
 // a progress line on stderr and one line per epoch and the result on stdout, else silent.
@@ -124,6 +132,12 @@ Position position_from_metadata(const std::map<std::string, std::string>& meta, 
 // The first `limit` images of a set of `available` (all of them without a limit).
 int image_count(const std::optional<int>& limit, int available, const char* flag, const char* what);
 
+// Refuses (Error) a saved file of the run in `dir` whose "config" metadata (`saved`, compact
+// JSON) differs from the run's settings `config_json`, naming the settings that differ: a
+// config.json edited since, or a file copied from another run. Files without it pass.
+void check_saved_config(const std::filesystem::path& file, const std::map<std::string, std::string>& meta,
+                        const std::string& config_json);
+
 // A separate stream for shuffling, so that the initialisation does not depend on it.
 constexpr std::uint64_t shuffle_seed(std::uint64_t seed) { return seed ^ 0x9e3779b97f4a7c15ull; }
 
@@ -146,18 +160,22 @@ class Progress {
 std::string epoch_row(int epoch, double train_loss, const Evaluation& test, double seconds, long images);
 void print_epoch(int epoch, double train_loss, const Evaluation& test, double seconds, long images);
 
+// The state of the run whose settings are `config_json` (compact, as the checkpoints hold them).
 template <class Net>
-void save_state(const std::filesystem::path& file, const AdamState& adam, const Position& at) {
+void save_state(const std::filesystem::path& file, const AdamState& adam, const Position& at,
+                const std::string& config_json) {
   std::vector<TensorView> views = tensor_views<Net>(adam.first_moment(), "adam.m.");
   std::ranges::move(tensor_views<Net>(adam.second_moment(), "adam.v."), std::back_inserter(views));
   std::map<std::string, std::string> meta = position_metadata(at);
   meta["architecture"] = std::string(Net::architecture.view());
   meta["adam_step"] = std::to_string(adam.step());
+  meta["config"] = config_json;
   write_safetensors(file, views, meta);
 }
 
+// Refuses the state of another network, or of a run with other settings than `config_json`.
 template <class Net>
-Position load_state(const std::filesystem::path& file, AdamState& adam) {
+Position load_state(const std::filesystem::path& file, AdamState& adam, const std::string& config_json) {
   const SafetensorsFile state = read_safetensors(file);
   const auto& meta = state.metadata;
   const auto architecture = meta.find("architecture"), adam_step = meta.find("adam_step");
@@ -165,6 +183,7 @@ Position load_state(const std::filesystem::path& file, AdamState& adam) {
     throw Error(file.string() + ": not a linconv training state (metadata missing)");
   if (architecture->second != Net::architecture.view())
     throw Error(file.string() + ": state of another network (" + architecture->second + ")");
+  check_saved_config(file, meta, config_json);
   std::vector<float> m(Net::param_count), v(Net::param_count);
   for (const NetTensor& t : Net::tensors) {
     for (auto [prefix, target] : {std::pair{"adam.m.", &m}, std::pair{"adam.v.", &v}}) {
@@ -197,14 +216,21 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
   check_dataset_fits<Net>(data.test, "the test set");
   const int train_count = image_count(config.limit, train_set.size(), "--limit", "training images");
   const int test_count = image_count(config.test_limit, data.test.size(), "--test-limit", "test images");
+  check_run_size(config, train_count);
   const InputScale scale = parse_input_scale(config.input_scale);
   const std::filesystem::path model_file = config.out / "model.safetensors";
   const std::filesystem::path state_file = config.out / "state.safetensors";
 
   const std::string config_json = run_config_json(config);  // compact, for the checkpoints
+  // One process at a time writes the folder: locked before anything in it is read or changed,
+  // or, for a folder yet to be made, as soon as it is.
+  const std::string folder = (resume ? "--resume " : "--out ") + config.out.string();
+  std::optional<FolderLock> lock;
+  if (resume || std::filesystem::is_directory(config.out)) lock.emplace(config.out, "train.lock", folder);
   if (!resume && std::filesystem::exists(config.out / "config.json") && !config.force)
     throw UsageError("--out " + config.out.string() + " holds a training run already: continue it with --resume " +
                      config.out.string() + ", or replace it with --force");
+  if (resume) check_saved_config(model_file, read_safetensors(model_file).metadata, config_json);
   // Before --out is written: an --init checkpoint of another network leaves nothing behind.
   Params<Net> params = resume                ? load_checkpoint<Net>(model_file)
                        : config.init.empty() ? init_like_pytorch<Net>(config.seed, {.alpha = config.alpha_init})
@@ -213,6 +239,7 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
     std::error_code ec;
     std::filesystem::create_directories(config.out, ec);
     if (ec) throw Error("--out " + config.out.string() + ": cannot create directory: " + ec.message());
+    if (!lock) lock.emplace(config.out, "train.lock", folder);
     open_output(config.out / "config.json") << run_config_json(config, 2) << "\n";
   }
   ThreadPool pool(config.threads);
@@ -223,7 +250,7 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
                        pool, config.batch);
   Position at;
   if (resume) {
-    at = load_state<Net>(state_file, trainer.adam());
+    at = load_state<Net>(state_file, trainer.adam(), config_json);
     if (at.finished) {
       if (verbose) std::printf("%s finished already; nothing to resume\n", config.out.c_str());
       return;
@@ -237,7 +264,7 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
   auto save = [&] {
     steps.flush();
     epochs_csv.flush();
-    save_state<Net>(state_file, trainer.adam(), at);
+    save_state<Net>(state_file, trainer.adam(), at, config_json);
     save_checkpoint(model_file, params, config_json);
   };
 

@@ -1,13 +1,31 @@
 // cli::run: the command line of a program over its networks (linconv/cli.hpp).
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <new>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "linconv/error.hpp"
 
 namespace linconv::cli {
+namespace {
+
+// The command (the first argument, unless it is an option such as --help) must be one of the
+// app's: CLI11 would say only that "a subcommand is required".
+void check_command(const CLI::App& app, int argc, char** argv) {
+  if (argc > 1 && argv[1][0] == '-') return;
+  std::vector<std::string> names;
+  for (const CLI::App* command : app.get_subcommands({})) names.push_back(command->get_name());
+  const std::string list = choice_text(names);
+  if (argc < 2) throw UsageError("a command is required: one of " + list);
+  if (std::ranges::find(names, argv[1]) == names.end())
+    throw UsageError("unknown command '" + std::string(argv[1]) + "': use one of " + list);
+}
+
+}  // namespace
 
 int run(std::span<const NetworkOps> entries, int argc, char** argv, const Program& program) {
   const std::string name = argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "linconv";
@@ -26,6 +44,7 @@ int run(std::span<const NetworkOps> entries, int argc, char** argv, const Progra
     add_export_command(app, networks);
     add_features_command(app, networks);
     for (const AddCommand add : program.commands) add(app, networks);
+    check_command(app, argc, argv);
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

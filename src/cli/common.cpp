@@ -1,6 +1,9 @@
 #include "common.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 
 namespace linconv::cli {
 namespace {
@@ -78,6 +81,45 @@ CLI::Validator at_least(double lowest) {
       "", "at_least");
 }
 
+CLI::Validator thread_count() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        int value = 0;
+        if (!CLI::detail::lexical_cast(text, value)) return "not a whole number: '" + text + "'";
+        if (value < 1) return "must be at least 1, got " + text;
+        if (value > max_thread_count())
+          return "must be at most " + std::to_string(max_thread_count()) + " (4 per core of this machine, and 64 on any), got " + text;
+        return {};
+      },
+      "", "thread_count");
+}
+
+namespace {
+
+CLI::Validator float_validator(std::optional<Bound> bound, double lowest) {
+  return CLI::Validator(
+      [bound, lowest](std::string& text) -> std::string {
+        errno = 0;
+        char* end = nullptr;
+        const float value = std::strtof(text.c_str(), &end);
+        if (text.empty() || *end != '\0') return "not a number: '" + text + "'";
+        if (!std::isfinite(value))
+          return "must be a finite number" + std::string(errno == ERANGE ? " (at most 3.4e38, a float's largest)" : "") +
+                 ", got " + text;
+        if (bound == Bound::at_least && value < lowest)
+          return "must be at least " + CLI::detail::to_string(lowest) + ", got " + text;
+        if (bound == Bound::above && !(value > lowest))
+          return "must be greater than " + CLI::detail::to_string(lowest) + ", got " + text;
+        return {};
+      },
+      "", "finite_float");
+}
+
+}  // namespace
+
+CLI::Validator finite_float() { return float_validator(std::nullopt, 0); }
+CLI::Validator finite_float(Bound bound, double lowest) { return float_validator(bound, lowest); }
+
 CLI::Validator one_of(std::vector<std::string> choices) {
   std::string list;
   for (const std::string& c : choices) list += (list.empty() ? "" : ", ") + c;
@@ -106,7 +148,9 @@ void CheckpointOptions::add_to(CLI::App* cmd, const NetworkList& networks) {
   cmd->add_option("--input-scale", input_scale, "unit or raw (default: as the checkpoint was trained)")
       ->check(one_of({"unit", "raw"}));
   cmd->add_option("--limit", limit, "Use the first N images only")->check(at_least(1));
-  cmd->add_option("--threads", threads, "Worker threads")->check(at_least(1))->capture_default_str();
+  cmd->add_option("--threads", threads, "Worker threads (at most " + std::to_string(max_thread_count()) + ")")
+      ->check(thread_count())
+      ->capture_default_str();
 }
 
 int CheckpointOptions::count(int available, const std::string& what) const {

@@ -35,6 +35,13 @@ CheckpointInfo read_checkpoint_info(const NetworkList& networks, const std::file
 // Validators whose failures read "--flag: must be ..., got X" (CLI11 prefixes the flag).
 CLI::Validator at_least(double lowest);
 CLI::Validator one_of(std::vector<std::string> choices);
+// A thread count (--threads, --jobs): 1..max_thread_count().
+CLI::Validator thread_count();
+// A float flag: a number finite as a float (not nan or inf, and not 1e39, which overflows one),
+// and at least `lowest` (`above`: greater than it) when one is given.
+enum class Bound { at_least, above };
+CLI::Validator finite_float();
+CLI::Validator finite_float(Bound bound, double lowest);
 
 // --net and --activation of a command that reads a checkpoint, for one that does not say which
 // network it is for (a PyTorch state_dict): read_checkpoint_info checks them.

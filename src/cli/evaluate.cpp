@@ -60,7 +60,7 @@ void add_grad_command(CLI::App& app, const NetworkList& networks) {
   cmd->add_option("--data", *data, "FashionMNIST directory")->capture_default_str();
   CLI::Option* lambda_option =
       cmd->add_option("--lambda", *lambda, "Weight of the penalty lambda * sum |alpha| (networks with alphas)")
-          ->check(at_least(0))
+          ->check(finite_float(Bound::at_least, 0))
           ->capture_default_str();
   cmd->add_option("--reduction", *reduction, "mean or sum")->check(one_of({"mean", "sum"}))->capture_default_str();
   cmd->add_option("--output", *output, "Where to write the gradients (.safetensors)")->required();

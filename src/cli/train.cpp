@@ -37,14 +37,19 @@ void add_train_command(CLI::App& app, const NetworkList& networks, const Program
         ->check(one_of(networks.activation_names()));
   CLI::Option* lambda =
       cmd->add_option("--lambda", config->lambda, "Weight of the penalty lambda * sum |alpha| (networks with alphas only)")
-          ->check(at_least(0))
+          ->check(finite_float(Bound::at_least, 0))
           ->capture_default_str();
   CLI::Option* alpha_init =
       cmd->add_option("--alpha-init", config->alpha_init, "Initial value of every alpha (networks with alphas only)")
+          ->check(finite_float())
           ->capture_default_str();
   cmd->add_option("--epochs", config->epochs, "Passes over the training images")->check(at_least(1))->capture_default_str();
-  cmd->add_option("--batch", config->batch, "Images per optimiser step")->check(at_least(1))->capture_default_str();
-  cmd->add_option("--lr", config->lr, "Adam learning rate")->check(at_least(0))->capture_default_str();
+  cmd->add_option("--batch", config->batch, "Images per optimiser step (at most the training images used)")
+      ->check(at_least(1))
+      ->capture_default_str();
+  cmd->add_option("--lr", config->lr, "Adam learning rate (greater than 0)")
+      ->check(finite_float(Bound::above, 0))
+      ->capture_default_str();
   cmd->add_option("--reduction", config->reduction, "Cross-entropy over the batch: mean or sum")
       ->check(one_of({"mean", "sum"}))
       ->capture_default_str();
@@ -52,8 +57,10 @@ void add_train_command(CLI::App& app, const NetworkList& networks, const Program
       ->check(one_of({"unit", "raw"}))
       ->capture_default_str();
   cmd->add_option("--seed", config->seed, "Seed of initialisation and shuffling")->capture_default_str();
-  cmd->add_option("--threads", config->threads, "Worker threads (results are bit-identical for a fixed count)")
-      ->check(at_least(1))
+  cmd->add_option("--threads", config->threads,
+                  "Worker threads, at most " + std::to_string(max_thread_count()) +
+                      " (results are bit-identical for a fixed count)")
+      ->check(thread_count())
       ->capture_default_str();
   cmd->add_option("--limit", config->limit, "Train on the first N training images only")->check(at_least(1));
   cmd->add_option("--test-limit", config->test_limit, "Evaluate each epoch on the first N test images only")

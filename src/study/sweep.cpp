@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <system_error>
 #include <thread>
 
 #include "cluster.hpp"
@@ -102,7 +104,15 @@ void train_share(const NetworkList& networks, const std::vector<const PlannedRun
     }
   };
   std::vector<std::jthread> helpers;
-  for (int j = 1; j < std::min<int>(jobs, int(runs.size())); ++j) helpers.emplace_back(work);
+  try {
+    for (int j = 1; j < std::min<int>(jobs, int(runs.size())); ++j) helpers.emplace_back(work);
+  } catch (const std::system_error& e) {
+    const std::size_t started = helpers.size();
+    next = runs.size();  // the helpers started finish their runs and start no others
+    helpers.clear();     // joins them
+    throw Error("cannot start the thread of job " + std::to_string(started + 2) + " of " + std::to_string(jobs) +
+                ": " + e.what());
+  }
   work();
 }
 
@@ -151,7 +161,8 @@ void sweep(const NetworkList& networks, SweepSettings s, const std::map<std::str
   const int threads_per_run = std::max(1, threads / s.jobs);
   const nlohmann::json execution{{"quick", s.quick}, {"jobs", s.jobs}, {"threads", threads}, {"ranks", cluster.size()}};
   std::string protocol;
-  cluster.together(false, [&] { protocol = prepare_directory(s, given, execution).dump(); });
+  std::optional<FolderLock> directory_lock;  // rank 0's, for the whole sweep
+  cluster.together(false, [&] { protocol = prepare_directory(s, given, execution, directory_lock).dump(); });
   apply_protocol(nlohmann::json::parse(cluster.broadcast(protocol)), s);
 
   const std::vector<PlannedRun> plan = plan_runs(s, threads_per_run);
@@ -227,11 +238,11 @@ void add_sweep_command(CLI::App& app, const NetworkList& networks) {
   protocol("data", s->data, "FashionMNIST directory (also $LINCONV_DATA)")->type_name("DIR")->capture_default_str();
   protocol("lambdas", s->lambdas, "Penalty weights of the ReLU_alpha runs of --epochs epochs")
       ->delimiter(',')
-      ->check(at_least(0))
+      ->check(finite_float(Bound::at_least, 0))
       ->default_str("0.1,0.3,0.5,0.7,0.9,2,5");
   protocol("long_lambdas", s->long_lambdas, "Penalty weights of the ReLU_alpha runs of --long-epochs epochs")
       ->delimiter(',')
-      ->check(at_least(0))
+      ->check(finite_float(Bound::at_least, 0))
       ->default_str("0.5,0.7");
   protocol("epochs", s->epochs, "Epochs of the baselines and of the --lambdas runs")
       ->check(at_least(1))
@@ -249,21 +260,24 @@ void add_sweep_command(CLI::App& app, const NetworkList& networks) {
       ->default_str("unit");
   protocol("limit", s->limit, "Train on the first N training images only")->check(at_least(1));
   protocol("test_limit", s->test_limit, "Evaluate each epoch on the first N test images only")->check(at_least(1));
-  protocol("batch", s->batch, "Images per optimiser step")->check(at_least(1))->capture_default_str();
-  protocol("lr", s->lr, "Adam learning rate")->check(at_least(0))->capture_default_str();
-  protocol("alpha_init", s->alpha_init, "Initial value of every alpha")->capture_default_str();
+  protocol("batch", s->batch, "Images per optimiser step (at most the training images used)")
+      ->check(at_least(1))
+      ->capture_default_str();
+  protocol("lr", s->lr, "Adam learning rate (greater than 0)")->check(finite_float(Bound::above, 0))->capture_default_str();
+  protocol("alpha_init", s->alpha_init, "Initial value of every alpha")->check(finite_float())->capture_default_str();
   cmd->add_flag("--quick", s->quick,
                 "A quick look: --limit 2000 --test-limit 2000 --epochs 1 --long-epochs 2 --seeds 1 --lambdas 0.5,2 "
                 "--long-lambdas 0.5, except where given");
   CLI::Option* jobs = cmd->add_option("--jobs", s->jobs,
                                       "Runs to train at once; --threads are split between them (default: 1, or "
-                                      "what the sweep in DIR was started with)")
-                          ->check(at_least(1));
+                                      "what the sweep in DIR was started with; at most " +
+                                          std::to_string(max_thread_count()) + ")")
+                          ->check(thread_count());
   CLI::Option* threads = cmd->add_option("--threads", s->threads,
                   "Threads of this process (default: every core; under MPI, the cores over the ranks on the "
-                  "machine); each run gets --threads / --jobs, and runs with the same count give bit-identical "
-                  "results")
-      ->check(at_least(1));
+                  "machine; at most " + std::to_string(max_thread_count()) +
+                      "); each run gets --threads / --jobs, and runs with the same count give bit-identical results")
+      ->check(thread_count());
   cmd->add_flag("--force", s->force, "Start the sweep in DIR over: delete its runs and summary first");
   cmd->add_flag("--list", s->list, "Print the runs in protocol order and where each stands, and exit");
   cmd->callback([s, protocol_options, jobs, threads, &networks] {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "linconv/folder_lock.hpp"
 #include "linconv/training_run.hpp"
 #include "net_names.hpp"
 #include "networks.hpp"
@@ -47,6 +48,9 @@ struct SweepSettings {
   std::optional<int> threads;
 };
 
+// The lock of a sweep directory (FolderLock); each run's folder has its own train.lock.
+inline constexpr const char* lock_file = "sweep.lock";
+
 // A run of the protocol: its folder's name and its settings.
 struct PlannedRun {
   std::string name;
@@ -78,7 +82,10 @@ void write_summary(const std::filesystem::path& out, const std::vector<PlannedRu
 nlohmann::json continued_protocol(const std::filesystem::path& out, const nlohmann::json& wanted,
                                   const std::map<std::string, std::string>& given);
 void continue_execution(SweepSettings& s, bool jobs_given, bool threads_given);
+// Rank 0: makes s.out a sweep directory, or continues the one it is, and returns the protocol.
+// Locks it into `lock` (DIR/sweep.lock) before changing anything: a second sweep into DIR is
+// refused, naming the process of the first.
 nlohmann::json prepare_directory(const SweepSettings& s, const std::map<std::string, std::string>& given,
-                                 const nlohmann::json& execution);
+                                 const nlohmann::json& execution, std::optional<FolderLock>& lock);
 
 }  // namespace linconv::cli

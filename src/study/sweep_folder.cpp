@@ -127,18 +127,26 @@ void continue_execution(SweepSettings& s, bool jobs_given, bool threads_given) {
   if (!threads_given && saved.value("threads", 0) >= 1) s.threads = saved["threads"].get<int>();
 }
 
-// Rank 0: makes `out` a sweep directory, or continues the one it is, and returns the protocol.
 nlohmann::json prepare_directory(const SweepSettings& s, const std::map<std::string, std::string>& given,
-                                 const nlohmann::json& execution) {
+                                 const nlohmann::json& execution, std::optional<FolderLock>& lock) {
   const nlohmann::json wanted = protocol_json(s);
+  std::error_code ec;
+  // A folder with nothing but the lock of a sweep killed before its sweep.json is still empty.
+  const auto holds_other_files = [&] {
+    for (const fs::directory_entry& entry : fs::directory_iterator(s.out, ec))
+      if (entry.path().filename() != lock_file) return true;
+    return false;
+  };
+  if (!fs::exists(s.out / "sweep.json") && fs::exists(s.out) && holds_other_files())
+    throw UsageError("--out " + s.out.string() + " is not empty and holds no sweep.json: choose a new directory");
+  fs::create_directories(s.out, ec);
+  if (ec) throw Error("--out " + s.out.string() + ": cannot create directory: " + ec.message());
+  lock.emplace(s.out, lock_file, "--out " + s.out.string());
   const bool is_sweep = fs::exists(s.out / "sweep.json");
   if (is_sweep && !s.force) return continued_protocol(s.out, wanted, given);
-  std::error_code ec;
   if (is_sweep) {
     for (const char* entry : {"runs", "summary.csv", "sweep.json"}) fs::remove_all(s.out / entry, ec);
     if (ec) throw Error("--out " + s.out.string() + ": cannot remove the earlier sweep: " + ec.message());
-  } else if (fs::exists(s.out) && !fs::is_empty(s.out, ec)) {
-    throw UsageError("--out " + s.out.string() + " is not empty and holds no sweep.json: choose a new directory");
   }
   fs::create_directories(s.out / "runs", ec);
   if (ec) throw Error("--out " + s.out.string() + ": cannot create directory: " + ec.message());

@@ -47,6 +47,13 @@ if(EXISTS ${WORK}/refused)
   message(FATAL_ERROR "a refused run left ${WORK}/refused behind")
 endif()
 
+# The command library's checks hold for any program built on it: an unknown command is named.
+execute_process(COMMAND ${trainer} frobnicate RESULT_VARIABLE status ERROR_VARIABLE err OUTPUT_QUIET)
+if(NOT status EQUAL 2 OR NOT err MATCHES
+   "lenet_trainer: error: unknown command 'frobnicate': use one of train, eval, predict, grad, export or features")
+  message(FATAL_ERROR "lenet_trainer frobnicate: exit ${status}, ${err}")
+endif()
+
 run(${trainer} predict --checkpoint ${checkpoint} --images ${images} --limit 200 --output ${WORK}/lenet.npy)
 if(PYTHON)
   run(${PYTHON} ${SOURCE_DIR}/scripts/torch_interop.py to-torch --checkpoint ${checkpoint} --images ${images}

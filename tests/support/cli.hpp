@@ -34,6 +34,25 @@ inline Result run_shell(const std::string& command) {
 // Runs `linconv <args>`.
 inline Result linconv_cli(const std::string& args) { return run_shell(std::string(LINCONV_CLI) + " " + args); }
 
+// Runs the shell command `second` while `first` runs in the background, from the moment `ready`
+// is a file with contents (after 20 s at most), then kills `first` (SIGKILL) and waits for it.
+struct Overlap {
+  Result second;
+  std::string first_pid;
+};
+inline Overlap while_running(const std::string& first, const fs::path& ready, const std::string& second) {
+  const TempDir dir;
+  const fs::path out = dir / "stdout", err = dir / "stderr", status = dir / "status";
+  const std::string script = first + " >/dev/null 2>&1 & first=$!; i=0; until [ -s " + ready.string() +
+                             " ] || [ $i -ge 400 ]; do sleep 0.05; i=$((i + 1)); done; { " + second + "; } >" +
+                             out.string() + " 2>" + err.string() + "; echo $? >" + status.string() +
+                             "; kill -KILL $first; wait $first; echo $first";
+  const Result both = run_shell(script);
+  Overlap overlap{{std::atoi(read_file(status).c_str()), read_file(out), read_file(err)}, both.out};
+  while (!overlap.first_pid.empty() && overlap.first_pid.back() == '\n') overlap.first_pid.pop_back();
+  return overlap;
+}
+
 // Exit status `status`, and stderr ending in one line: the linconv error containing `what`
 // (progress lines of a training run may come before it).
 inline void require_error(const Result& r, int status, const std::string& what) {
