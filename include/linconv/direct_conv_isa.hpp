@@ -357,6 +357,100 @@ inline void correlate_row_pairs(const float* in, const float* wt2, const float* 
   });
 }
 
+// The weight gradient by pairs of positions (8 channels with AVX-512: conv1), the layout of
+// correlate_row_pairs: dy channels last in pairs, gt2[i, m, 2o + s] = dy[o, i, 2m + s] (zero
+// past the row), and per tap one accumulator whose lane 2o + s sums channel o's products at
+// the positions of parity s:
+//   acc[tap] += gt2[i, m] * (x[i, 2m + off], x[i, 2m + 1 + off]),  dw[o, tap] += acc[2o] + acc[2o + 1]
+// Two pairs a step, so that the pixel pair tap v reads at step m + 1 is the one tap v + 2 reads
+// at step m. Per step of two: 2 gradient loads and about 1.4 pair broadcasts per tap, for 2
+// FMAs per tap.
+template <PaddedCorrelation S>
+struct WeightGradPairs {
+  static constexpr int pairs = (S.out_w() + 1) / 2;  // of a row, the last one half outside if odd
+  // At most 24 taps a block, in blocks of equal size: 25 taps as 13 + 12, not 24 + 1, whose one
+  // accumulator would wait on its own FMAs' latency through the whole image.
+  static constexpr int block_taps = [] {
+    const int blocks = (S.taps() + 23) / 24;
+    return (S.taps() + blocks - 1) / blocks;
+  }();
+  static constexpr bool applies = simd::registers == 32 && 2 * S.out_c == simd::lanes && S.k >= 2;
+  // gt2 takes the place of the wide output: out_h rows of `pairs` vectors (the wide rows are
+  // wp >= out_w + 1 floats wide per channel).
+  static_assert(!applies || std::size_t(S.out_h()) * pairs * simd::lanes <= S.output_floats());
+};
+
+// gt2 from dy (out_c x out_h x out_w): per row, 8 x 8 transposes of position pairs.
+template <PaddedCorrelation S>
+void pairs_last(const float* dy, float* gt2) {
+  using simd::Vec;
+  constexpr int channels = simd::lanes / 2, m_count = WeightGradPairs<S>::pairs, out_w = S.out_w();
+  for (int i = 0; i < S.out_h(); ++i)
+    simd::for_static_blocks<m_count, channels>([&](auto size, auto first) {
+      constexpr int size_v = decltype(size)::value, first_v = decltype(first)::value;
+      constexpr int floats = std::min(2 * size_v, out_w - 2 * first_v);  // the row's, not the next's
+      simd::Pairs rows[channels];
+      for (int o = 0; o < channels; ++o) {
+        const float* row = dy + (o * S.out_h() + i) * out_w;
+        Vec v{};
+        if constexpr (floats == simd::lanes)
+          v = simd::load(row + 2 * first_v);
+        else if constexpr (out_w >= simd::lanes)  // the row's last vector, moved down: no read past it
+          v = simd::shift_down<simd::lanes - floats>(simd::load(row + out_w - simd::lanes));
+        else
+          std::memcpy(&v, row + 2 * first_v, floats * sizeof(float));
+        rows[o] = simd::same_bits<simd::Pairs>(v);
+      }
+      simd::transpose(rows);
+      for (int r = 0; r < size_v; ++r) std::memcpy(gt2 + (i * m_count + first_v + r) * simd::lanes, &rows[r], sizeof(Vec));
+    });
+}
+
+// dw[o, tap] += sum over the image's positions, for the Taps taps from FirstTap.
+template <PaddedCorrelation S, int Taps, int FirstTap>
+void weight_grad_pairs_block(const float* in, const float* gt2, float* dw) {
+  using simd::Vec;
+  constexpr int m_count = WeightGradPairs<S>::pairs, channels = simd::lanes / 2;
+  constexpr auto offset = ByChannel<S>::template offsets<FirstTap, Taps>;
+  Vec acc[Taps] = {};
+  for (int i = 0; i < S.out_h(); ++i) {
+    const float* g = gt2 + i * m_count * simd::lanes;
+    int m = 0;
+    for (; m + 2 <= m_count; m += 2) {
+      const float* x = in + i * S.wp + 2 * m;
+      asm("" : "+r"(x));  // as in weight_grad_by_channel_block: no commoning across steps
+      const Vec g0 = simd::load(g + m * simd::lanes), g1 = simd::load(g + (m + 1) * simd::lanes);
+#pragma GCC unroll 32
+      for (int t = 0; t < Taps; ++t) {
+        acc[t] += g0 * simd::splat_pair(x + offset[t]);
+        acc[t] += g1 * simd::splat_pair(x + offset[t] + 2);
+      }
+    }
+    if (m < m_count) {
+      const float* x = in + i * S.wp + 2 * m;
+      const Vec g0 = simd::load(g + m * simd::lanes);
+#pragma GCC unroll 32
+      for (int t = 0; t < Taps; ++t) acc[t] += g0 * simd::splat_pair(x + offset[t]);
+    }
+  }
+  for (int t = 0; t < Taps; ++t)
+    for (int o = 0; o < channels; ++o) dw[o * S.taps() + FirstTap + t] += acc[t][2 * o] + acc[t][2 * o + 1];
+}
+
+// db[o] += sum over the image of dy[o], from gt2.
+template <PaddedCorrelation S>
+void add_channel_sums_pairs(const float* gt2, float* db) {
+  simd::Vec acc{};
+  for (int q = 0; q < S.out_h() * WeightGradPairs<S>::pairs; ++q) acc += simd::load(gt2 + q * simd::lanes);
+  for (int o = 0; o < simd::lanes / 2; ++o) db[o] += acc[2 * o] + acc[2 * o + 1];
+}
+
+template <PaddedCorrelation S>
+void correlate_weights_by_pairs(const float* in, const float* gt2, float* dw) {
+  simd::for_static_blocks<S.taps(), WeightGradPairs<S>::block_taps>(
+      [&](auto taps, auto first_tap) { weight_grad_pairs_block<S, taps, first_tap>(in, gt2, dw); });
+}
+
 // y[o, i, j] = bias[o] + sum_{c,u,v} w[o, c, u, v] * in[c, (i+u)*wp + j + v], from wt2 =
 // duplicate_in_pairs(w) (bias may be null).
 template <PaddedCorrelation S>
@@ -410,6 +504,16 @@ struct DirectPasses : DirectLayout<G> {
         direct::add_channel_sums_last<G.out_c, G.pixels()>(gt, db);
         kernels::direct::pad<L::fwd, G.pad>(x + image * L::in_size, scratch + L::padded_input);
         direct::correlate_weights_by_channel<L::fwd>(scratch + L::padded_input, gt, dw);
+      }
+      return;
+    }
+    if constexpr (direct::WeightGradPairs<L::fwd>::applies) {
+      float* gt2 = scratch + L::wide_output;  // out_h x pairs x lanes floats: fits the wide output's place
+      for (int image = 0; image < n; ++image) {
+        direct::pairs_last<L::fwd>(dy + image * L::out_size, gt2);
+        direct::add_channel_sums_pairs<L::fwd>(gt2, db);
+        kernels::direct::pad<L::fwd, G.pad>(x + image * L::in_size, scratch + L::padded_input);
+        direct::correlate_weights_by_pairs<L::fwd>(scratch + L::padded_input, gt2, dw);
       }
       return;
     }

@@ -73,6 +73,16 @@ inline void transpose(V (&rows)[N]) {
   }
 }
 
+// v's lanes moved down by N, zeros shifted in at the top (one valignd on AVX-512).
+template <int N, int... I>
+inline Vec shift_down(Vec v, std::integer_sequence<int, I...>) {
+  return __builtin_shufflevector(v, Vec{}, (I + N < lanes ? I + N : lanes)...);
+}
+template <int N>
+inline Vec shift_down(Vec v) {
+  return shift_down<N>(v, std::make_integer_sequence<int, lanes>{});
+}
+
 // The same register as lanes / 2 pairs of floats, each pair one 64-bit element.
 using Pairs = std::uint64_t __attribute__((vector_size(lanes * sizeof(float))));
 
