@@ -120,7 +120,7 @@ struct DirectLayout {
   // weights twice each for the kernels that pair positions.
   static constexpr std::size_t padded_input = 0;
   static constexpr std::size_t wide_output = padded_input + fwd.input_floats();  // or dy channels last
-  static_assert(fwd.output_floats() >= std::size_t(G.out_c) * G.pixels());
+  static_assert(!applies || fwd.output_floats() >= std::size_t(G.out_c) * G.pixels());
   static constexpr std::size_t padded_grad = wide_output + fwd.output_floats();
   static constexpr std::size_t wide_input_grad = padded_grad + bwd.input_floats();
   static constexpr std::size_t flipped_weights = wide_input_grad + bwd.output_floats();
