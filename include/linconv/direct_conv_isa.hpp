@@ -468,60 +468,62 @@ struct DirectPasses : DirectLayout<G> {
   using L = DirectLayout<G>;
   static constexpr Isa isa = simd::isa;
 
-  static void forward(const float* x, const float* w, const float* b, float* y, int n, float* scratch) {
-    if constexpr (direct::correlates_by_channel<L::fwd>) {
-      direct::channels_last<G.out_c, G.patch()>(w, scratch + L::weights_last);
-      for (int image = 0; image < n; ++image) {
-        kernels::direct::pad<L::fwd, G.pad>(x + image * L::in_size, scratch + L::padded_input);
-        direct::correlate_by_channel<L::fwd>(scratch + L::padded_input, scratch + L::weights_last, b,
-                                             y + image * L::out_size);
-      }
-      return;
-    }
-    if constexpr (direct::ByChannelPairs<L::fwd>::applies) {
-      direct::duplicate_in_pairs<G.out_c, G.patch()>(w, scratch + L::weights_last);
-      for (int image = 0; image < n; ++image) {
-        kernels::direct::pad<L::fwd, G.pad>(x + image * L::in_size, scratch + L::padded_input);
-        direct::correlate_by_pairs<L::fwd>(scratch + L::padded_input, scratch + L::weights_last, b,
-                                           y + image * L::out_size);
-      }
-      return;
-    }
+  // dst[image] = the correlation S of pad(src[image]) with the kernel k ([out_c, taps] of S),
+  // plus bias (may be null), for n images: with channels in the lanes, by pairs of positions or
+  // in tiles of positions, whichever applies (direct_conv.hpp). `prepared` takes the kernel in
+  // the layout of the first two; `wide` the tiles' wide output.
+  template <PaddedCorrelation S, int Pad>
+  static void correlate_images(const float* src, std::size_t src_size, const float* k, const float* bias,
+                               float* dst, std::size_t dst_size, int n, float* padded, float* wide,
+                               float* prepared) {
+    if constexpr (direct::correlates_by_channel<S>)
+      direct::channels_last<S.out_c, S.taps()>(k, prepared);
+    else if constexpr (direct::ByChannelPairs<S>::applies)
+      direct::duplicate_in_pairs<S.out_c, S.taps()>(k, prepared);
     for (int image = 0; image < n; ++image) {
-      kernels::direct::pad<L::fwd, G.pad>(x + image * L::in_size, scratch + L::padded_input);
-      direct::correlate<L::fwd>(scratch + L::padded_input, w, b, scratch + L::wide_output);
-      kernels::direct::crop<L::fwd>(scratch + L::wide_output, y + image * L::out_size);
+      kernels::direct::pad<S, Pad>(src + image * src_size, padded);
+      if constexpr (direct::correlates_by_channel<S>) {
+        direct::correlate_by_channel<S>(padded, prepared, bias, dst + image * dst_size);
+      } else if constexpr (direct::ByChannelPairs<S>::applies) {
+        direct::correlate_by_pairs<S>(padded, prepared, bias, dst + image * dst_size);
+      } else {
+        direct::correlate<S>(padded, k, bias, wide);
+        kernels::direct::crop<S>(wide, dst + image * dst_size);
+      }
     }
   }
 
+  static void forward(const float* x, const float* w, const float* b, float* y, int n, float* scratch) {
+    correlate_images<L::fwd, G.pad>(x, L::in_size, w, b, y, L::out_size, n, scratch + L::padded_input,
+                                    scratch + L::wide_output, scratch + L::weights_last);
+  }
+
   // dw += the weight gradient, db += the bias gradient: with channels in the lanes where they
-  // fill whole vectors, else with positions in the lanes.
+  // fill whole vectors, by pairs of positions where they fill half of one, else with positions
+  // in the lanes. Each lays dy out its own way in the wide output's place (no larger than it).
   static void weight_gradient(const float* x, const float* dy, float* dw, float* db, int n, float* scratch) {
-    if constexpr (direct::ByChannel<L::fwd>::applies) {
-      float* gt = scratch + L::wide_output;  // out_c * pixels floats: fits the wide output's place
-      for (int image = 0; image < n; ++image) {
-        direct::channels_last<G.out_c, G.pixels()>(dy + image * L::out_size, gt);
-        direct::add_channel_sums_last<G.out_c, G.pixels()>(gt, db);
-        kernels::direct::pad<L::fwd, G.pad>(x + image * L::in_size, scratch + L::padded_input);
-        direct::correlate_weights_by_channel<L::fwd>(scratch + L::padded_input, gt, dw);
-      }
-      return;
-    }
-    if constexpr (direct::WeightGradPairs<L::fwd>::applies) {
-      float* gt2 = scratch + L::wide_output;  // out_h x pairs x lanes floats: fits the wide output's place
-      for (int image = 0; image < n; ++image) {
-        direct::pairs_last<L::fwd>(dy + image * L::out_size, gt2);
-        direct::add_channel_sums_pairs<L::fwd>(gt2, db);
-        kernels::direct::pad<L::fwd, G.pad>(x + image * L::in_size, scratch + L::padded_input);
-        direct::correlate_weights_by_pairs<L::fwd>(scratch + L::padded_input, gt2, dw);
-      }
-      return;
-    }
+    constexpr auto S = L::fwd;
+    float* laid = scratch + L::wide_output;
+    float* padded = scratch + L::padded_input;
     for (int image = 0; image < n; ++image) {
-      direct::widen<L::fwd>(dy + image * L::out_size, scratch + L::wide_output);
-      direct::add_channel_sums<L::fwd>(scratch + L::wide_output, db);
-      kernels::direct::pad<L::fwd, G.pad>(x + image * L::in_size, scratch + L::padded_input);
-      direct::correlate_weights<L::fwd>(scratch + L::padded_input, scratch + L::wide_output, dw);
+      const float* grad = dy + image * L::out_size;
+      if constexpr (direct::ByChannel<S>::applies) {
+        direct::channels_last<G.out_c, G.pixels()>(grad, laid);
+        direct::add_channel_sums_last<G.out_c, G.pixels()>(laid, db);
+      } else if constexpr (direct::WeightGradPairs<S>::applies) {
+        direct::pairs_last<S>(grad, laid);
+        direct::add_channel_sums_pairs<S>(laid, db);
+      } else {
+        direct::widen<S>(grad, laid);
+        direct::add_channel_sums<S>(laid, db);
+      }
+      kernels::direct::pad<S, G.pad>(x + image * L::in_size, padded);
+      if constexpr (direct::ByChannel<S>::applies)
+        direct::correlate_weights_by_channel<S>(padded, laid, dw);
+      else if constexpr (direct::WeightGradPairs<S>::applies)
+        direct::correlate_weights_by_pairs<S>(padded, laid, dw);
+      else
+        direct::correlate_weights<S>(padded, laid, dw);
     }
   }
 
@@ -532,35 +534,12 @@ struct DirectPasses : DirectLayout<G> {
     if (dx) input_gradient(w, dy, dx, n, scratch);
   }
 
-  // dx = the input gradient.
+  // dx = the input gradient: the correlation of the padded dy with the flipped kernel.
   static void input_gradient(const float* w, const float* dy, float* dx, int n, float* scratch) {
     kernels::direct::transpose_and_rotate<G.out_c, G.in_c, G.kernel>(w, scratch + L::flipped_weights);
-    if constexpr (direct::correlates_by_channel<L::bwd>) {
-      direct::channels_last<G.in_c, G.out_c * G.kernel * G.kernel>(scratch + L::flipped_weights,
-                                                                    scratch + L::weights_last);
-      for (int image = 0; image < n; ++image) {
-        kernels::direct::pad<L::bwd, L::back_pad>(dy + image * L::out_size, scratch + L::padded_grad);
-        direct::correlate_by_channel<L::bwd>(scratch + L::padded_grad, scratch + L::weights_last, nullptr,
-                                             dx + image * L::in_size);
-      }
-      return;
-    }
-    if constexpr (direct::ByChannelPairs<L::bwd>::applies) {
-      direct::duplicate_in_pairs<G.in_c, G.out_c * G.kernel * G.kernel>(scratch + L::flipped_weights,
-                                                                         scratch + L::weights_last);
-      for (int image = 0; image < n; ++image) {
-        kernels::direct::pad<L::bwd, L::back_pad>(dy + image * L::out_size, scratch + L::padded_grad);
-        direct::correlate_by_pairs<L::bwd>(scratch + L::padded_grad, scratch + L::weights_last, nullptr,
-                                           dx + image * L::in_size);
-      }
-      return;
-    }
-    for (int image = 0; image < n; ++image) {
-      kernels::direct::pad<L::bwd, L::back_pad>(dy + image * L::out_size, scratch + L::padded_grad);
-      direct::correlate<L::bwd>(scratch + L::padded_grad, scratch + L::flipped_weights, nullptr,
-                                scratch + L::wide_input_grad);
-      kernels::direct::crop<L::bwd>(scratch + L::wide_input_grad, dx + image * L::in_size);
-    }
+    correlate_images<L::bwd, L::back_pad>(dy, L::out_size, scratch + L::flipped_weights, nullptr, dx, L::in_size,
+                                          n, scratch + L::padded_grad, scratch + L::wide_input_grad,
+                                          scratch + L::weights_last);
   }
 };
 
