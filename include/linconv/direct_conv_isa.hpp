@@ -1,6 +1,11 @@
 // No include guard: for_each_isa.hpp includes it once per instruction set (direct_conv.hpp
 // explains the method). The vector code of the stride-1 convolution, in the namespace of the
 // section's instruction set: simd::lanes floats a vector, simd::registers registers.
+//
+// In this order: positions in the lanes (correlate, correlate_weights: any shape, the fallback),
+// output channels in the lanes (correlate_weights_by_channel, correlate_by_channel), pairs of
+// positions for half a vector of channels (correlate_by_pairs, correlate_weights_by_pairs),
+// then DirectPasses, which picks one per pass at compile time.
 namespace linconv::kernels::LINCONV_ISA {
 namespace direct {
 
