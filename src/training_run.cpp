@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <csignal>
@@ -88,11 +89,32 @@ void check_run_size(const RunConfig& config, int train_images) {
 namespace {
 
 std::atomic<int> caught_signal{0};
-extern "C" void on_interrupt(int signal) { caught_signal = signal; }
+// The lines a second SIGINT or SIGTERM writes before the process ends, made beforehand: the
+// handler may only write(2) and _exit(2).
+struct Line {
+  char text[160];
+  std::size_t size;
+};
+Line second_signal_line[2];
+Line& line_of(int signal) { return second_signal_line[signal == SIGINT ? 0 : 1]; }
+
+extern "C" void on_interrupt(int signal) {
+  if (caught_signal.exchange(signal) == 0) return;
+  const Line& line = line_of(signal);
+  [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line.text, line.size);
+  ::_exit(1);
+}
 
 }  // namespace
 
-InterruptHandler::InterruptHandler() {
+InterruptHandler::InterruptHandler(std::string_view program) {
+  for (const int signal : {SIGINT, SIGTERM}) {
+    Line& line = line_of(signal);
+    const int size = std::snprintf(line.text, sizeof line.text,
+                                   "%.*s: error: %s again: stopped at once; the files keep the last save\n",
+                                   int(std::min<std::size_t>(program.size(), 64)), program.data(), signal_name(signal));
+    line.size = std::min(std::size_t(size), sizeof line.text - 1);
+  }
   caught_signal = 0;
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);

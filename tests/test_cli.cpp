@@ -587,6 +587,76 @@ TEST_CASE("cli: SIGINT saves, and --resume reaches the uninterrupted result", "[
                 "--epochs cannot be combined");
 }
 
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The position a run's state.safetensors records: its "step" metadata.
+std::string saved_step(const fs::path& run) {
+  return linconv::read_safetensors(run / "state.safetensors").metadata.at("step");
+}
+
+}  // namespace
+
+TEST_CASE("cli: SIGTERM stops a run within one step and the save, its evaluation too", "[cli][e2e]") {
+  const TempDir dir;
+  // Two steps of 100 images, then the evaluation on the whole test set (10,000 images: seconds
+  // on one thread), which a signal must not have to wait for.
+  const std::string flags = "train --limit 200 --batch 100 --epochs 1 --threads 1 --seed 5 --out ";
+  const fs::path run = dir / "cut";
+  Background train(std::string(LINCONV_CLI) + " " + flags + run.string());
+  // The progress line of the epoch's last step: the evaluation starts.
+  REQUIRE(train.wait_until([&] { return train.err().find("step 2/2") != std::string::npos; }, 60));
+  const auto start = std::chrono::steady_clock::now();
+  train.signal(SIGTERM);
+  const Result r = train.finish(30);
+  const double seconds = seconds_since(start);
+  require_error(r, 1, "interrupted by SIGTERM at step 2; saved; continue with: linconv train --resume " + run.string());
+  CHECK(seconds < 5.0);
+  // Saved before the epoch's evaluation: no row for it yet, and --resume starts there.
+  CHECK(lines_of(read_file(run / "epochs.csv")).size() == 1);
+  CHECK(saved_step(run) == "2");
+  const Result resumed = linconv_cli("train --resume " + run.string());
+  INFO(resumed.err);
+  REQUIRE(resumed.status == 0);
+  const Result whole = linconv_cli(flags + (dir / "whole").string());
+  REQUIRE(whole.status == 0);
+  for (const char* file : {"metrics.csv", "model.safetensors", "state.safetensors"}) {
+    INFO(file);
+    CHECK(read_file(run / file) == read_file(dir / "whole" / file));
+  }
+  const std::string epochs = read_file(run / "epochs.csv");
+  CHECK(lines_of(epochs).size() == 2);
+  for (const char* column : {"train_loss", "test_loss", "test_acc"})
+    CHECK(csv_column(epochs, column, 1) == csv_column(read_file(dir / "whole" / "epochs.csv"), column, 1));
+}
+
+TEST_CASE("cli: a second signal ends training at once, the files those of the last save", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path run = dir / "run";
+  // Steps of 2,000 images (a second or more on one thread): epoch 1 is one step and a save, and
+  // the signals come during the step of epoch 2.
+  Background train(std::string(LINCONV_CLI) + " train --limit 2000 --batch 2000 --test-limit 100 --epochs 2 " +
+                   "--threads 1 --out " + run.string());
+  REQUIRE(train.wait_until([&] { return fs::exists(run / "state.safetensors"); }, 60));
+  train.signal(SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto start = std::chrono::steady_clock::now();
+  train.signal(SIGINT);
+  const Result r = train.finish(30);
+  const double seconds = seconds_since(start);
+  require_error(r, 1, "SIGINT again: stopped at once; the files keep the last save");
+  CHECK(seconds < 0.5);
+  CHECK(saved_step(run) == "1");
+  CHECK(lines_of(read_file(run / "epochs.csv")).size() == 2);
+  const Result resumed = linconv_cli("train --resume " + run.string());
+  INFO(resumed.err);
+  CHECK(resumed.status == 0);
+  CHECK_THAT(resumed.out, Contains("epoch 2: train loss"));
+}
+
 TEST_CASE("cli: the first attempt with per-channel alphas resumes to the uninterrupted result", "[cli][e2e]") {
   const TempDir dir;
   // The model holds BatchNorm2d's running statistics and counters; alphas.csv every alpha.

@@ -15,11 +15,11 @@
 //   state.safetensors  Adam's moments and the position in the run (Position), beside it.
 //   train.lock         locked while a process trains the run (folder_lock.hpp): a second one
 //                      into the same folder is refused, naming the first.
-// An interrupted run (InterruptHandler) finishes its step, saves both files and throws
-// Interrupted; train_run with `resume` then replays the shuffles of the epochs before, cuts the
-// CSV files to the saved position and continues, bit for bit as an uninterrupted run. A run whose
-// loss becomes NaN or infinite stops with an Error naming the step; the last epoch's checkpoint
-// stays. Runs on separate threads may train at once, each into its own folder.
+// An interrupted run (InterruptHandler) finishes its step (or gives up the epoch's evaluation),
+// saves both files and throws Interrupted; train_run with `resume` then replays the shuffles of
+// the epochs before, cuts the CSV files to the saved position and continues, bit for bit as an
+// uninterrupted run. A run whose loss becomes NaN or infinite stops with an Error naming the
+// step; the last epoch's checkpoint stays. Runs on separate threads may train at once, each into its own folder.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -31,6 +31,7 @@
 #include <numeric>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "linconv/checkpoint.hpp"
@@ -99,10 +100,13 @@ struct Interrupted : Error {
 };
 
 // While one lives, SIGINT and SIGTERM only record the signal: every run under way saves and
-// throws Interrupted after its current step. The default handlers come back at its end.
+// throws Interrupted after its current step (or stops its evaluation). A second signal ends the
+// process at once, exit status 1, with "`program`: error: SIGINT again: stopped at once; ..." on
+// stderr: the run's files are those of its last save (each is replaced whole, by a rename). The
+// default handlers come back at its end.
 class InterruptHandler {
  public:
-  InterruptHandler();
+  explicit InterruptHandler(std::string_view program = "linconv");
   ~InterruptHandler();
   InterruptHandler(const InterruptHandler&) = delete;
   InterruptHandler& operator=(const InterruptHandler&) = delete;
@@ -279,11 +283,19 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
   const long steps_per_epoch = (train_count + config.batch - 1) / config.batch;
   Progress progress;
   double test_acc = 0.0;
+  // On a signal: save where the run stands and stop.
+  auto stop = [&] {
+    save();
+    throw Interrupted(std::string("interrupted by ") + signal_name(interrupt_signal()) + " at step " +
+                      std::to_string(at.step) + "; saved" +
+                      (options.resume_command.empty() ? "" : "; continue with: " + options.resume_command));
+  };
+  const auto steps_done = [&] { return config.steps && at.step >= *config.steps; };
 
   for (; at.epoch <= config.epochs && !at.finished; ++at.epoch) {
     if (!config.no_shuffle) shuffler.shuffle(std::span(order));
     const auto start = std::chrono::steady_clock::now() - std::chrono::duration<double>(at.seconds);
-    for (; at.batches_done < steps_per_epoch; ++at.batches_done) {
+    for (; at.batches_done < steps_per_epoch && !steps_done(); ++at.batches_done) {
       const int first = at.batches_done * config.batch;
       const int n = std::min(config.batch, train_count - first);
       gather_batch(train_set, std::span(order).subspan(first, n), scale, images.data(), labels.data());
@@ -301,21 +313,21 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
       if (verbose && progress.due(at.batches_done + 1, steps_per_epoch))
         progress.show(at.epoch, config.epochs, at.batches_done + 1, steps_per_epoch, stats.loss,
                       StepLog<Net>::alpha_text(params.values(), 3), double(at.images) / at.seconds);
-      if (config.steps && at.step >= *config.steps) break;
       if (interrupt_signal() != 0) {
         ++at.batches_done;
-        save();
-        throw Interrupted(std::string("interrupted by ") + signal_name(interrupt_signal()) + " at step " +
-                          std::to_string(at.step) + "; saved" +
-                          (options.resume_command.empty() ? "" : "; continue with: " + options.resume_command));
+        stop();
       }
     }
-    const Evaluation test = evaluate_dataset(params, data.test, test_count, scale, trainer.workspace(), pool);
+    // Seconds on the whole test set: a signal ends it, and the run resumes at this evaluation.
+    const std::optional<Evaluation> evaluation = evaluate_dataset_until(
+        params, data.test, test_count, scale, trainer.workspace(), pool, [] { return interrupt_signal() != 0; });
+    if (!evaluation) stop();
+    const Evaluation& test = *evaluation;
     test_acc = test.accuracy;
     const long epoch_steps = (at.images + config.batch - 1) / config.batch;
     epochs_csv << epoch_row(at.epoch, at.loss_sum / double(epoch_steps), test, at.seconds, at.images);
     if (verbose) print_epoch(at.epoch, at.loss_sum / double(epoch_steps), test, at.seconds, at.images);
-    at.finished = at.epoch == config.epochs || (config.steps && at.step >= *config.steps);
+    at.finished = at.epoch == config.epochs || steps_done();
     at.batches_done = 0;
     at.loss_sum = at.seconds = 0.0;
     at.images = 0;
