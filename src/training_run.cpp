@@ -178,6 +178,23 @@ void check_saved_config(const std::filesystem::path& file, const std::map<std::s
                 "): config.json was edited, or the file comes from another run; start the run again with --force");
 }
 
+void remove_temporaries(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    for (const char* file : {"model.safetensors", "state.safetensors", "config.json"})
+      if (name.starts_with(std::string(file) + ".tmp.")) std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+void remove_saves(const std::filesystem::path& dir) {
+  for (const char* file : {"state.safetensors", "model.safetensors", "alphas.csv"}) {
+    std::error_code ec;
+    std::filesystem::remove(dir / file, ec);
+    if (ec) throw Error((dir / file).string() + ": cannot remove the replaced run's file: " + ec.message());
+  }
+}
+
 int image_count(const std::optional<int>& limit, int available, const char* flag, const char* what) {
   if (limit && *limit > available)
     throw UsageError(std::string(flag) + " " + std::to_string(*limit) + " exceeds the " + std::to_string(available) +

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -655,6 +656,115 @@ TEST_CASE("cli: a second signal ends training at once, the files those of the la
   INFO(resumed.err);
   CHECK(resumed.status == 0);
   CHECK_THAT(resumed.out, Contains("epoch 2: train loss"));
+}
+
+TEST_CASE("cli: SIGKILL at any moment leaves files that eval reads and --resume continues", "[cli][e2e]") {
+  const TempDir dir;
+  write_dataset(dir, 30);
+  // Epochs of 3 steps of 10 images and an evaluation of 10 images, each ending in a save: the
+  // kills land in start-ups, steps, CSV appends and checkpoint writes alike.
+  const std::string data = " --data " + dir.path().string();
+  const std::string flags = data + " --batch 10 --test-limit 10 --epochs 8 --threads 1 --seed 2 --out ";
+  const std::string cli = "timeout -s KILL 60 " + std::string(LINCONV_CLI);
+  const auto start = std::chrono::steady_clock::now();
+  const Result whole = run_shell(cli + " train" + flags + (dir / "whole").string());
+  INFO(whole.err);
+  REQUIRE(whole.status == 0);
+  const double run_seconds = seconds_since(start);
+  // A run that ended by itself (finished, or found finished) holds the uninterrupted files.
+  const fs::path run = dir / "run";
+  const auto check_finished = [&] {
+    for (const char* file : {"metrics.csv", "model.safetensors", "state.safetensors"}) {
+      INFO(file);
+      CHECK(read_file(run / file) == read_file(dir / "whole" / file));
+    }
+    const std::string epochs = read_file(run / "epochs.csv");
+    REQUIRE(lines_of(epochs).size() == 9);
+    CHECK(csv_column(epochs, "test_loss", 8) == csv_column(read_file(dir / "whole" / "epochs.csv"), "test_loss", 8));
+  };
+
+  // Delays drawn with a fixed seed between 0 and the time of a whole run: short ones end
+  // start-ups and first epochs, long ones let runs finish, after which the next starts over
+  // with --force. Each kill is followed by `eval` of the model, and by --resume.
+  std::mt19937 random(13);
+  std::uniform_real_distribution<double> delay(0.0, run_seconds);
+  int kills = 0, finishes = 0, evaluated = 0;
+  bool force = false;
+  for (int round = 0; kills < 60; ++round) {
+    REQUIRE(round < 200);
+    const std::string command = force                                ? " train --force" + flags + run.string()
+                                : fs::exists(run / "config.json") ? " train --resume " + run.string()
+                                                                     : " train" + flags + run.string();
+    Background train(std::string(LINCONV_CLI) + command);
+    train.wait_until([] { return false; }, delay(random));
+    if (train.running()) {
+      train.signal(SIGKILL);
+      ++kills;
+    }
+    const Result r = train.finish(60);
+    INFO("round " << round << ": linconv" << command << "\n" << r.err);
+    REQUIRE((r.status == 128 + SIGKILL || r.status == 0));
+    force = r.status == 0;
+    if (force) {
+      check_finished();
+      ++finishes;
+    }
+    if (fs::exists(run / "model.safetensors")) {
+      const Result eval =
+          run_shell(cli + " eval --limit 10" + data + " --checkpoint " + (run / "model.safetensors").string());
+      INFO(eval.err);
+      REQUIRE(eval.status == 0);
+      ++evaluated;
+    }
+  }
+  const Result last = run_shell(cli + " train --resume " + run.string());
+  INFO(last.err);
+  REQUIRE(last.status == 0);
+  check_finished();
+  // No temporary file of a killed write is left: a start removes them.
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(run)) names.push_back(entry.path().filename());
+  std::ranges::sort(names);
+  CHECK(names == std::vector<std::string>{"config.json", "epochs.csv", "metrics.csv", "model.safetensors",
+                                          "state.safetensors", "train.lock"});
+  CHECK(finishes >= 2);
+  WARN(kills << " kills in " << seconds_since(start) << " s (a whole run " << run_seconds << " s); "
+             << finishes << " runs finished, the model evaluated " << evaluated << " times");
+}
+
+TEST_CASE("cli: a run killed at each rename of its files resumes to the uninterrupted result", "[cli][e2e]") {
+  // strace kills the run (SIGKILL) as it calls rename(2) for the n-th time, before the file is
+  // replaced: every point where one file is in place and the next not yet.
+  if (run_shell("strace -f -o /dev/null true").status != 0) {
+    WARN("not run: strace is missing or may not trace here");
+    return;
+  }
+  const TempDir dir;
+  write_dataset(dir, 20);
+  const std::string flags = " --data " + dir.path().string() + " --batch 10 --test-limit 10 --epochs 3 --threads 1 --out ";
+  REQUIRE(linconv_cli("train" + flags + (dir / "whole").string()).status == 0);
+  const fs::path run = dir / "run";
+  int kills = 0;
+  for (int n = 1; n < 20; ++n) {
+    fs::remove_all(run);
+    const Result killed = run_shell("timeout -s KILL 60 strace -f -o /dev/null -e trace=rename -e "
+                                    "inject=rename:signal=SIGKILL:when=" + std::to_string(n) + " " +
+                                    std::string(LINCONV_CLI) + " train" + flags + run.string());
+    if (killed.status == 0) break;  // the run made fewer renames
+    INFO("killed at rename " << n << ": " << killed.err);
+    REQUIRE(killed.status == 128 + SIGKILL);
+    ++kills;
+    // Killed before config.json was in place: no run to resume, and a new one may start.
+    const Result resumed = linconv_cli(fs::exists(run / "config.json") ? "train --resume " + run.string()
+                                                                         : "train" + flags + run.string());
+    INFO(resumed.err);
+    REQUIRE(resumed.status == 0);
+    for (const char* file : {"metrics.csv", "model.safetensors", "state.safetensors"}) {
+      INFO(file);
+      CHECK(read_file(run / file) == read_file(dir / "whole" / file));
+    }
+  }
+  CHECK(kills == 1 + 2 * 3);  // config.json, then the model and the state of each epoch's save
 }
 
 TEST_CASE("cli: the first attempt with per-channel alphas resumes to the uninterrupted result", "[cli][e2e]") {

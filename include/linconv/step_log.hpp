@@ -26,21 +26,25 @@ inline std::ofstream open_output(const std::filesystem::path& file, std::ios::op
 }
 
 // Keeps the header and the first `rows` lines of a CSV file (the rows an interrupted run had
-// saved state for). Refuses a file with fewer whole lines: one cut short (or edited) since.
+// saved state for). Refuses a file with fewer whole lines: one cut short (or edited) since. One
+// truncate(2), so that a process killed in it leaves the file either whole or cut.
 inline void truncate_csv(const std::filesystem::path& file, long rows) {
   std::ifstream in(file);
   if (!in) throw Error(file.string() + ": cannot read");
-  std::string kept, line;
+  std::string line;
+  std::uintmax_t kept = 0;
   long whole = -1;  // rows after the header; a last line without its newline does not count
   while (whole < rows && std::getline(in, line) && !in.eof()) {
-    kept += line + '\n';
+    kept += line.size() + 1;
     ++whole;
   }
   if (whole < rows)
     throw Error(file.string() + ": " + std::to_string(std::max(0L, whole)) + " whole rows where the saved state has " +
                 std::to_string(rows) + "; the file was cut short, and the run cannot continue from it");
   in.close();
-  open_output(file) << kept;
+  std::error_code ec;
+  std::filesystem::resize_file(file, kept, ec);
+  if (ec) throw Error(file.string() + ": cannot cut it to the saved state's rows: " + ec.message());
 }
 
 // The alpha of a layer: the mean of its alpha tensor's values in `values` (laid out as the
