@@ -767,6 +767,56 @@ TEST_CASE("cli: a run killed at each rename of its files resumes to the uninterr
   CHECK(kills == 1 + 2 * 3);  // config.json, then the model and the state of each epoch's save
 }
 
+TEST_CASE("cli: a write refused for want of space names the file and keeps the last save, which --resume continues", "[cli][e2e]") {
+  const TempDir dir;
+  // 20 steps an epoch on the real data: SIGINT once epoch 1 is saved stops the run in epoch 2.
+  const std::string flags = "train --limit 2000 --batch 100 --test-limit 100 --epochs 2 --threads 1 --seed 4 --out ";
+  const fs::path run = dir / "run";
+  {
+    Background train(std::string(LINCONV_CLI) + " " + flags + run.string());
+    REQUIRE(train.wait_until([&] { return fs::exists(run / "state.safetensors"); }, 60));
+    train.signal(SIGINT);
+    REQUIRE(train.finish(30).status == 1);
+  }
+  const std::string step = saved_step(run);
+  const auto checkpoints = [&] { return read_file(run / "model.safetensors") + read_file(run / "state.safetensors"); };
+  const std::string saved = checkpoints(), metrics = read_file(run / "metrics.csv");
+  const std::string epochs = read_file(run / "epochs.csv");
+  REQUIRE(lines_of(metrics).size() == std::stoul(step) + 1);
+  // --resume under a file size limit (RLIMIT_FSIZE; sh's ulimit -f counts blocks of 512 bytes).
+  const auto resume_within = [&](std::uintmax_t bytes) {
+    return run_shell("ulimit -f " + std::to_string(bytes / 512) + "; timeout -s KILL 60 " + std::string(LINCONV_CLI) +
+                     " train --resume " + run.string());
+  };
+  const std::string kept = "; the save of step " + step + " is kept; continue with: linconv train --resume " + run.string();
+  const auto check_kept = [&] {
+    CHECK(checkpoints() == saved);
+    CHECK(read_file(run / "metrics.csv").starts_with(metrics));  // rows past the save may follow
+    CHECK(read_file(run / "epochs.csv").starts_with(epochs));
+    for (const auto& entry : fs::directory_iterator(run)) CHECK_THAT(entry.path().string(), !Contains(".tmp."));
+  };
+
+  // Room for the CSV files and the model (1 MB), not for the state (3 MB): neither is replaced.
+  const Result no_state = resume_within(2'000'000);
+  require_error(no_state, 1, (run / "state.safetensors").string() + ": cannot write " + (run / "state.safetensors.tmp.").string());
+  CHECK_THAT(no_state.err, Contains(": File too large" + kept));
+  check_kept();
+  // Room for a few more rows of metrics.csv.
+  const Result no_rows = resume_within(metrics.size() + 1000);
+  require_error(no_rows, 1, (run / "metrics.csv").string() + ": cannot write: File too large" + kept);
+  check_kept();
+
+  // With room again, the run continues from its last save to the uninterrupted result.
+  const Result resumed = linconv_cli("train --resume " + run.string());
+  INFO(resumed.err);
+  REQUIRE(resumed.status == 0);
+  REQUIRE(linconv_cli(flags + (dir / "whole").string()).status == 0);
+  for (const char* file : {"metrics.csv", "model.safetensors", "state.safetensors"}) {
+    INFO(file);
+    CHECK(read_file(run / file) == read_file(dir / "whole" / file));
+  }
+}
+
 TEST_CASE("cli: the first attempt with per-channel alphas resumes to the uninterrupted result", "[cli][e2e]") {
   const TempDir dir;
   // The model holds BatchNorm2d's running statistics and counters; alphas.csv every alpha.

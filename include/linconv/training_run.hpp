@@ -18,7 +18,9 @@
 //                      into the same folder is refused, naming the first.
 // state.safetensors is the one commit point of a save: each file is replaced whole (a rename),
 // and a run killed between the two renames resumes from the older state, which holds its own
-// weights; a run killed before its first save starts again from the beginning.
+// weights; a run killed before its first save starts again from the beginning. A file that
+// cannot be written (a full disk) ends the run with an Error naming it and the save kept: a save
+// writes both checkpoints beside their files before either replaces its own.
 // An interrupted run (InterruptHandler) finishes its step (or gives up the epoch's evaluation),
 // saves both files and throws Interrupted; train_run with `resume` then replays the shuffles of
 // the epochs before, cuts the CSV files to the saved position and continues, bit for bit as an
@@ -179,10 +181,11 @@ void print_epoch(int epoch, double train_loss, const Evaluation& test, double se
 // The prefix of the weights and buffers in state.safetensors.
 inline const std::string state_model_prefix = "model.";
 
-// The state of the run whose settings are `config_json` (compact, as the checkpoints hold them).
+// The state of the run whose settings are `config_json` (compact, as the checkpoints hold them),
+// staged (atomic_file.hpp).
 template <class Net>
-void save_state(const std::filesystem::path& file, const Params<Net>& params, const AdamState& adam,
-                const Position& at, const std::string& config_json) {
+StagedFile stage_state(const std::filesystem::path& file, const Params<Net>& params, const AdamState& adam,
+                       const Position& at, const std::string& config_json) {
   std::vector<TensorView> views = state_views<Net>(params);
   for (TensorView& view : views) view.name = state_model_prefix + view.name;
   std::ranges::move(tensor_views<Net>(adam.first_moment(), "adam.m."), std::back_inserter(views));
@@ -191,7 +194,7 @@ void save_state(const std::filesystem::path& file, const Params<Net>& params, co
   meta["architecture"] = std::string(Net::architecture.view());
   meta["adam_step"] = std::to_string(adam.step());
   meta["config"] = config_json;
-  write_safetensors(file, views, meta);
+  return stage_safetensors(file, views, meta);
 }
 
 // The weights and buffers to resume from: those in `state` (read from `file`), or, in a state
@@ -314,15 +317,32 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
     std::printf("%s has no save yet: training it from the start\n", config.out.c_str());
   }
   StepLog<Net> steps(config.out, continuing, at.step);
-  std::ofstream epochs_csv = open_output(config.out / "epochs.csv", continuing ? std::ios::app : std::ios::out);
-  if (!continuing) epochs_csv << "epoch,train_loss,test_loss,test_acc,seconds,images_per_s\n";
+  AppendFile epochs_csv(config.out / "epochs.csv", !continuing);
+  if (!continuing) epochs_csv.write("epoch,train_loss,test_loss,test_acc,seconds,images_per_s\n");
 
-  // The rows first, which the state's position counts, then the model, and the state last.
+  // A file that cannot be written (a full disk) ends the run, whose last save stays as it was.
+  std::optional<long> saved_step = continuing ? std::optional(at.step) : std::nullopt;
+  const auto keeping_last_save = [&](auto&& write) {
+    try {
+      write();
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + "; " +
+                  (saved_step ? "the save of step " + std::to_string(*saved_step) + " is kept" : "nothing was saved") +
+                  (options.resume_command.empty() ? "" : "; continue with: " + options.resume_command));
+    }
+  };
+  // The rows first, which the state's position counts; then the model and the state, both
+  // written before either replaces its file, the state last.
   auto save = [&] {
-    steps.flush();
-    epochs_csv.flush();
-    save_checkpoint(model_file, params, config_json);
-    save_state<Net>(state_file, params, trainer.adam(), at, config_json);
+    keeping_last_save([&] {
+      steps.flush();
+      epochs_csv.flush();
+      StagedFile new_model = stage_checkpoint(model_file, params, config_json);
+      StagedFile new_state = stage_state<Net>(state_file, params, trainer.adam(), at, config_json);
+      new_model.commit();
+      new_state.commit();
+    });
+    saved_step = at.step;
   };
 
   std::vector<std::uint32_t> order(train_count);
@@ -360,7 +380,7 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
       ++at.step;
       at.images += n;
       at.loss_sum += stats.loss;
-      steps.write(at.step, at.epoch, stats, params.values(), trainer.gradients());
+      keeping_last_save([&] { steps.write(at.step, at.epoch, stats, params.values(), trainer.gradients()); });
       at.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (verbose && progress.due(at.batches_done + 1, steps_per_epoch))
         progress.show(at.epoch, config.epochs, at.batches_done + 1, steps_per_epoch, stats.loss,
@@ -377,7 +397,7 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
     const Evaluation& test = *evaluation;
     test_acc = test.accuracy;
     const long epoch_steps = (at.images + config.batch - 1) / config.batch;
-    epochs_csv << epoch_row(at.epoch, at.loss_sum / double(epoch_steps), test, at.seconds, at.images);
+    epochs_csv.write(epoch_row(at.epoch, at.loss_sum / double(epoch_steps), test, at.seconds, at.images));
     if (verbose) print_epoch(at.epoch, at.loss_sum / double(epoch_steps), test, at.seconds, at.images);
     at.finished = at.epoch == config.epochs || steps_done();
     // Saved as the start of the next epoch, where --resume continues.
