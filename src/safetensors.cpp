@@ -250,14 +250,19 @@ const Tensor* SafetensorsFile::find(std::string_view name) const {
   return it == tensors.end() ? nullptr : &*it;
 }
 
-void write_safetensors(const std::filesystem::path& file, std::span<const TensorView> tensors,
-                       const std::map<std::string, std::string>& metadata) {
+StagedFile stage_safetensors(const std::filesystem::path& file, std::span<const TensorView> tensors,
+                             const std::map<std::string, std::string>& metadata) {
   const std::string header = make_header(file, tensors, metadata);
   const std::uint64_t length = header.size();
   std::vector<std::span<const std::byte>> parts{std::as_bytes(std::span(&length, 1)),
                                                 std::as_bytes(std::span(header))};
   for (const TensorView& t : tensors) parts.push_back(element_bytes(t));
-  write_file_atomically(file, parts);
+  return StagedFile(file, parts);
+}
+
+void write_safetensors(const std::filesystem::path& file, std::span<const TensorView> tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  stage_safetensors(file, tensors, metadata).commit();
 }
 
 SafetensorsFile read_safetensors(const std::filesystem::path& file) {

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <csignal>
@@ -88,11 +89,32 @@ void check_run_size(const RunConfig& config, int train_images) {
 namespace {
 
 std::atomic<int> caught_signal{0};
-extern "C" void on_interrupt(int signal) { caught_signal = signal; }
+// The lines a second SIGINT or SIGTERM writes before the process ends, made beforehand: the
+// handler may only write(2) and _exit(2).
+struct Line {
+  char text[160];
+  std::size_t size;
+};
+Line second_signal_line[2];
+Line& line_of(int signal) { return second_signal_line[signal == SIGINT ? 0 : 1]; }
+
+extern "C" void on_interrupt(int signal) {
+  if (caught_signal.exchange(signal) == 0) return;
+  const Line& line = line_of(signal);
+  [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line.text, line.size);
+  ::_exit(1);
+}
 
 }  // namespace
 
-InterruptHandler::InterruptHandler() {
+InterruptHandler::InterruptHandler(std::string_view program) {
+  for (const int signal : {SIGINT, SIGTERM}) {
+    Line& line = line_of(signal);
+    const int size = std::snprintf(line.text, sizeof line.text,
+                                   "%.*s: error: %s again: stopped at once; the files keep the last save\n",
+                                   int(std::min<std::size_t>(program.size(), 64)), program.data(), signal_name(signal));
+    line.size = std::min(std::size_t(size), sizeof line.text - 1);
+  }
   caught_signal = 0;
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
@@ -154,6 +176,23 @@ void check_saved_config(const std::filesystem::path& file, const std::map<std::s
   if (!differences.empty())
     throw Error(file.string() + " was saved by a run with other settings (" + differences +
                 "): config.json was edited, or the file comes from another run; start the run again with --force");
+}
+
+void remove_temporaries(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    for (const char* file : {"model.safetensors", "state.safetensors", "config.json"})
+      if (name.starts_with(std::string(file) + ".tmp.")) std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+void remove_saves(const std::filesystem::path& dir) {
+  for (const char* file : {"state.safetensors", "model.safetensors", "alphas.csv"}) {
+    std::error_code ec;
+    std::filesystem::remove(dir / file, ec);
+    if (ec) throw Error((dir / file).string() + ": cannot remove the replaced run's file: " + ec.message());
+  }
 }
 
 int image_count(const std::optional<int>& limit, int available, const char* flag, const char* what) {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -585,6 +586,235 @@ TEST_CASE("cli: SIGINT saves, and --resume reaches the uninterrupted result", "[
                        {"metrics.csv", "model.safetensors", "state.safetensors"});
   require_error(linconv_cli("train --resume " + (dir / "cut").string() + " --epochs 5"), 2,
                 "--epochs cannot be combined");
+}
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The position a run's state.safetensors records: its "step" metadata.
+std::string saved_step(const fs::path& run) {
+  return linconv::read_safetensors(run / "state.safetensors").metadata.at("step");
+}
+
+}  // namespace
+
+TEST_CASE("cli: SIGTERM stops a run within one step and the save, its evaluation too", "[cli][e2e]") {
+  const TempDir dir;
+  // Two steps of 100 images, then the evaluation on the whole test set (10,000 images: seconds
+  // on one thread), which a signal must not have to wait for.
+  const std::string flags = "train --limit 200 --batch 100 --epochs 1 --threads 1 --seed 5 --out ";
+  const fs::path run = dir / "cut";
+  Background train(std::string(LINCONV_CLI) + " " + flags + run.string());
+  // The progress line of the epoch's last step: the evaluation starts.
+  REQUIRE(train.wait_until([&] { return train.err().find("step 2/2") != std::string::npos; }, 60));
+  const auto start = std::chrono::steady_clock::now();
+  train.signal(SIGTERM);
+  const Result r = train.finish(30);
+  const double seconds = seconds_since(start);
+  require_error(r, 1, "interrupted by SIGTERM at step 2; saved; continue with: linconv train --resume " + run.string());
+  CHECK(seconds < 5.0);
+  // Saved before the epoch's evaluation: no row for it yet, and --resume starts there.
+  CHECK(lines_of(read_file(run / "epochs.csv")).size() == 1);
+  CHECK(saved_step(run) == "2");
+  const Result resumed = linconv_cli("train --resume " + run.string());
+  INFO(resumed.err);
+  REQUIRE(resumed.status == 0);
+  const Result whole = linconv_cli(flags + (dir / "whole").string());
+  REQUIRE(whole.status == 0);
+  for (const char* file : {"metrics.csv", "model.safetensors", "state.safetensors"}) {
+    INFO(file);
+    CHECK(read_file(run / file) == read_file(dir / "whole" / file));
+  }
+  const std::string epochs = read_file(run / "epochs.csv");
+  CHECK(lines_of(epochs).size() == 2);
+  for (const char* column : {"train_loss", "test_loss", "test_acc"})
+    CHECK(csv_column(epochs, column, 1) == csv_column(read_file(dir / "whole" / "epochs.csv"), column, 1));
+}
+
+TEST_CASE("cli: a second signal ends training at once, the files those of the last save", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path run = dir / "run";
+  // Steps of 2,000 images (a second or more on one thread): epoch 1 is one step and a save, and
+  // the signals come during the step of epoch 2.
+  Background train(std::string(LINCONV_CLI) + " train --limit 2000 --batch 2000 --test-limit 100 --epochs 2 " +
+                   "--threads 1 --out " + run.string());
+  REQUIRE(train.wait_until([&] { return fs::exists(run / "state.safetensors"); }, 60));
+  train.signal(SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto start = std::chrono::steady_clock::now();
+  train.signal(SIGINT);
+  const Result r = train.finish(30);
+  const double seconds = seconds_since(start);
+  require_error(r, 1, "SIGINT again: stopped at once; the files keep the last save");
+  CHECK(seconds < 0.5);
+  CHECK(saved_step(run) == "1");
+  CHECK(lines_of(read_file(run / "epochs.csv")).size() == 2);
+  const Result resumed = linconv_cli("train --resume " + run.string());
+  INFO(resumed.err);
+  CHECK(resumed.status == 0);
+  CHECK_THAT(resumed.out, Contains("epoch 2: train loss"));
+}
+
+TEST_CASE("cli: SIGKILL at any moment leaves files that eval reads and --resume continues", "[cli][e2e]") {
+  const TempDir dir;
+  write_dataset(dir, 30);
+  // Epochs of 3 steps of 10 images and an evaluation of 10 images, each ending in a save: the
+  // kills land in start-ups, steps, CSV appends and checkpoint writes alike.
+  const std::string data = " --data " + dir.path().string();
+  const std::string flags = data + " --batch 10 --test-limit 10 --epochs 8 --threads 1 --seed 2 --out ";
+  const std::string cli = "timeout -s KILL 60 " + std::string(LINCONV_CLI);
+  const auto start = std::chrono::steady_clock::now();
+  const Result whole = run_shell(cli + " train" + flags + (dir / "whole").string());
+  INFO(whole.err);
+  REQUIRE(whole.status == 0);
+  const double run_seconds = seconds_since(start);
+  // A run that ended by itself (finished, or found finished) holds the uninterrupted files.
+  const fs::path run = dir / "run";
+  const auto check_finished = [&] {
+    for (const char* file : {"metrics.csv", "model.safetensors", "state.safetensors"}) {
+      INFO(file);
+      CHECK(read_file(run / file) == read_file(dir / "whole" / file));
+    }
+    const std::string epochs = read_file(run / "epochs.csv");
+    REQUIRE(lines_of(epochs).size() == 9);
+    CHECK(csv_column(epochs, "test_loss", 8) == csv_column(read_file(dir / "whole" / "epochs.csv"), "test_loss", 8));
+  };
+
+  // Delays drawn with a fixed seed between 0 and the time of a whole run: short ones end
+  // start-ups and first epochs, long ones let runs finish, after which the next starts over
+  // with --force. Each kill is followed by `eval` of the model, and by --resume.
+  std::mt19937 random(13);
+  std::uniform_real_distribution<double> delay(0.0, run_seconds);
+  int kills = 0, finishes = 0, evaluated = 0;
+  bool force = false;
+  for (int round = 0; kills < 60; ++round) {
+    REQUIRE(round < 200);
+    const std::string command = force                                ? " train --force" + flags + run.string()
+                                : fs::exists(run / "config.json") ? " train --resume " + run.string()
+                                                                     : " train" + flags + run.string();
+    Background train(std::string(LINCONV_CLI) + command);
+    train.wait_until([] { return false; }, delay(random));
+    if (train.running()) {
+      train.signal(SIGKILL);
+      ++kills;
+    }
+    const Result r = train.finish(60);
+    INFO("round " << round << ": linconv" << command << "\n" << r.err);
+    REQUIRE((r.status == 128 + SIGKILL || r.status == 0));
+    force = r.status == 0;
+    if (force) {
+      check_finished();
+      ++finishes;
+    }
+    if (fs::exists(run / "model.safetensors")) {
+      const Result eval =
+          run_shell(cli + " eval --limit 10" + data + " --checkpoint " + (run / "model.safetensors").string());
+      INFO(eval.err);
+      REQUIRE(eval.status == 0);
+      ++evaluated;
+    }
+  }
+  const Result last = run_shell(cli + " train --resume " + run.string());
+  INFO(last.err);
+  REQUIRE(last.status == 0);
+  check_finished();
+  // No temporary file of a killed write is left: a start removes them.
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(run)) names.push_back(entry.path().filename());
+  std::ranges::sort(names);
+  CHECK(names == std::vector<std::string>{"config.json", "epochs.csv", "metrics.csv", "model.safetensors",
+                                          "state.safetensors", "train.lock"});
+  CHECK(finishes >= 2);
+  WARN(kills << " kills in " << seconds_since(start) << " s (a whole run " << run_seconds << " s); "
+             << finishes << " runs finished, the model evaluated " << evaluated << " times");
+}
+
+TEST_CASE("cli: a run killed at each rename of its files resumes to the uninterrupted result", "[cli][e2e]") {
+  // strace kills the run (SIGKILL) as it calls rename(2) for the n-th time, before the file is
+  // replaced: every point where one file is in place and the next not yet.
+  if (run_shell("strace -f -o /dev/null true").status != 0) {
+    WARN("not run: strace is missing or may not trace here");
+    return;
+  }
+  const TempDir dir;
+  write_dataset(dir, 20);
+  const std::string flags = " --data " + dir.path().string() + " --batch 10 --test-limit 10 --epochs 3 --threads 1 --out ";
+  REQUIRE(linconv_cli("train" + flags + (dir / "whole").string()).status == 0);
+  const fs::path run = dir / "run";
+  int kills = 0;
+  for (int n = 1; n < 20; ++n) {
+    fs::remove_all(run);
+    const Result killed = run_shell("timeout -s KILL 60 strace -f -o /dev/null -e trace=rename -e "
+                                    "inject=rename:signal=SIGKILL:when=" + std::to_string(n) + " " +
+                                    std::string(LINCONV_CLI) + " train" + flags + run.string());
+    if (killed.status == 0) break;  // the run made fewer renames
+    INFO("killed at rename " << n << ": " << killed.err);
+    REQUIRE(killed.status == 128 + SIGKILL);
+    ++kills;
+    // Killed before config.json was in place: no run to resume, and a new one may start.
+    const Result resumed = linconv_cli(fs::exists(run / "config.json") ? "train --resume " + run.string()
+                                                                         : "train" + flags + run.string());
+    INFO(resumed.err);
+    REQUIRE(resumed.status == 0);
+    for (const char* file : {"metrics.csv", "model.safetensors", "state.safetensors"}) {
+      INFO(file);
+      CHECK(read_file(run / file) == read_file(dir / "whole" / file));
+    }
+  }
+  CHECK(kills == 1 + 2 * 3);  // config.json, then the model and the state of each epoch's save
+}
+
+TEST_CASE("cli: a write refused for want of space names the file and keeps the last save, which --resume continues", "[cli][e2e]") {
+  const TempDir dir;
+  // 20 steps an epoch on the real data: SIGINT once epoch 1 is saved stops the run in epoch 2.
+  const std::string flags = "train --limit 2000 --batch 100 --test-limit 100 --epochs 2 --threads 1 --seed 4 --out ";
+  const fs::path run = dir / "run";
+  {
+    Background train(std::string(LINCONV_CLI) + " " + flags + run.string());
+    REQUIRE(train.wait_until([&] { return fs::exists(run / "state.safetensors"); }, 60));
+    train.signal(SIGINT);
+    REQUIRE(train.finish(30).status == 1);
+  }
+  const std::string step = saved_step(run);
+  const auto checkpoints = [&] { return read_file(run / "model.safetensors") + read_file(run / "state.safetensors"); };
+  const std::string saved = checkpoints(), metrics = read_file(run / "metrics.csv");
+  const std::string epochs = read_file(run / "epochs.csv");
+  REQUIRE(lines_of(metrics).size() == std::stoul(step) + 1);
+  // --resume under a file size limit (RLIMIT_FSIZE; sh's ulimit -f counts blocks of 512 bytes).
+  const auto resume_within = [&](std::uintmax_t bytes) {
+    return run_shell("ulimit -f " + std::to_string(bytes / 512) + "; timeout -s KILL 60 " + std::string(LINCONV_CLI) +
+                     " train --resume " + run.string());
+  };
+  const std::string kept = "; the save of step " + step + " is kept; continue with: linconv train --resume " + run.string();
+  const auto check_kept = [&] {
+    CHECK(checkpoints() == saved);
+    CHECK(read_file(run / "metrics.csv").starts_with(metrics));  // rows past the save may follow
+    CHECK(read_file(run / "epochs.csv").starts_with(epochs));
+    for (const auto& entry : fs::directory_iterator(run)) CHECK_THAT(entry.path().string(), !Contains(".tmp."));
+  };
+
+  // Room for the CSV files and the model (1 MB), not for the state (3 MB): neither is replaced.
+  const Result no_state = resume_within(2'000'000);
+  require_error(no_state, 1, (run / "state.safetensors").string() + ": cannot write " + (run / "state.safetensors.tmp.").string());
+  CHECK_THAT(no_state.err, Contains(": File too large" + kept));
+  check_kept();
+  // Room for a few more rows of metrics.csv.
+  const Result no_rows = resume_within(metrics.size() + 1000);
+  require_error(no_rows, 1, (run / "metrics.csv").string() + ": cannot write: File too large" + kept);
+  check_kept();
+
+  // With room again, the run continues from its last save to the uninterrupted result.
+  const Result resumed = linconv_cli("train --resume " + run.string());
+  INFO(resumed.err);
+  REQUIRE(resumed.status == 0);
+  REQUIRE(linconv_cli(flags + (dir / "whole").string()).status == 0);
+  for (const char* file : {"metrics.csv", "model.safetensors", "state.safetensors"}) {
+    INFO(file);
+    CHECK(read_file(run / file) == read_file(dir / "whole" / file));
+  }
 }
 
 TEST_CASE("cli: the first attempt with per-channel alphas resumes to the uninterrupted result", "[cli][e2e]") {

@@ -68,12 +68,17 @@ std::vector<TensorView> state_views(const Params<Net>& params) {
 }
 
 template <class Net>
+StagedFile stage_checkpoint(const std::filesystem::path& file, const Params<Net>& params,
+                            const std::string& config_json) {
+  return stage_safetensors(file, state_views<Net>(params),
+                           {{"architecture", std::string(Net::architecture.view())},
+                            {"architecture_hash", hash_text(Net::architecture_hash)},
+                            {"config", config_json}});
+}
+template <class Net>
 void save_checkpoint(const std::filesystem::path& file, const Params<Net>& params,
                      const std::string& config_json) {
-  write_safetensors(file, state_views<Net>(params),
-                    {{"architecture", std::string(Net::architecture.view())},
-                     {"architecture_hash", hash_text(Net::architecture_hash)},
-                     {"config", config_json}});
+  stage_checkpoint(file, params, config_json).commit();
 }
 
 // The parameters of Net from a checkpoint read from `file`. A file without architecture

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -77,14 +78,16 @@ void check_dataset_fits(const Dataset& data, const std::string& what) {
 }
 
 // Mean cross-entropy and accuracy of the first `count` images of a dataset, in batches of the
-// workspace's capacity, in evaluation mode.
+// workspace's capacity, in evaluation mode. evaluate_dataset_until asks `stop` before each batch
+// and gives up (nullopt) when it says so: a training run's evaluation ends on a signal.
 struct Evaluation {
   double loss = 0.0;
   double accuracy = 0.0;
 };
-template <class Net>
-Evaluation evaluate_dataset(const Params<Net>& params, const Dataset& data, int count, InputScale scale,
-                            Workspace<Net>& workspace, ThreadPool& pool) {
+template <class Net, class Stop>
+std::optional<Evaluation> evaluate_dataset_until(const Params<Net>& params, const Dataset& data, int count,
+                                                 InputScale scale, Workspace<Net>& workspace, ThreadPool& pool,
+                                                 Stop&& stop) {
   check_dataset_fits<Net>(data, "the test set");
   const int batch = workspace.capacity();
   std::vector<float> images(std::size_t(batch) * Net::input_shape.size());
@@ -92,6 +95,7 @@ Evaluation evaluate_dataset(const Params<Net>& params, const Dataset& data, int 
   std::vector<std::uint32_t> order(batch);
   CrossEntropy total;
   for (int first = 0; first < count; first += batch) {
+    if (stop()) return std::nullopt;
     const int n = std::min(batch, count - first);
     std::iota(order.begin(), order.begin() + n, std::uint32_t(first));
     gather_batch(data, std::span(order).first(n), scale, images.data(), labels.data());
@@ -100,7 +104,13 @@ Evaluation evaluate_dataset(const Params<Net>& params, const Dataset& data, int 
     total.sum += part.sum;
     total.correct += part.correct;
   }
-  return {total.sum / count, double(total.correct) / count};
+  return Evaluation{total.sum / count, double(total.correct) / count};
+}
+
+template <class Net>
+Evaluation evaluate_dataset(const Params<Net>& params, const Dataset& data, int count, InputScale scale,
+                            Workspace<Net>& workspace, ThreadPool& pool) {
+  return *evaluate_dataset_until(params, data, count, scale, workspace, pool, [] { return false; });
 }
 
 }  // namespace linconv

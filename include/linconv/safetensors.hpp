@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "linconv/atomic_file.hpp"
+
 namespace linconv {
 
 // The element types a file may hold: F32 and I64 in the header, little-endian in the data.
@@ -66,6 +68,9 @@ struct SafetensorsFile {
 // is not empty.
 void write_safetensors(const std::filesystem::path& file, std::span<const TensorView> tensors,
                        const std::map<std::string, std::string>& metadata);
+// The same, staged (atomic_file.hpp): in place once committed, with the files staged beside it.
+StagedFile stage_safetensors(const std::filesystem::path& file, std::span<const TensorView> tensors,
+                             const std::map<std::string, std::string>& metadata);
 
 // Reads and validates everything before returning: header, dtypes (F32 or I64, any other is
 // refused), shapes, offsets (a tensor spans its element count times 4 bytes for F32, 8 for I64;

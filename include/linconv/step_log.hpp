@@ -13,34 +13,33 @@
 #include <span>
 #include <string>
 
+#include "linconv/atomic_file.hpp"
 #include "linconv/error.hpp"
 #include "linconv/params.hpp"
 #include "linconv/trainer.hpp"
 
 namespace linconv {
 
-inline std::ofstream open_output(const std::filesystem::path& file, std::ios::openmode mode = std::ios::out) {
-  std::ofstream out(file, mode);
-  if (!out) throw Error(file.string() + ": cannot write");
-  return out;
-}
-
 // Keeps the header and the first `rows` lines of a CSV file (the rows an interrupted run had
-// saved state for). Refuses a file with fewer whole lines: one cut short (or edited) since.
+// saved state for). Refuses a file with fewer whole lines: one cut short (or edited) since. One
+// truncate(2), so that a process killed in it leaves the file either whole or cut.
 inline void truncate_csv(const std::filesystem::path& file, long rows) {
   std::ifstream in(file);
   if (!in) throw Error(file.string() + ": cannot read");
-  std::string kept, line;
+  std::string line;
+  std::uintmax_t kept = 0;
   long whole = -1;  // rows after the header; a last line without its newline does not count
   while (whole < rows && std::getline(in, line) && !in.eof()) {
-    kept += line + '\n';
+    kept += line.size() + 1;
     ++whole;
   }
   if (whole < rows)
     throw Error(file.string() + ": " + std::to_string(std::max(0L, whole)) + " whole rows where the saved state has " +
                 std::to_string(rows) + "; the file was cut short, and the run cannot continue from it");
   in.close();
-  open_output(file) << kept;
+  std::error_code ec;
+  std::filesystem::resize_file(file, kept, ec);
+  if (ec) throw Error(file.string() + ": cannot cut it to the saved state's rows: " + ec.message());
 }
 
 // The alpha of a layer: the mean of its alpha tensor's values in `values` (laid out as the
@@ -61,23 +60,23 @@ class StepLog {
   }();
 
   // Opens metrics.csv (and alphas.csv) in `dir`: new files with their headers, or those of a
-  // resumed run cut to the `steps` rows its saved state has seen, to append to.
+  // resumed run cut to the `steps` rows its saved state has seen, to append to. Rows reach the
+  // files by flush() (or in blocks); a refused write throws linconv::Error naming the file.
   StepLog(const std::filesystem::path& dir, bool resume, long steps) {
     const std::filesystem::path metrics = dir / "metrics.csv", alphas_csv = dir / "alphas.csv";
     if (resume) {
       truncate_csv(metrics, steps);
       if (per_channel_alphas) truncate_csv(alphas_csv, steps);
     }
-    const std::ios::openmode mode = resume ? std::ios::app : std::ios::out;
-    metrics_ = open_output(metrics, mode);
-    if (!resume) metrics_ << "step,epoch,loss,ce,penalty,alpha1,alpha2,alpha3,grad_alpha1,grad_alpha2,grad_alpha3\n";
+    metrics_ = AppendFile(metrics, !resume);
+    if (!resume) metrics_.write("step,epoch,loss,ce,penalty,alpha1,alpha2,alpha3,grad_alpha1,grad_alpha2,grad_alpha3\n");
     if (!per_channel_alphas) return;
-    alphas_ = open_output(alphas_csv, mode);
+    alphas_ = AppendFile(alphas_csv, !resume);
     if (resume) return;
-    alphas_ << "step";
+    std::string header = "step";
     for (const NetTensor& t : alphas)
-      for (std::size_t k = 0; k < t.tensor.count(); ++k) alphas_ << ',' << t.name() << '[' << k << ']';
-    alphas_ << '\n';
+      for (std::size_t k = 0; k < t.tensor.count(); ++k) header += ',' + t.name() + '[' + std::to_string(k) + ']';
+    alphas_.write(header + '\n');
   }
 
   // The rows of optimiser step `step`: the parameters after it and the gradients it used.
@@ -85,15 +84,15 @@ class StepLog {
              std::span<const float> gradients) {
     char text[160];
     std::snprintf(text, sizeof text, "%ld,%d,%.9g,%.9g,%.9g", step, epoch, stats.loss, stats.ce, stats.penalty);
-    metrics_ << text << layer_cells(params) << layer_cells(gradients) << '\n';
+    metrics_.write(text + layer_cells(params) + layer_cells(gradients) + '\n');
     if (!per_channel_alphas) return;
-    alphas_ << step;
+    std::string row = std::to_string(step);
     for (const NetTensor& t : alphas)
       for (const float value : params.subspan(t.offset, t.tensor.count())) {
         std::snprintf(text, sizeof text, ",%.9g", value);
-        alphas_ << text;
+        row += text;
       }
-    alphas_ << '\n';
+    alphas_.write(row + '\n');
   }
 
   void flush() {
@@ -128,7 +127,7 @@ class StepLog {
     return cells;
   }
 
-  std::ofstream metrics_, alphas_;
+  AppendFile metrics_, alphas_;
 };
 
 }  // namespace linconv

@@ -12,14 +12,20 @@
 //   metrics.csv        one row per optimiser step (step_log.hpp), alphas.csv for per-channel alphas;
 //   epochs.csv         one row per epoch: train loss, test loss and accuracy, time, speed;
 //   model.safetensors  the weights (and buffers), rewritten atomically at every epoch end;
-//   state.safetensors  Adam's moments and the position in the run (Position), beside it.
+//   state.safetensors  everything --resume needs, written after the model: the weights and
+//                      buffers again, Adam's moments and the position in the run (Position).
 //   train.lock         locked while a process trains the run (folder_lock.hpp): a second one
 //                      into the same folder is refused, naming the first.
-// An interrupted run (InterruptHandler) finishes its step, saves both files and throws
-// Interrupted; train_run with `resume` then replays the shuffles of the epochs before, cuts the
-// CSV files to the saved position and continues, bit for bit as an uninterrupted run. A run whose
-// loss becomes NaN or infinite stops with an Error naming the step; the last epoch's checkpoint
-// stays. Runs on separate threads may train at once, each into its own folder.
+// state.safetensors is the one commit point of a save: each file is replaced whole (a rename),
+// and a run killed between the two renames resumes from the older state, which holds its own
+// weights; a run killed before its first save starts again from the beginning. A file that
+// cannot be written (a full disk) ends the run with an Error naming it and the save kept: a save
+// writes both checkpoints beside their files before either replaces its own.
+// An interrupted run (InterruptHandler) finishes its step (or gives up the epoch's evaluation),
+// saves both files and throws Interrupted; train_run with `resume` then replays the shuffles of
+// the epochs before, cuts the CSV files to the saved position and continues, bit for bit as an
+// uninterrupted run. A run whose loss becomes NaN or infinite stops with an Error naming the
+// step; the last epoch's checkpoint stays. Runs on separate threads may train at once, each into its own folder.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -31,8 +37,10 @@
 #include <numeric>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "linconv/atomic_file.hpp"
 #include "linconv/checkpoint.hpp"
 #include "linconv/data.hpp"
 #include "linconv/error.hpp"
@@ -99,10 +107,13 @@ struct Interrupted : Error {
 };
 
 // While one lives, SIGINT and SIGTERM only record the signal: every run under way saves and
-// throws Interrupted after its current step. The default handlers come back at its end.
+// throws Interrupted after its current step (or stops its evaluation). A second signal ends the
+// process at once, exit status 1, with "`program`: error: SIGINT again: stopped at once; ..." on
+// stderr: the run's files are those of its last save (each is replaced whole, by a rename). The
+// default handlers come back at its end.
 class InterruptHandler {
  public:
-  InterruptHandler();
+  explicit InterruptHandler(std::string_view program = "linconv");
   ~InterruptHandler();
   InterruptHandler(const InterruptHandler&) = delete;
   InterruptHandler& operator=(const InterruptHandler&) = delete;
@@ -138,6 +149,13 @@ int image_count(const std::optional<int>& limit, int available, const char* flag
 void check_saved_config(const std::filesystem::path& file, const std::map<std::string, std::string>& meta,
                         const std::string& config_json);
 
+// Removes what a process killed while writing the run in `dir` left: temporary files of its
+// checkpoints and config.json (call it holding the folder's lock).
+void remove_temporaries(const std::filesystem::path& dir);
+// Removes the saved files of the run in `dir` (state.safetensors first: without it, what
+// remains is a run to start again), for one that replaces it.
+void remove_saves(const std::filesystem::path& dir);
+
 // A separate stream for shuffling, so that the initialisation does not depend on it.
 constexpr std::uint64_t shuffle_seed(std::uint64_t seed) { return seed ^ 0x9e3779b97f4a7c15ull; }
 
@@ -160,23 +178,50 @@ class Progress {
 std::string epoch_row(int epoch, double train_loss, const Evaluation& test, double seconds, long images);
 void print_epoch(int epoch, double train_loss, const Evaluation& test, double seconds, long images);
 
-// The state of the run whose settings are `config_json` (compact, as the checkpoints hold them).
+// The prefix of the weights and buffers in state.safetensors.
+inline const std::string state_model_prefix = "model.";
+
+// The state of the run whose settings are `config_json` (compact, as the checkpoints hold them),
+// staged (atomic_file.hpp).
 template <class Net>
-void save_state(const std::filesystem::path& file, const AdamState& adam, const Position& at,
-                const std::string& config_json) {
-  std::vector<TensorView> views = tensor_views<Net>(adam.first_moment(), "adam.m.");
+StagedFile stage_state(const std::filesystem::path& file, const Params<Net>& params, const AdamState& adam,
+                       const Position& at, const std::string& config_json) {
+  std::vector<TensorView> views = state_views<Net>(params);
+  for (TensorView& view : views) view.name = state_model_prefix + view.name;
+  std::ranges::move(tensor_views<Net>(adam.first_moment(), "adam.m."), std::back_inserter(views));
   std::ranges::move(tensor_views<Net>(adam.second_moment(), "adam.v."), std::back_inserter(views));
   std::map<std::string, std::string> meta = position_metadata(at);
   meta["architecture"] = std::string(Net::architecture.view());
   meta["adam_step"] = std::to_string(adam.step());
   meta["config"] = config_json;
-  write_safetensors(file, views, meta);
+  return stage_safetensors(file, views, meta);
 }
 
-// Refuses the state of another network, or of a run with other settings than `config_json`.
+// The weights and buffers to resume from: those in `state` (read from `file`), or, in a state
+// saved before it held them, those of `model_file`. Refuses the state (and that model) of
+// another network, or of a run with other settings than `config_json`.
 template <class Net>
-Position load_state(const std::filesystem::path& file, AdamState& adam, const std::string& config_json) {
-  const SafetensorsFile state = read_safetensors(file);
+Params<Net> load_state_params(const SafetensorsFile& state, const std::filesystem::path& file,
+                              const std::filesystem::path& model_file, const std::string& config_json) {
+  const auto architecture = state.metadata.find("architecture");
+  if (architecture != state.metadata.end() && architecture->second != Net::architecture.view())
+    throw Error(file.string() + ": state of another network (" + architecture->second + ")");
+  check_saved_config(file, state.metadata, config_json);
+  if (!state.find(state_model_prefix + Net::tensors.front().name())) return load_checkpoint<Net>(model_file);
+  SafetensorsFile weights;
+  for (const Tensor& t : state.tensors)
+    if (t.name.starts_with(state_model_prefix)) {
+      weights.tensors.push_back(t);
+      weights.tensors.back().name.erase(0, state_model_prefix.size());
+    }
+  return params_from_checkpoint<Net>(weights, file);
+}
+
+// Adam's moments and the position in `state` (read from `file`). Refuses the state of another
+// network, or of a run with other settings than `config_json`.
+template <class Net>
+Position load_state(const SafetensorsFile& state, const std::filesystem::path& file, AdamState& adam,
+                    const std::string& config_json) {
   const auto& meta = state.metadata;
   const auto architecture = meta.find("architecture"), adam_step = meta.find("adam_step");
   if (architecture == meta.end() || adam_step == meta.end())
@@ -230,9 +275,15 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
   if (!resume && std::filesystem::exists(config.out / "config.json") && !config.force)
     throw UsageError("--out " + config.out.string() + " holds a training run already: continue it with --resume " +
                      config.out.string() + ", or replace it with --force");
-  if (resume) check_saved_config(model_file, read_safetensors(model_file).metadata, config_json);
+  if (lock) remove_temporaries(config.out);
+  // A run resumes from its state; one killed before its first save starts again.
+  const bool continuing = resume && std::filesystem::exists(state_file);
+  const std::optional<SafetensorsFile> state =
+      continuing ? std::optional(read_safetensors(state_file)) : std::nullopt;
+  if (continuing && std::filesystem::exists(model_file))
+    check_saved_config(model_file, read_safetensors(model_file).metadata, config_json);
   // Before --out is written: an --init checkpoint of another network leaves nothing behind.
-  Params<Net> params = resume                ? load_checkpoint<Net>(model_file)
+  Params<Net> params = continuing            ? load_state_params<Net>(*state, state_file, model_file, config_json)
                        : config.init.empty() ? init_like_pytorch<Net>(config.seed, {.alpha = config.alpha_init})
                                              : load_checkpoint<Net>(config.init);
   if (!resume) {
@@ -240,7 +291,9 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
     std::filesystem::create_directories(config.out, ec);
     if (ec) throw Error("--out " + config.out.string() + ": cannot create directory: " + ec.message());
     if (!lock) lock.emplace(config.out, "train.lock", folder);
-    open_output(config.out / "config.json") << run_config_json(config, 2) << "\n";
+    if (config.force) remove_saves(config.out);
+    const std::string text = run_config_json(config, 2) + "\n";
+    write_file_atomically(config.out / "config.json", {std::as_bytes(std::span(text))});
   }
   ThreadPool pool(config.threads);
   Trainer<Net> trainer(params,
@@ -248,24 +301,48 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
                         .lambda = config.lambda,
                         .reduction = config.reduction == "sum" ? Reduction::sum : Reduction::mean},
                        pool, config.batch);
+  const long steps_per_epoch = (train_count + config.batch - 1) / config.batch;
   Position at;
-  if (resume) {
-    at = load_state<Net>(state_file, trainer.adam(), config_json);
+  if (continuing) {
+    at = load_state<Net>(*state, state_file, trainer.adam(), config_json);
     if (at.finished) {
       if (verbose) std::printf("%s finished already; nothing to resume\n", config.out.c_str());
       return;
     }
+    // Saved at an epoch's end by earlier versions as that epoch's start (its step counts the
+    // whole epoch), from which they repeated the epoch.
+    if (at.batches_done == 0 && at.step > 0 && at.step == at.epoch * steps_per_epoch) ++at.epoch;
     truncate_csv(config.out / "epochs.csv", at.epoch - 1);
+  } else if (resume && verbose) {
+    std::printf("%s has no save yet: training it from the start\n", config.out.c_str());
   }
-  StepLog<Net> steps(config.out, resume, at.step);
-  std::ofstream epochs_csv = open_output(config.out / "epochs.csv", resume ? std::ios::app : std::ios::out);
-  if (!resume) epochs_csv << "epoch,train_loss,test_loss,test_acc,seconds,images_per_s\n";
+  StepLog<Net> steps(config.out, continuing, at.step);
+  AppendFile epochs_csv(config.out / "epochs.csv", !continuing);
+  if (!continuing) epochs_csv.write("epoch,train_loss,test_loss,test_acc,seconds,images_per_s\n");
 
+  // A file that cannot be written (a full disk) ends the run, whose last save stays as it was.
+  std::optional<long> saved_step = continuing ? std::optional(at.step) : std::nullopt;
+  const auto keeping_last_save = [&](auto&& write) {
+    try {
+      write();
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + "; " +
+                  (saved_step ? "the save of step " + std::to_string(*saved_step) + " is kept" : "nothing was saved") +
+                  (options.resume_command.empty() ? "" : "; continue with: " + options.resume_command));
+    }
+  };
+  // The rows first, which the state's position counts; then the model and the state, both
+  // written before either replaces its file, the state last.
   auto save = [&] {
-    steps.flush();
-    epochs_csv.flush();
-    save_state<Net>(state_file, trainer.adam(), at, config_json);
-    save_checkpoint(model_file, params, config_json);
+    keeping_last_save([&] {
+      steps.flush();
+      epochs_csv.flush();
+      StagedFile new_model = stage_checkpoint(model_file, params, config_json);
+      StagedFile new_state = stage_state<Net>(state_file, params, trainer.adam(), at, config_json);
+      new_model.commit();
+      new_state.commit();
+    });
+    saved_step = at.step;
   };
 
   std::vector<std::uint32_t> order(train_count);
@@ -276,14 +353,21 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
     for (int e = 1; e < at.epoch; ++e) shuffler.shuffle(std::span(order));
   std::vector<float> images(std::size_t(config.batch) * Net::input_shape.size());
   std::vector<std::uint8_t> labels(config.batch);
-  const long steps_per_epoch = (train_count + config.batch - 1) / config.batch;
   Progress progress;
   double test_acc = 0.0;
+  // On a signal: save where the run stands and stop.
+  auto stop = [&] {
+    save();
+    throw Interrupted(std::string("interrupted by ") + signal_name(interrupt_signal()) + " at step " +
+                      std::to_string(at.step) + "; saved" +
+                      (options.resume_command.empty() ? "" : "; continue with: " + options.resume_command));
+  };
+  const auto steps_done = [&] { return config.steps && at.step >= *config.steps; };
 
-  for (; at.epoch <= config.epochs && !at.finished; ++at.epoch) {
+  while (at.epoch <= config.epochs && !at.finished) {
     if (!config.no_shuffle) shuffler.shuffle(std::span(order));
     const auto start = std::chrono::steady_clock::now() - std::chrono::duration<double>(at.seconds);
-    for (; at.batches_done < steps_per_epoch; ++at.batches_done) {
+    for (; at.batches_done < steps_per_epoch && !steps_done(); ++at.batches_done) {
       const int first = at.batches_done * config.batch;
       const int n = std::min(config.batch, train_count - first);
       gather_batch(train_set, std::span(order).subspan(first, n), scale, images.data(), labels.data());
@@ -296,32 +380,32 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
       ++at.step;
       at.images += n;
       at.loss_sum += stats.loss;
-      steps.write(at.step, at.epoch, stats, params.values(), trainer.gradients());
+      keeping_last_save([&] { steps.write(at.step, at.epoch, stats, params.values(), trainer.gradients()); });
       at.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (verbose && progress.due(at.batches_done + 1, steps_per_epoch))
         progress.show(at.epoch, config.epochs, at.batches_done + 1, steps_per_epoch, stats.loss,
                       StepLog<Net>::alpha_text(params.values(), 3), double(at.images) / at.seconds);
-      if (config.steps && at.step >= *config.steps) break;
       if (interrupt_signal() != 0) {
         ++at.batches_done;
-        save();
-        throw Interrupted(std::string("interrupted by ") + signal_name(interrupt_signal()) + " at step " +
-                          std::to_string(at.step) + "; saved" +
-                          (options.resume_command.empty() ? "" : "; continue with: " + options.resume_command));
+        stop();
       }
     }
-    const Evaluation test = evaluate_dataset(params, data.test, test_count, scale, trainer.workspace(), pool);
+    // Seconds on the whole test set: a signal ends it, and the run resumes at this evaluation.
+    const std::optional<Evaluation> evaluation = evaluate_dataset_until(
+        params, data.test, test_count, scale, trainer.workspace(), pool, [] { return interrupt_signal() != 0; });
+    if (!evaluation) stop();
+    const Evaluation& test = *evaluation;
     test_acc = test.accuracy;
     const long epoch_steps = (at.images + config.batch - 1) / config.batch;
-    epochs_csv << epoch_row(at.epoch, at.loss_sum / double(epoch_steps), test, at.seconds, at.images);
+    epochs_csv.write(epoch_row(at.epoch, at.loss_sum / double(epoch_steps), test, at.seconds, at.images));
     if (verbose) print_epoch(at.epoch, at.loss_sum / double(epoch_steps), test, at.seconds, at.images);
-    at.finished = at.epoch == config.epochs || (config.steps && at.step >= *config.steps);
+    at.finished = at.epoch == config.epochs || steps_done();
+    // Saved as the start of the next epoch, where --resume continues.
+    ++at.epoch;
     at.batches_done = 0;
     at.loss_sum = at.seconds = 0.0;
     at.images = 0;
-    if (at.finished) ++at.epoch;
     save();
-    if (at.finished) break;
   }
   if (!verbose) return;
   std::printf("test accuracy %.4f%s\nwrote %s\n", test_acc, StepLog<Net>::alpha_text(params.values(), 4).c_str(),

@@ -1,5 +1,6 @@
 // cli::run: the command line of a program over its networks (linconv/cli.hpp).
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -28,6 +29,9 @@ void check_command(const CLI::App& app, int argc, char** argv) {
 }  // namespace
 
 int run(std::span<const NetworkOps> entries, int argc, char** argv, const Program& program) {
+  // A file grown past the file size limit (ulimit -f) is then a write that fails with EFBIG,
+  // reported naming the file, instead of a process killed without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   const std::string name = argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "linconv";
   const NetworkList networks(entries, name);
   CLI::App app{program.description.empty()

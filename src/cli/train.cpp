@@ -1,6 +1,6 @@
 // `train`: trains one of the program's networks into --out (linconv/training_run.hpp says what it
-// writes). SIGINT/SIGTERM finish the current step, save, and exit 1; `--resume DIR` continues to
-// the same final weights as an uninterrupted run.
+// writes). SIGINT/SIGTERM finish the current step, save, and exit 1 (a second signal exits at once);
+// `--resume DIR` continues to the same final weights as an uninterrupted run.
 #include "train.hpp"
 
 #include "commands.hpp"
@@ -74,7 +74,7 @@ void add_train_command(CLI::App& app, const NetworkList& networks, const Program
   CLI::Option* resume_option =
       cmd->add_option("--resume", *resume, "Continue the interrupted run in DIR with its own settings");
   cmd->callback([cmd, config, resume, resume_option, lambda, alpha_init, &networks] {
-    const InterruptHandler interrupts;
+    const InterruptHandler interrupts(networks.program());
     if (resume_option->count() == 0) {
       const NetworkOps& network = networks.find(config->net, config->activation);
       config->activation = network.activation;  // the default variant, named in config.json

@@ -184,7 +184,7 @@ void sweep(const NetworkList& networks, SweepSettings s, const std::map<std::str
                  std::to_string(std::min<std::size_t>(s.jobs, todo.size())) + " at once, " +
                  std::to_string(threads_per_run) + " thread" + (threads_per_run == 1 ? "" : "s") + " each");
 
-  const InterruptHandler interrupts;
+  const InterruptHandler interrupts(networks.program());
   Tally tally;
   std::mutex summary;
   cluster.together(true, [&] {

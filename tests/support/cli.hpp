@@ -1,13 +1,18 @@
 #pragma once
 // Running the `linconv` binary (LINCONV_CLI) as users do: exit status and both streams, the
-// check of a one-line error, a small FashionMNIST-like dataset, CSV cells.
+// check of a one-line error, a process in the background to signal, a small FashionMNIST-like
+// dataset, CSV cells.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "support/files.hpp"
 
@@ -52,6 +57,70 @@ inline Overlap while_running(const std::string& first, const fs::path& ready, co
   while (!overlap.first_pid.empty() && overlap.first_pid.back() == '\n') overlap.first_pid.pop_back();
   return overlap;
 }
+
+// A shell command started in the background (`exec`ed, so that pid() is the program's own),
+// stdout and stderr into files, for tests that signal it at chosen moments. The destructor kills
+// (SIGKILL) and reaps it if it still runs.
+class Background {
+ public:
+  explicit Background(const std::string& command) {
+    const std::string script = "exec " + command + " >" + (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string();
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  ~Background() {
+    if (running()) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  pid_t pid() const { return pid_; }
+  bool running() const { return status_ < 0; }
+  void signal(int sig) const { ::kill(pid_, sig); }
+  std::string err() const { return read_file(dir_ / "stderr"); }
+
+  // Waits at most `seconds` for `ready()` to hold, checking every 10 ms; false after the time or
+  // once the process has ended without it.
+  template <class Ready>
+  bool wait_until(Ready&& ready, double seconds) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (!ready()) {
+      if (!running() || poll() || std::chrono::steady_clock::now() > deadline) return ready();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
+  // Waits at most `seconds` for the process to end, then kills it (SIGKILL); its status (as
+  // run_shell's: 128 + the signal that killed it) and both streams.
+  Result finish(double seconds) {
+    wait_until([] { return false; }, seconds);
+    if (running()) {
+      ::kill(pid_, SIGKILL);
+      reap(0);
+    }
+    return {status_, read_file(dir_ / "stdout"), err()};
+  }
+
+ private:
+  // Whether the process has ended (reaping it).
+  bool poll() { return reap(WNOHANG); }
+  bool reap(int options) {
+    int raw = 0;
+    if (::waitpid(pid_, &raw, options) != pid_) return false;
+    status_ = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+    return true;
+  }
+
+  TempDir dir_;
+  pid_t pid_ = -1;
+  int status_ = -1;
+};
 
 // Exit status `status`, and stderr ending in one line: the linconv error containing `what`
 // (progress lines of a training run may come before it).
