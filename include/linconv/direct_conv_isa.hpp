@@ -264,6 +264,22 @@ inline constexpr int row_block = [] {
   return (S.out_w() + blocks - 1) / blocks;
 }();
 
+// The input that kernel row (c, u) reads for outputs (i, j ...), hidden from the optimiser (an
+// empty asm, as in weight_grad_by_channel_block: no commoning from one row to the next).
+template <PaddedCorrelation S>
+inline const float* kernel_row_input(const float* in, int c, int u, int i, int j) {
+  const float* x = in + c * S.plane() + (i + u) * S.wp + j;
+  asm("" : "+r"(x));
+  return x;
+}
+
+// w[v] = the weight vector of tap (c, u, v) in a taps-major layout, `stride` floats a tap.
+template <PaddedCorrelation S>
+inline void load_kernel_row(const float* wt, int stride, int c, int u, simd::Vec (&w)[S.k]) {
+#pragma GCC unroll 16
+  for (int v = 0; v < S.k; ++v) w[v] = simd::load(wt + ((c * S.k + u) * S.k + v) * stride);
+}
+
 // y[o, i, j .. j + row_block) for the lanes channels from `first` (y: out_c x out_h x out_w).
 template <PaddedCorrelation S>
 inline void correlate_row_block(const float* in, const float* wt, const float* bias, float* y, int first, int i,
@@ -275,11 +291,9 @@ inline void correlate_row_block(const float* in, const float* wt, const float* b
   for (int p = 0; p < width; ++p) acc[p] = start;
   for (int c = 0; c < S.in_c; ++c)
     for (int u = 0; u < k; ++u) {
-      const float* x = in + c * S.plane() + (i + u) * S.wp + j;
-      asm("" : "+r"(x));  // as in weight_grad_by_channel_block: no commoning across rows
+      const float* x = kernel_row_input<S>(in, c, u, i, j);
       Vec w[k];
-#pragma GCC unroll 16
-      for (int v = 0; v < k; ++v) w[v] = simd::load(wt + ((c * k + u) * k + v) * S.out_c + first);
+      load_kernel_row<S>(wt + first, S.out_c, c, u, w);
 #pragma GCC unroll 64
       for (int p = 0; p < width + k - 1; ++p) {
         const Vec pixel = simd::splat(x[p]);
@@ -339,11 +353,9 @@ inline void correlate_row_pairs(const float* in, const float* wt2, const float* 
   for (int m = 0; m < m_count; ++m) acc[m] = start;
   for (int c = 0; c < S.in_c; ++c)
     for (int u = 0; u < k; ++u) {
-      const float* x = in + c * S.plane() + (i + u) * S.wp + j;
-      asm("" : "+r"(x));  // as in weight_grad_by_channel_block: no commoning across rows
+      const float* x = kernel_row_input<S>(in, c, u, i, j);
       Vec w[k];
-#pragma GCC unroll 16
-      for (int v = 0; v < k; ++v) w[v] = simd::load(wt2 + ((c * k + u) * k + v) * lanes);
+      load_kernel_row<S>(wt2, lanes, c, u, w);
 #pragma GCC unroll 64
       for (int t = 0; t < 2 * m_count + k - 2; ++t) {
         const Vec pixels = simd::splat_pair(x + t);
