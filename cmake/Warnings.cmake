@@ -16,6 +16,8 @@ add_library(linconv_options INTERFACE)
 if(LINCONV_SANITIZE)
   target_compile_options(linconv_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
                                                    -fno-sanitize-recover=undefined)
+  # The kernels at -O1 too, not O3 (for_each_isa.hpp).
+  target_compile_definitions(linconv_options INTERFACE LINCONV_KERNELS_AT_BUILD_LEVEL)
   target_link_options(linconv_options INTERFACE -fsanitize=address,undefined)
 endif()
 
