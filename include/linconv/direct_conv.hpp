@@ -147,6 +147,16 @@ struct DirectConv : DirectLayout<G> {
     LINCONV_DISPATCH(DirectPasses<G>::forward(x, w, b, y, n, scratch));
   }
 
+  // The same in two steps, for a caller that runs images one at a time (a Conv fused with its
+  // activation): prepare_forward lays the kernel out in scratch once, and forward_prepared
+  // convolves with it for as many calls as the scratch is left alone. Bit-identical to forward.
+  static void prepare_forward(const float* w, float* scratch) {
+    LINCONV_DISPATCH(DirectPasses<G>::prepare_forward(w, scratch));
+  }
+  static void forward_prepared(const float* x, const float* w, const float* b, float* y, int n, float* scratch) {
+    LINCONV_DISPATCH(DirectPasses<G>::forward_prepared(x, w, b, y, n, scratch));
+  }
+
   // dw += weight gradient, db += bias gradient, dx = input gradient (dx may be null).
   static void backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
                        int n, float* scratch) {
@@ -159,6 +169,13 @@ struct DirectConv : DirectLayout<G> {
   }
   static void input_gradient(const float* w, const float* dy, float* dx, int n, float* scratch) {
     LINCONV_DISPATCH(DirectPasses<G>::input_gradient(w, dy, dx, n, scratch));
+  }
+  // input_gradient in two steps, as forward: weight_gradient may run between the calls.
+  static void prepare_input_gradient(const float* w, float* scratch) {
+    LINCONV_DISPATCH(DirectPasses<G>::prepare_input_gradient(w, scratch));
+  }
+  static void input_gradient_prepared(const float* dy, float* dx, int n, float* scratch) {
+    LINCONV_DISPATCH(DirectPasses<G>::input_gradient_prepared(dy, dx, n, scratch));
   }
 };
 

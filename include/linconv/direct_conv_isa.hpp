@@ -485,18 +485,25 @@ struct DirectPasses : DirectLayout<G> {
   using L = DirectLayout<G>;
   static constexpr Isa isa = simd::isa;
 
-  // dst[image] = the correlation S of pad(src[image]) with the kernel k ([out_c, taps] of S),
-  // plus bias (may be null), for n images: with channels in the lanes, by pairs of positions or
-  // in tiles of positions, whichever applies (direct_conv.hpp). `prepared` takes the kernel in
-  // the layout of the first two; `wide` the tiles' wide output.
-  template <PaddedCorrelation S, int Pad>
-  static void correlate_images(const float* src, std::size_t src_size, const float* k, const float* bias,
-                               float* dst, std::size_t dst_size, int n, float* padded, float* wide,
-                               float* prepared) {
+  // The kernel k ([out_c, taps] of S) in the layout its correlation reads, in `prepared`: channels
+  // last, or each weight twice for the pairs of positions; the tiles of positions read k as it
+  // is. Once per pass, not per image: for conv3 it is 4,608 floats moved through a transpose.
+  template <PaddedCorrelation S>
+  static void lay_out_kernel(const float* k, float* prepared) {
     if constexpr (direct::correlates_by_channel<S>)
       direct::channels_last<S.out_c, S.taps()>(k, prepared);
     else if constexpr (direct::ByChannelPairs<S>::applies)
       direct::duplicate_in_pairs<S.out_c, S.taps()>(k, prepared);
+  }
+
+  // dst[image] = the correlation S of pad(src[image]) with the kernel k, plus bias (may be
+  // null), for n images: with channels in the lanes, by pairs of positions or in tiles of
+  // positions, whichever applies (direct_conv.hpp). `prepared` holds lay_out_kernel<S>(k);
+  // `wide` takes the tiles' wide output.
+  template <PaddedCorrelation S, int Pad>
+  static void correlate_images(const float* src, std::size_t src_size, const float* k, const float* bias,
+                               float* dst, std::size_t dst_size, int n, float* padded, float* wide,
+                               const float* prepared) {
     for (int image = 0; image < n; ++image) {
       kernels::direct::pad<S, Pad>(src + image * src_size, padded);
       if constexpr (direct::correlates_by_channel<S>) {
@@ -510,9 +517,18 @@ struct DirectPasses : DirectLayout<G> {
     }
   }
 
-  static void forward(const float* x, const float* w, const float* b, float* y, int n, float* scratch) {
+  // The forward pass's kernel layout, in scratch: what forward_prepared reads.
+  static void prepare_forward(const float* w, float* scratch) {
+    lay_out_kernel<L::fwd>(w, scratch + L::weights_last);
+  }
+  // y = conv(x, w) + b for n images, after prepare_forward(w, scratch).
+  static void forward_prepared(const float* x, const float* w, const float* b, float* y, int n, float* scratch) {
     correlate_images<L::fwd, G.pad>(x, L::in_size, w, b, y, L::out_size, n, scratch + L::padded_input,
                                     scratch + L::wide_output, scratch + L::weights_last);
+  }
+  static void forward(const float* x, const float* w, const float* b, float* y, int n, float* scratch) {
+    prepare_forward(w, scratch);
+    forward_prepared(x, w, b, y, n, scratch);
   }
 
   // dw += the weight gradient, db += the bias gradient: with channels in the lanes where they
@@ -551,12 +567,22 @@ struct DirectPasses : DirectLayout<G> {
     if (dx) input_gradient(w, dy, dx, n, scratch);
   }
 
-  // dx = the input gradient: the correlation of the padded dy with the flipped kernel.
-  static void input_gradient(const float* w, const float* dy, float* dx, int n, float* scratch) {
+  // The input gradient's kernel, in scratch: flipped (transposed and rotated), then laid out.
+  // It does not overlap what weight_gradient uses, so the two passes can alternate per image.
+  static void prepare_input_gradient(const float* w, float* scratch) {
     kernels::direct::transpose_and_rotate<G.out_c, G.in_c, G.kernel>(w, scratch + L::flipped_weights);
+    lay_out_kernel<L::bwd>(scratch + L::flipped_weights, scratch + L::weights_last);
+  }
+  // dx = the input gradient, the correlation of the padded dy with the flipped kernel, for n
+  // images, after prepare_input_gradient(w, scratch).
+  static void input_gradient_prepared(const float* dy, float* dx, int n, float* scratch) {
     correlate_images<L::bwd, L::back_pad>(dy, L::out_size, scratch + L::flipped_weights, nullptr, dx, L::in_size,
                                           n, scratch + L::padded_grad, scratch + L::wide_input_grad,
                                           scratch + L::weights_last);
+  }
+  static void input_gradient(const float* w, const float* dy, float* dx, int n, float* scratch) {
+    prepare_input_gradient(w, scratch);
+    input_gradient_prepared(dy, dx, n, scratch);
   }
 };
 
