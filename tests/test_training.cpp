@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <limits>
+#include <optional>
 
 #include "linconv/linconv.hpp"
 #include "support/gradient_check.hpp"
@@ -147,6 +149,52 @@ TEST_CASE("training: a fixed seed and thread count give bit-identical training",
   const auto [one, one_losses] = train(1);
   const auto [three, three_losses] = train(3);
   for (std::size_t i = 0; i < one.size(); ++i) REQUIRE(one[i] == Approx(three[i]).margin(1e-5));
+}
+
+// Every buffer of a training workspace set to `value`: activations, both gradient buffers,
+// each thread's scratch, saved state and parameter gradients.
+template <class Net>
+void fill_workspace(Workspace<Net>& ws, float value) {
+  const std::size_t rows = std::size_t(ws.capacity());
+  for (std::size_t i = 0; i <= Net::layer_count; ++i) {
+    std::fill_n(ws.activation(i, 0), rows * Net::shapes[i].size(), value);
+    std::fill_n(ws.gradient(i, 0), rows * Net::max_layer_floats, value);
+  }
+  for (int t = 0; t < ws.threads(); ++t) {
+    std::fill_n(ws.scratch(t), Net::scratch_floats, value);
+    std::fill_n(ws.saved(0, t), Net::saved_floats, value);
+    std::fill_n(ws.param_grads(t), Net::param_count, value);
+  }
+}
+
+// Steps and an evaluation of Net, with the workspace filled with `fill` before each (or left as
+// the previous step left it): the parameters after, the losses, and the evaluation's sum.
+template <class Net>
+std::pair<std::vector<float>, std::vector<double>> train_over(std::optional<float> fill, int batch, int threads) {
+  Params<Net> params = init_like_pytorch<Net>(13, {.alpha = 0.4f});
+  const Problem<Net> problem(batch, 3);
+  ThreadPool pool(threads);
+  Trainer<Net> trainer(params, {.lambda = 0.5f}, pool, problem.batch);
+  std::vector<double> losses;
+  for (int step = 0; step < 3; ++step) {
+    if (fill) fill_workspace(trainer.workspace(), *fill);
+    losses.push_back(trainer.step(problem.view(), problem.labels.data()).loss);
+  }
+  if (fill) fill_workspace(trainer.workspace(), *fill);
+  losses.push_back(evaluate(params, problem.view(), problem.labels.data(), trainer.workspace(), pool).sum);
+  return {std::vector<float>(params.values().begin(), params.values().end()), losses};
+}
+
+// A pass that read memory it had not written (a scratch region another layer left, padding
+// outside a row, a gradient buffer of the previous step) would give results that depend on what
+// was there: NaN makes any such read change them.
+TEST_CASE("training: results do not depend on what the workspace held before", "[training]") {
+  STATIC_REQUIRE(FashionNet::saved_offsets[0] == 0);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  CHECK(train_over<FashionNet>(nan, 5, 2) == train_over<FashionNet>(std::nullopt, 5, 2));
+  CHECK(train_over<FashionNet>(nan, 3, 1) == train_over<FashionNet>(std::nullopt, 3, 1));
+  CHECK(train_over<SmallNet>(nan, 7, 2) == train_over<SmallNet>(std::nullopt, 7, 2));
+  CHECK(train_over<CoupledNet>(nan, 6, 2) == train_over<CoupledNet>(std::nullopt, 6, 2));
 }
 
 TEST_CASE("training: loss decreases and the penalty pulls alphas down", "[training]") {
