@@ -19,6 +19,10 @@ if(LINCONV_SANITIZE)
   # The kernels at -O1 too, not O3 (for_each_isa.hpp).
   target_compile_definitions(linconv_options INTERFACE LINCONV_KERNELS_AT_BUILD_LEVEL)
   target_link_options(linconv_options INTERFACE -fsanitize=address,undefined)
+elseif(LINCONV_TSAN)
+  target_compile_options(linconv_options INTERFACE -fsanitize=thread)
+  target_link_options(linconv_options INTERFACE -fsanitize=thread)
+  target_compile_definitions(linconv_options INTERFACE LINCONV_KERNELS_AT_BUILD_LEVEL)
 endif()
 
 # g++ 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics when Eigen's GEMM is
