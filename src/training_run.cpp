@@ -2,6 +2,7 @@
 // settings as JSON, signals, progress lines, the saved position, epoch rows.
 #include "linconv/training_run.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <bit>
 #include <csignal>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace linconv {
@@ -84,6 +86,43 @@ void check_run_size(const RunConfig& config, int train_images) {
   if (config.batch < 1 || config.batch > train_images)
     throw UsageError("--batch " + std::to_string(config.batch) + " exceeds the " + std::to_string(train_images) +
                      " training images " + (config.limit ? "of --limit " + std::to_string(*config.limit) : "there are"));
+}
+
+namespace {
+
+// MemAvailable from /proc/meminfo, else the physical memory; the address-space limit if smaller.
+std::size_t available_memory() {
+  std::size_t bytes = std::size_t(sysconf(_SC_PHYS_PAGES)) * std::size_t(sysconf(_SC_PAGE_SIZE));
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  std::size_t kilobytes = 0;
+  while (meminfo >> key >> kilobytes) {
+    if (key == "MemAvailable:") {
+      bytes = kilobytes * 1024;
+      break;
+    }
+    meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  rlimit limit{};
+  if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    bytes = std::min(bytes, std::size_t(limit.rlim_cur));
+  return bytes;
+}
+
+std::string gigabytes(std::size_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f GB", double(bytes) / 1e9);
+  return text;
+}
+
+}  // namespace
+
+void check_run_memory(const RunConfig& config, std::size_t bytes) {
+  const std::size_t available = available_memory();
+  if (bytes > available)
+    throw UsageError("--batch " + std::to_string(config.batch) + " on --threads " + std::to_string(config.threads) +
+                     " needs " + gigabytes(bytes) + " of training buffers, more than the " + gigabytes(available) +
+                     " of memory available");
 }
 
 namespace {

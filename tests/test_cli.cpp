@@ -127,6 +127,22 @@ TEST_CASE("cli: a thread that cannot start is a one-line error, not a crash", "[
   CHECK_THAT(r.err, Contains(" of 64: Resource temporarily unavailable"));
 }
 
+TEST_CASE("cli: a batch whose buffers exceed the memory available is refused before training", "[cli]") {
+  const TempDir dir;
+  // 20,000 images of the report's network need about 12 GB of training buffers (activations
+  // and gradients, 0.6 MB an image). Under an address-space limit of 4 GB the run refuses at
+  // once, naming the flags and both sizes, where it would otherwise fail in the middle of
+  // allocating, or on a machine without the limit, swap.
+  const auto start = std::chrono::steady_clock::now();
+  const Result r = run_shell("ulimit -v 4000000; timeout -s KILL 60 " + std::string(LINCONV_CLI) +
+                             " train --batch 20000 --threads 1 --steps 1 --out " + (dir / "m").string());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  require_error(r, 2, "--batch 20000 on --threads 1 needs ");
+  CHECK_THAT(r.err, Contains(" GB of training buffers, more than the 4.1 GB of memory available"));
+  CHECK(seconds < 10.0);  // the data set's loading, no training
+  CHECK_FALSE(fs::exists(dir / "m"));
+}
+
 TEST_CASE("cli: --help documents every flag of train", "[cli]") {
   const Result r = linconv_cli("train --help");
   CHECK(r.status == 0);

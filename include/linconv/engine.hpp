@@ -45,6 +45,17 @@ class Workspace {
         param_grads_(use == training ? std::size_t(threads) * Net::param_count : 0),
         team_(threads, Net::team_values) {}
 
+  // The bytes the constructor allocates for the same arguments, so that a run can weigh them
+  // against the machine's memory before it starts.
+  static std::size_t bytes(int capacity, int threads, Use use = inference) {
+    const std::size_t images = std::size_t(capacity), per_thread = std::size_t(threads);
+    const std::size_t floats = images * Net::activation_floats +
+                               (use == training ? 2 * images * Net::max_layer_floats : 0) +
+                               per_thread * (Net::scratch_floats + Net::saved_floats) +
+                               (use == training ? per_thread * Net::param_count : 0);
+    return floats * sizeof(float);
+  }
+
   int capacity() const { return capacity_; }
   int threads() const { return threads_; }
 

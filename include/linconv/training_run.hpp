@@ -92,6 +92,18 @@ void check_image_counts(const RunConfig& config, const TrainingData& data);
 // anything is allocated: --threads outside 1..max_thread_count(), --batch outside 1..the
 // `train_images` the run uses.
 void check_run_size(const RunConfig& config, int train_images);
+// Refuses (UsageError, naming --batch and --threads, the bytes and the bound) a run whose
+// buffers need more than the memory available: /proc/meminfo's MemAvailable (the physical
+// memory where it cannot be read), or the address-space limit (ulimit -v) if it is smaller.
+void check_run_memory(const RunConfig& config, std::size_t bytes);
+// The bytes train_run allocates for Net's training buffers: the trainer's workspace, its summed
+// gradients and Adam's two moments, and a batch of images and labels.
+template <class Net>
+std::size_t training_bytes(const RunConfig& config) {
+  return Workspace<Net>::bytes(config.batch, config.threads, Workspace<Net>::training) +
+         3 * Net::param_count * sizeof(float) +
+         std::size_t(config.batch) * (Net::input_shape.size() * sizeof(float) + 1);
+}
 
 // How train_run runs: a fresh run or the continuation of the one in config.out; with `verbose`
 // a progress line on stderr and one line per epoch and the result on stdout, else silent.
@@ -262,6 +274,7 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
   const int train_count = image_count(config.limit, train_set.size(), "--limit", "training images");
   const int test_count = image_count(config.test_limit, data.test.size(), "--test-limit", "test images");
   check_run_size(config, train_count);
+  check_run_memory(config, training_bytes<Net>(config));
   const InputScale scale = parse_input_scale(config.input_scale);
   const std::filesystem::path model_file = config.out / "model.safetensors";
   const std::filesystem::path state_file = config.out / "state.safetensors";
