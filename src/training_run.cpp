@@ -11,6 +11,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "config_metadata.hpp"
+
 namespace linconv {
 
 std::string run_config_json(const RunConfig& c, int indent) {
@@ -164,15 +166,17 @@ void check_saved_config(const std::filesystem::path& file, const std::map<std::s
                         const std::string& config_json) {
   const auto saved_text = meta.find("config");
   if (saved_text == meta.end()) return;
-  const nlohmann::json saved = nlohmann::json::parse(saved_text->second, nullptr, false);
-  if (!saved.is_object()) throw Error(file.string() + ": its \"config\" metadata is not a JSON object");
+  const nlohmann::json saved = detail::parse_config_metadata(saved_text->second);
+  if (!saved.is_object())
+    throw Error(file.string() + ": its \"config\" metadata is not a JSON object (of at most 8 levels)");
   const nlohmann::json settings = nlohmann::json::parse(config_json);
   std::string differences;
   // Settings added to RunConfig since the file was saved are missing from it, not different.
   for (const auto& [key, value] : saved.items())
     if (!settings.contains(key) || settings[key] != value)
-      differences += (differences.empty() ? "" : ", ") + key + " " + value.dump() + " there, " +
-                     (settings.contains(key) ? settings[key].dump() : "none") + " in config.json";
+      differences += (differences.empty() ? "" : ", ") + (key.size() <= 60 ? key : key.substr(0, 57) + "...") + " " +
+                     detail::config_excerpt(value) + " there, " +
+                     (settings.contains(key) ? detail::config_excerpt(settings[key]) : "none") + " in config.json";
   if (!differences.empty())
     throw Error(file.string() + " was saved by a run with other settings (" + differences +
                 "): config.json was edited, or the file comes from another run; start the run again with --force");
