@@ -8,10 +8,13 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cmath>
 #include <csignal>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+
+#include "config_metadata.hpp"
 
 namespace linconv {
 
@@ -187,31 +190,71 @@ std::map<std::string, std::string> position_metadata(const Position& p) {
 }
 
 Position position_from_metadata(const std::map<std::string, std::string>& meta, const std::filesystem::path& file) {
-  try {
-    return {std::stol(meta.at("step")),         std::stoi(meta.at("epoch")),
-            std::stoi(meta.at("batches_done")), from_exact(meta.at("loss_sum")),
-            std::stol(meta.at("images")),       from_exact(meta.at("seconds")),
-            meta.at("finished") == "1"};
-  } catch (const std::out_of_range&) {
-    throw Error(file.string() + ": not a linconv training state (metadata missing)");
-  } catch (const std::invalid_argument&) {
-    throw Error(file.string() + ": not a linconv training state (bad metadata)");
-  }
+  const auto field = [&](const char* key) -> const std::string& {
+    const auto it = meta.find(key);
+    if (it == meta.end()) throw Error(file.string() + ": not a linconv training state (metadata missing)");
+    return it->second;
+  };
+  const auto bad = [&](const char* key) {
+    return Error(file.string() + ": not a linconv training state (bad metadata: " + key + ")");
+  };
+  // A count as position_metadata writes it: decimal digits only, at least `min`. A negative
+  // count would index the shuffled order before its start when the run continues.
+  const auto count = [&](const char* key, long min, long max) {
+    const std::string& text = field(key);
+    if (text.empty() || text.size() > 19 || !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; }))
+      throw bad(key);
+    try {
+      const long value = std::stol(text);
+      if (value < min || value > max) throw bad(key);
+      return value;
+    } catch (const std::out_of_range&) {  // beyond a long
+      throw bad(key);
+    }
+  };
+  // A double saved bit for bit, finite (a sum of losses, which a negative --lambda makes
+  // negative; seconds, which are not).
+  const auto amount = [&](const char* key, bool negative_allowed) {
+    const std::string& text = field(key);
+    if (text.empty() || text.size() > 20 || !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; }))
+      throw bad(key);
+    try {
+      const double value = from_exact(text);
+      if (!std::isfinite(value) || (value < 0.0 && !negative_allowed)) throw bad(key);
+      return value;
+    } catch (const std::out_of_range&) {
+      throw bad(key);
+    }
+  };
+  constexpr long int_max = std::numeric_limits<int>::max(), long_max = std::numeric_limits<long>::max();
+  Position at;
+  at.step = count("step", 0, long_max - 1);
+  at.epoch = int(count("epoch", 1, int_max - 1));
+  at.batches_done = int(count("batches_done", 0, int_max - 1));
+  at.loss_sum = amount("loss_sum", true);
+  at.images = count("images", 0, long_max - 1);
+  at.seconds = amount("seconds", false);
+  const std::string& finished = field("finished");
+  if (finished != "0" && finished != "1") throw bad("finished");
+  at.finished = finished == "1";
+  return at;
 }
 
 void check_saved_config(const std::filesystem::path& file, const std::map<std::string, std::string>& meta,
                         const std::string& config_json) {
   const auto saved_text = meta.find("config");
   if (saved_text == meta.end()) return;
-  const nlohmann::json saved = nlohmann::json::parse(saved_text->second, nullptr, false);
-  if (!saved.is_object()) throw Error(file.string() + ": its \"config\" metadata is not a JSON object");
+  const nlohmann::json saved = detail::parse_config_metadata(saved_text->second);
+  if (!saved.is_object())
+    throw Error(file.string() + ": its \"config\" metadata is not a JSON object (of at most 8 levels)");
   const nlohmann::json settings = nlohmann::json::parse(config_json);
   std::string differences;
   // Settings added to RunConfig since the file was saved are missing from it, not different.
   for (const auto& [key, value] : saved.items())
     if (!settings.contains(key) || settings[key] != value)
-      differences += (differences.empty() ? "" : ", ") + key + " " + value.dump() + " there, " +
-                     (settings.contains(key) ? settings[key].dump() : "none") + " in config.json";
+      differences += (differences.empty() ? "" : ", ") + (key.size() <= 60 ? key : key.substr(0, 57) + "...") + " " +
+                     detail::config_excerpt(value) + " there, " +
+                     (settings.contains(key) ? detail::config_excerpt(settings[key]) : "none") + " in config.json";
   if (!differences.empty())
     throw Error(file.string() + " was saved by a run with other settings (" + differences +
                 "): config.json was edited, or the file comes from another run; start the run again with --force");

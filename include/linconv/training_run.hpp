@@ -250,11 +250,16 @@ Position load_state(const SafetensorsFile& state, const std::filesystem::path& f
       std::copy(found->values.begin(), found->values.end(), target->begin() + t.offset);
     }
   }
+  // A second moment is a mean of squares: a negative one makes the next step's sqrt NaN.
+  if (std::ranges::any_of(v, [](float x) { return x < 0.0f; }))
+    throw Error(file.string() + ": Adam's second moment (adam.v.) holds a negative value");
   const Position at = position_from_metadata(meta, file);
-  char* end = nullptr;
-  const long step = std::strtol(adam_step->second.c_str(), &end, 10);
-  if (*end != '\0' || adam_step->second.empty())
-    throw Error(file.string() + ": not a linconv training state (bad metadata)");
+  // A count of steps, which the next step increments: digits only, below LONG_MAX.
+  const std::string& step_text = adam_step->second;
+  if (step_text.empty() || step_text.size() > 18 ||
+      !std::ranges::all_of(step_text, [](char c) { return c >= '0' && c <= '9'; }))
+    throw Error(file.string() + ": not a linconv training state (bad metadata: adam_step)");
+  const long step = std::stol(step_text);
   adam.restore(step, m, v);
   return at;
 }
