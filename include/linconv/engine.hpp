@@ -36,24 +36,12 @@ class Workspace {
   // Buffers for batches of up to `capacity` images split between `threads`; the gradient
   // buffers exist only for training.
   Workspace(int capacity, int threads, Use use = inference)
-      : capacity_(capacity),
-        threads_(threads),
-        activations_(std::size_t(capacity) * Net::activation_floats),
-        gradients_(use == training ? 2 * std::size_t(capacity) * Net::max_layer_floats : 0),
-        scratch_(std::size_t(threads) * Net::scratch_floats),
-        saved_(std::size_t(threads) * Net::saved_floats),
-        param_grads_(use == training ? std::size_t(threads) * Net::param_count : 0),
-        team_(threads, Net::team_values) {}
+      : Workspace(capacity, threads, Sizes(capacity, threads, use)) {}
 
   // The bytes the constructor allocates for the same arguments, so that a run can weigh them
   // against the machine's memory before it starts.
   static std::size_t bytes(int capacity, int threads, Use use = inference) {
-    const std::size_t images = std::size_t(capacity), per_thread = std::size_t(threads);
-    const std::size_t floats = images * Net::activation_floats +
-                               (use == training ? 2 * images * Net::max_layer_floats : 0) +
-                               per_thread * (Net::scratch_floats + Net::saved_floats) +
-                               (use == training ? per_thread * Net::param_count : 0);
-    return floats * sizeof(float);
+    return Sizes(capacity, threads, use).floats() * sizeof(float);
   }
 
   int capacity() const { return capacity_; }
@@ -91,6 +79,27 @@ class Workspace {
       slots[i] = Net::in_place[i] || Net::fused_into_previous(i) ? slots[i + 1] : 1 - slots[i + 1];
     return slots;
   }();
+
+  // The floats of each buffer, for both the constructor and bytes().
+  struct Sizes {
+    std::size_t activations, gradients, scratch, saved, param_grads;
+    Sizes(int capacity, int threads, Use use)
+        : activations(std::size_t(capacity) * Net::activation_floats),
+          gradients(use == training ? 2 * std::size_t(capacity) * Net::max_layer_floats : 0),
+          scratch(std::size_t(threads) * Net::scratch_floats),
+          saved(std::size_t(threads) * Net::saved_floats),
+          param_grads(use == training ? std::size_t(threads) * Net::param_count : 0) {}
+    std::size_t floats() const { return activations + gradients + scratch + saved + param_grads; }
+  };
+  Workspace(int capacity, int threads, const Sizes& sizes)
+      : capacity_(capacity),
+        threads_(threads),
+        activations_(sizes.activations),
+        gradients_(sizes.gradients),
+        scratch_(sizes.scratch),
+        saved_(sizes.saved),
+        param_grads_(sizes.param_grads),
+        team_(threads, Net::team_values) {}
 
   int capacity_, threads_;
   AlignedFloats activations_, gradients_, scratch_, saved_, param_grads_;
