@@ -22,10 +22,14 @@ inline nlohmann::json parse_config_metadata(std::string_view text) {
   return too_deep ? nlohmann::json(nlohmann::json::value_t::discarded) : parsed;
 }
 
+// Text from a file for an error message: at most 60 characters.
+inline std::string excerpt(std::string text) {
+  return text.size() <= 60 ? text : text.substr(0, 57) + "...";
+}
+
 // A JSON value for an error message: at most 60 characters, one line.
 inline std::string config_excerpt(const nlohmann::json& value) {
-  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return text.size() <= 60 ? text : text.substr(0, 57) + "...";
+  return excerpt(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace linconv::detail

@@ -202,8 +202,7 @@ Position position_from_metadata(const std::map<std::string, std::string>& meta, 
   // count would index the shuffled order before its start when the run continues.
   const auto count = [&](const char* key, long min, long max) {
     const std::string& text = field(key);
-    if (text.empty() || text.size() > 19 || !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; }))
-      throw bad(key);
+    if (!decimal_digits(text, 19)) throw bad(key);
     try {
       const long value = std::stol(text);
       if (value < min || value > max) throw bad(key);
@@ -216,8 +215,7 @@ Position position_from_metadata(const std::map<std::string, std::string>& meta, 
   // negative; seconds, which are not).
   const auto amount = [&](const char* key, bool negative_allowed) {
     const std::string& text = field(key);
-    if (text.empty() || text.size() > 20 || !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; }))
-      throw bad(key);
+    if (!decimal_digits(text, 20)) throw bad(key);
     try {
       const double value = from_exact(text);
       if (!std::isfinite(value) || (value < 0.0 && !negative_allowed)) throw bad(key);
@@ -252,7 +250,7 @@ void check_saved_config(const std::filesystem::path& file, const std::map<std::s
   // Settings added to RunConfig since the file was saved are missing from it, not different.
   for (const auto& [key, value] : saved.items())
     if (!settings.contains(key) || settings[key] != value)
-      differences += (differences.empty() ? "" : ", ") + (key.size() <= 60 ? key : key.substr(0, 57) + "...") + " " +
+      differences += (differences.empty() ? "" : ", ") + detail::excerpt(key) + " " +
                      detail::config_excerpt(value) + " there, " +
                      (settings.contains(key) ? detail::config_excerpt(settings[key]) : "none") + " in config.json";
   if (!differences.empty())

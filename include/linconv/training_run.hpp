@@ -137,6 +137,13 @@ const char* signal_name(int signal);
 
 namespace run_detail {
 
+// Whether `text` is 1 to max_size decimal digits: how the saved counts are written, no sign, no
+// spaces (std::stol alone would take "-5" or "12abc").
+inline bool decimal_digits(std::string_view text, std::size_t max_size) {
+  return !text.empty() && text.size() <= max_size &&
+         std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; });
+}
+
 // Where a run stands: saved in state.safetensors with Adam's moments.
 struct Position {
   long step = 0;             // optimiser steps done
@@ -256,8 +263,7 @@ Position load_state(const SafetensorsFile& state, const std::filesystem::path& f
   const Position at = position_from_metadata(meta, file);
   // A count of steps, which the next step increments: digits only, below LONG_MAX.
   const std::string& step_text = adam_step->second;
-  if (step_text.empty() || step_text.size() > 18 ||
-      !std::ranges::all_of(step_text, [](char c) { return c >= '0' && c <= '9'; }))
+  if (!decimal_digits(step_text, 18))
     throw Error(file.string() + ": not a linconv training state (bad metadata: adam_step)");
   const long step = std::stol(step_text);
   adam.restore(step, m, v);
