@@ -3,7 +3,9 @@
 // penalty), and determinism for a fixed seed and thread count; for a network with BatchNorm2d,
 // the same across threads that meet at every batch norm (engine.hpp), however the batch is split.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -195,6 +197,41 @@ TEST_CASE("training: results do not depend on what the workspace held before", "
   CHECK(train_over<FashionNet>(nan, 3, 1) == train_over<FashionNet>(std::nullopt, 3, 1));
   CHECK(train_over<SmallNet>(nan, 7, 2) == train_over<SmallNet>(std::nullopt, 7, 2));
   CHECK(train_over<CoupledNet>(nan, 6, 2) == train_over<CoupledNet>(std::nullopt, 6, 2));
+}
+
+// Without a backward pass after it, a convolution fused with its activation keeps its own
+// output in scratch: the workspace's pre-activations stay as they were, the activations and
+// logits are those of a training forward pass bit for bit.
+TEST_CASE("engine: an evaluation pass leaves the fused convolutions' outputs out, same values", "[training]") {
+  using Net = FashionNet;
+  STATIC_REQUIRE(Net::fused_with_next[0] && Net::fused_with_next[2] && Net::fused_with_next[4]);
+  Params<Net> params = init_like_pytorch<Net>(17, {.alpha = 0.3f});
+  const Problem<Net> problem(3, 9);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto pass = [&](bool training) {
+    Workspace<Net> ws(problem.batch, 1, Workspace<Net>::training);  // fill_workspace fills every buffer
+    fill_workspace(ws, nan);
+    std::copy(problem.images.begin(), problem.images.end(), ws.activation(0, 0));
+    if (training)
+      forward_training<Net>(params, ws, Slice{0, problem.batch, 0});
+    else
+      forward<Net>(params, ws, Slice{0, problem.batch, 0});
+    std::vector<std::vector<float>> activations;
+    for (std::size_t i = 0; i <= Net::layer_count; ++i)
+      activations.emplace_back(ws.activation(i, 0), ws.activation(i, 0) + problem.batch * Net::shapes[i].size());
+    return activations;
+  };
+  const auto trained = pass(true), evaluated = pass(false);
+  auto all_nan = [](const std::vector<float>& v) { return std::ranges::all_of(v, [](float x) { return std::isnan(x); }); };
+  for (std::size_t i = 0; i <= Net::layer_count; ++i) {
+    CAPTURE(i);
+    CHECK(!all_nan(trained[i]));
+    if (i > 0 && Net::fused_with_next[i - 1]) {  // the output of a convolution fused with its activation
+      CHECK(all_nan(evaluated[i]));
+    } else {
+      CHECK(std::memcmp(evaluated[i].data(), trained[i].data(), trained[i].size() * sizeof(float)) == 0);
+    }
+  }
 }
 
 TEST_CASE("training: loss decreases and the penalty pulls alphas down", "[training]") {

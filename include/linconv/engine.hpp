@@ -135,7 +135,7 @@ LayerTensors layer_tensors(const P& params, P* updated, float* dparams) {
 
 template <class Net, std::size_t I>
 Context layer_context(Workspace<Net>& ws, Slice s, Mode mode) {
-  return {mode, s.thread, &ws.team(), ws.scratch(s.thread), ws.saved(I, s.thread)};
+  return {mode, s.thread, &ws.team(), ws.scratch(s.thread), ws.saved(I, s.thread), mode == Mode::training};
 }
 
 template <class Net, Fusion F, class P>
@@ -165,7 +165,10 @@ void run_forward(const P& params, P* updated, Workspace<Net>& ws, Slice s, Mode 
 // The passes take Params<Net>, or the Params of a network with the same layout (Model runs a
 // variant of Net with faster activations on Net's parameters).
 //
-// Forward pass in evaluation mode of a slice of the workspace, whose input rows are filled.
+// Forward pass in evaluation mode of a slice of the workspace, whose input rows are filled. It
+// computes what the output and each activation's output need: a convolution fused with its
+// activation leaves its own output (the pre-activation, which only a backward pass reads)
+// unwritten.
 template <class Net, Fusion F = Fusion::on, class P>
 void forward(const P& params, Workspace<Net>& ws, Slice slice) {
   detail::run_forward<Net, F, P>(params, nullptr, ws, slice, Mode::evaluation);
@@ -178,8 +181,9 @@ void forward_training(P& params, Workspace<Net>& ws, Slice slice) {
   detail::run_forward<Net, F, P>(params, slice.thread == 0 ? &params : nullptr, ws, slice, Mode::training);
 }
 
-// Backward pass of the same images after a forward pass in `mode`, from the gradient of the
-// network's output (filled) to dparams, which it adds to. The input gradient is not computed.
+// Backward pass of the same images after forward_training, from the gradient of the network's
+// output (filled) to dparams, which it adds to; `mode` is the forward pass's. The input gradient
+// is not computed.
 template <class Net, Fusion F = Fusion::on, class P>
 void backward(const P& params, Workspace<Net>& ws, Slice s, float* dparams, Mode mode = Mode::training) {
   Net::for_each_layer_reversed([&](auto index) {

@@ -107,6 +107,9 @@ struct Context {
   Team* team = nullptr;      // null: this call sees the whole batch
   float* scratch = nullptr;  // scratch_floats of this thread
   float* saved = nullptr;    // saved_floats of this thread for this layer
+  // Whether a backward pass follows this forward pass: without one, a layer fused with the
+  // activation after it stores the activation's output only, not its own (Conv).
+  bool backward_follows = true;
 
   // The sum over the whole batch of every thread's `mine` (team.hpp), identical in every thread.
   void sum(std::span<const double> mine, std::span<double> total) const {

@@ -55,7 +55,8 @@ struct Conv {
     using Direct = kernels::DirectConv<geometry>;
     static constexpr std::size_t kernel_scratch =
         Direct::applies ? Direct::scratch_floats : geometry.scratch_floats();
-    // The kernel's buffers, and one image's output gradient for the fused backward pass.
+    // The kernel's buffers, and one image's output gradient for the fused backward pass (or
+    // output, for the fused forward pass without a backward pass).
     static constexpr std::size_t scratch_floats = kernel_scratch + std::size_t(out.size());
     static constexpr bool fuses_activation = true;
 
@@ -75,14 +76,20 @@ struct Conv {
 
     // Fused with the activation Act after it, image by image while the image's output is in
     // cache: pre = conv(x) + b, post = Act(pre). The same arithmetic in the same order as the
-    // two layers one after the other, so the results are bit-identical.
+    // two layers one after the other, so the results are bit-identical. When no backward pass
+    // follows, nothing reads pre: each image's goes to scratch (the buffer backward_fused keeps
+    // an output gradient in), which stays in cache, instead of into the workspace. For one image
+    // that keeps about 175 KB of FashionNet's activations out of L2, where the dense layer's
+    // 1 MB of weights must fit.
     template <class Act>
     static void forward_fused(const LayerTensors& t, const LayerTensors& act, Images<In> x, ImagesOut<out> pre,
                               ImagesOut<out> post, const Context& ctx) {
       if constexpr (Direct::applies) Direct::prepare_forward(t.params, ctx.scratch);
+      float* image_scratch = ctx.scratch + kernel_scratch;
       for (int k = 0; k < x.n; ++k) {
-        convolve_image(t.params, x.image(k), pre.image(k), ctx.scratch);
-        Act::apply(act.params, pre.image(k), post.image(k), 1);
+        float* y = ctx.backward_follows ? pre.image(k) : image_scratch;
+        convolve_image(t.params, x.image(k), y, ctx.scratch);
+        Act::apply(act.params, y, post.image(k), 1);
       }
     }
 
