@@ -208,3 +208,31 @@ TEST_CASE("model: a checkpoint of another architecture is refused, naming both",
   CHECK_THROWS_WITH(Model<Net>::load(dir / "state_dict.safetensors"),
                     Catch::Contains("tensor conv1.weight has shape [4,1,3,3], expected [8,1,5,5]"));
 }
+
+TEST_CASE("model: a checkpoint with a negative running variance or batch count is refused", "[model]") {
+  using BnNet = FashionNetBnPool;
+  const TempDir dir;
+  const NetTensor* var = nullptr;
+  const NetTensor* count = nullptr;
+  for (const NetTensor& t : BnNet::buffer_tensors) {
+    if (!var && t.name().ends_with("running_var")) var = &t;
+    if (!count && t.name().ends_with("num_batches_tracked")) count = &t;
+  }
+  REQUIRE((var && count));
+
+  Params<BnNet> params = init_like_pytorch<BnNet>(1);
+  save_checkpoint(dir / "good.safetensors", params, "{}");
+  CHECK_NOTHROW(Model<BnNet>::load(dir / "good.safetensors"));
+
+  params.tensor(*var)[2] = -0.5f;  // from a broken converter or a hand edit: NaN at the first pass
+  save_checkpoint(dir / "variance.safetensors", params, "{}");
+  CHECK_THROWS_WITH(Model<BnNet>::load(dir / "variance.safetensors"),
+                    Catch::Contains("variance.safetensors: tensor " + var->name() +
+                                    " holds a negative value at index 2 (-0.500000)"));
+
+  params.tensor(*var)[2] = 1.0f;
+  params.counter(*count)[0] = -3;
+  save_checkpoint(dir / "count.safetensors", params, "{}");
+  CHECK_THROWS_WITH(Model<BnNet>::load(dir / "count.safetensors"),
+                    Catch::Contains("tensor " + count->name() + " holds a negative value at index 0 (-3)"));
+}

@@ -115,10 +115,20 @@ Params<Net> params_from_checkpoint(const SafetensorsFile& contents, const std::f
   }
   for (const NetTensor& t : Net::buffer_tensors) {
     const Tensor* found = find(t);
-    if (t.tensor.integer)
+    auto check_sign = [&](const auto& values) {
+      const auto negative = std::ranges::find_if(values, [](auto v) { return v < 0; });
+      if (t.tensor.non_negative && negative != values.end())
+        throw Error(where + "tensor " + t.name() + " holds a negative value at index " +
+                    std::to_string(negative - values.begin()) + " (" + std::to_string(*negative) +
+                    "), which it cannot");
+    };
+    if (t.tensor.integer) {
+      check_sign(found->integers);
       std::copy(found->integers.begin(), found->integers.end(), params.counter(t).begin());
-    else
+    } else {
+      check_sign(found->values);
       std::copy(found->values.begin(), found->values.end(), params.tensor(t).begin());
+    }
   }
   if (contents.tensors.size() != Net::tensors.size() + Net::buffer_tensors.size()) {
     auto known = [](const std::string& name) {

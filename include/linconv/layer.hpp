@@ -47,6 +47,9 @@ struct ParamTensor {
   int rank = 0;
   std::size_t offset = 0;
   bool integer = false;  // an I64 buffer (a counter, e.g. num_batches_tracked)
+  // Values that cannot be negative (a variance, a count): a checkpoint with a negative one is
+  // refused, where it would give NaN or nonsense at the first pass.
+  bool non_negative = false;
   constexpr std::size_t count() const {
     std::size_t n = 1;
     for (int i = 0; i < rank; ++i) n *= static_cast<std::size_t>(dims[i]);

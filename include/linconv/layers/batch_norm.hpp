@@ -41,8 +41,8 @@ struct BatchNorm2d {
     static constexpr std::array<ParamTensor, 2> tensors{{{"weight", {C}, 1, 0}, {"bias", {C}, 1, std::size_t(C)}}};
     static constexpr std::size_t param_count = 2 * std::size_t(C);
     static constexpr std::array<ParamTensor, 3> buffers{{{"running_mean", {C}, 1, 0},
-                                                         {"running_var", {C}, 1, std::size_t(C)},
-                                                         {"num_batches_tracked", {}, 0, 0, true}}};
+                                                         {"running_var", {C}, 1, std::size_t(C), false, true},
+                                                         {"num_batches_tracked", {}, 0, 0, true, true}}};
     static constexpr std::size_t buffer_floats = 2 * std::size_t(C);
     static constexpr std::size_t counter_count = 1;
     // Kept for the backward pass: the batch's mean and 1 / sqrt(var + eps), and M.
