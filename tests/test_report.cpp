@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
@@ -218,13 +219,13 @@ void write_fake_run(const fs::path& runs, const std::string& name, const FakeRun
              "{" + (run.net.empty() ? "" : "\"net\": \"" + run.net + "\", ") + "\"activation\": \"" +
                  run.activation + "\", \"lambda\": " + std::to_string(run.lambda) +
                  ", \"epochs\": " + std::to_string(run.planned_epochs ? run.planned_epochs : epochs) + ", \"reduction\": \"" + run.reduction +
-                 "\", \"input_scale\": \"unit\", \"seed\": " + std::to_string(run.seed) +
+                 "\", \"input_scale\": \"unit\", \"batch\": 100, \"seed\": " + std::to_string(run.seed) +
                  ", \"limit\": null, \"steps\": null, \"data\": \"/nonexistent\"}");
   std::string metrics = "step,epoch,loss,ce,penalty,alpha1,alpha2,alpha3,grad_alpha1,grad_alpha2,grad_alpha3\n";
   const int steps = run.steps_per_epoch * epochs;
   for (int s = 1; s <= steps; ++s) {
     metrics += std::to_string(s) + "," + std::to_string((s - 1) / run.steps_per_epoch + 1) + "," +
-               std::to_string(3.0 / s) + ",1,0";
+               std::to_string(3.0 / s) + "," + std::to_string(3.0 / s) + ",0";  // loss = ce, no penalty
     for (int k = 0; k < 3; ++k) {
       const double alpha = 0.5 + (run.final_alphas[k] - 0.5) * s / steps;
       metrics += run.activation == "alpha" ? "," + std::to_string(alpha) : ",";
@@ -301,25 +302,32 @@ TEST_CASE("report: table, findings and plot data from hand-written runs", "[cli]
   CHECK_THAT(report, Contains("- unfinished: unfinished (1 of 3 epochs)"));
   CHECK_THAT(report, Contains("ReLU net: skipped, no model.safetensors in runs/rs"));  // sum preferred
 
-  // Every seed's alpha series is in the plot data: 3 seeds x 3 alphas, each ending at its final value.
+  // Every seed's alpha series is in the plot data, x in epochs: per alpha, the 3 seeds, then their
+  // mean with the band from the lowest to the highest seed (x, y, low, high).
   const std::string data = read_file(dir / "figures" / "data" / "alpha-l0.5-e2-mean-unit-alphas.dat");
-  std::vector<std::vector<std::pair<double, double>>> blocks(1);
+  std::vector<std::vector<std::array<double, 4>>> blocks(1);
   std::istringstream lines(data);
   for (std::string line; std::getline(lines, line);) {
-    double x = 0, y = 0;
+    std::array<double, 4> v{};
     if (line.empty() && !blocks.back().empty()) blocks.emplace_back();
-    else if (std::sscanf(line.c_str(), "%lf %lf", &x, &y) == 2) blocks.back().emplace_back(x, y);
+    else if (std::sscanf(line.c_str(), "%lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3]) >= 2) blocks.back().push_back(v);
   }
   if (blocks.back().empty()) blocks.pop_back();
-  REQUIRE(blocks.size() == 9);
+  REQUIRE(blocks.size() == 12);
   const double finals[3][3] = {{0.6, 1.0, 1.0}, {0.7, 0.98, 1.02}, {0.65, 0.95, 1.0}};
-  for (int seed = 0; seed < 3; ++seed)
-    for (int k = 0; k < 3; ++k) {
-      const auto& block = blocks[std::size_t(seed * 3 + k)];
+  for (int k = 0; k < 3; ++k) {
+    CAPTURE(k);
+    for (int seed = 0; seed < 3; ++seed) {
+      const auto& block = blocks[std::size_t(k * 4 + seed)];
       REQUIRE(block.size() == 4);
-      CHECK(block.back().first == 4);
-      CHECK(block.back().second == Approx(finals[seed][k]));
+      CHECK(block.back()[0] == 2.0);  // step 4 of 2 steps an epoch
+      CHECK(block.back()[1] == Approx(finals[seed][k]));
     }
+    const auto& mean = blocks[std::size_t(k * 4 + 3)].back();
+    CHECK(mean[1] == Approx((finals[0][k] + finals[1][k] + finals[2][k]) / 3));
+    CHECK(mean[2] == Approx(std::min({finals[0][k], finals[1][k], finals[2][k]})));
+    CHECK(mean[3] == Approx(std::max({finals[0][k], finals[1][k], finals[2][k]})));
+  }
   for (const char* figure : {"relu-e2-mean-unit-loss", "linear-e2-mean-unit-loss", "alpha-l0.5-e2-mean-unit-loss",
                              "alpha-l0.5-e2-sum-unit-alphas"}) {
     CHECK(fs::file_size(dir / "figures" / (std::string(figure) + ".svg")) > 1000);
@@ -328,8 +336,10 @@ TEST_CASE("report: table, findings and plot data from hand-written runs", "[cli]
     const auto [darkest, brightest] = std::minmax_element(png.pixels.begin(), png.pixels.end());
     CHECK(*darkest < *brightest);
   }
-  CHECK_THAT(report, Contains("![Loss and test accuracy: relu, 2 epochs, mean reduction, unit input]"
+  CHECK_THAT(report, Contains("![Cross-entropy and test accuracy: relu, 2 epochs, mean reduction, unit input]"
                               "(figures/relu-e2-mean-unit-loss.png)"));
+  CHECK(fs::file_size(dir / "figures" / "alpha-vs-lambda-e2.png") > 1000);
+  CHECK_THAT(report, Contains("(figures/alpha-vs-lambda-e2.png)"));
   CHECK_THAT(report, !Contains("first attempt"));  // no --net fashion-bn-pool run
 }
 
@@ -490,14 +500,20 @@ TEST_CASE("report: long runs are thinned for drawing, keeping the first and the 
   write_fake_run(dir / "runs", "long", {"relu", 0.5, "mean", 0, {0.8}, {}, 0, 4500});
   REQUIRE(linconv_cli("report " + dir.path().string()).status == 0);
   std::istringstream lines(read_file(dir / "figures" / "data" / "relu-e1-mean-unit-loss.dat"));
-  std::vector<std::pair<double, double>> loss;
-  for (std::string line; std::getline(lines, line) && !(line.empty() && !loss.empty());) {
+  std::vector<std::pair<double, double>> ce;
+  for (std::string line; std::getline(lines, line) && !(line.empty() && !ce.empty());) {
     double x = 0, y = 0;
-    if (std::sscanf(line.c_str(), "%lf %lf", &x, &y) == 2) loss.emplace_back(x, y);
+    if (std::sscanf(line.c_str(), "%lf %lf", &x, &y) == 2) ce.emplace_back(x, y);
   }
-  CHECK(loss.size() == 1501);  // every third of 4,500 steps, and the last
-  CHECK(loss.front() == std::pair(1.0, 3.0));
-  CHECK(loss[1].first == 4);
-  CHECK(loss.back().first == 4500);
-  CHECK(loss.back().second == Approx(0.000667));  // as metrics.csv holds it
+  // x in epochs (4,500 steps in one); y the cross-entropy of metrics.csv (3 / step) averaged over
+  // the 20 steps up to each (fewer at the start).
+  CHECK(ce.size() == 1501);  // every third of 4,500 steps, and the last
+  CHECK(ce.front().first == Approx(1.0 / 4500));
+  CHECK(ce.front().second == Approx(3.0));
+  CHECK(ce[1].first == Approx(4.0 / 4500));
+  CHECK(ce[1].second == Approx((3.0 + 1.5 + 1.0 + 0.75) / 4));
+  double last = 0.0;
+  for (int step = 4481; step <= 4500; ++step) last += 3.0 / step / 20;
+  CHECK(ce.back().first == 1.0);
+  CHECK(ce.back().second == Approx(last).epsilon(1e-3));  // metrics.csv holds 6 digits
 }

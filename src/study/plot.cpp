@@ -29,19 +29,34 @@ std::string quoted(const std::string& text) {
   return out + "'";
 }
 
-// One data block per curve (gnuplot's `index`), blocks separated by two blank lines.
+// One data block per curve (gnuplot's `index`), blocks separated by two blank lines: x, y and,
+// for a curve with a band, its low and high.
 void write_data(const Figure& figure, const fs::path& file) {
   std::ofstream out(file);
   for (const Panel& panel : figure.panels)
     for (const Curve& curve : panel.curves) {
-      out << "# " << panel.title << ": " << curve.title << "\n";
+      if (!curve.band.empty() && curve.band.size() != curve.xy.size())
+        throw Error(figure.name + ": curve '" + curve.title + "' has a band of another length than its points");
+      out << "# " << panel.title << ": " << curve.title << (curve.band.empty() ? "" : " (x, y, low, high)") << "\n";
       const std::size_t stride = (curve.xy.size() + max_points_per_curve - 1) / max_points_per_curve;
       for (std::size_t i = 0; i < curve.xy.size(); ++i)
-        if (i % std::max<std::size_t>(stride, 1) == 0 || i + 1 == curve.xy.size())
-          out << curve.xy[i].first << ' ' << curve.xy[i].second << '\n';
+        if (i % std::max<std::size_t>(stride, 1) == 0 || i + 1 == curve.xy.size()) {
+          out << curve.xy[i].first << ' ' << curve.xy[i].second;
+          if (!curve.band.empty()) out << ' ' << curve.band[i].first << ' ' << curve.band[i].second;
+          out << '\n';
+        }
       out << "\n\n";
     }
   if (!out) throw Error(file.string() + ": cannot write");
+}
+
+const char* style_text(Style style) {
+  switch (style) {
+    case Style::line: return "lines";
+    case Style::line_points: return "linespoints pt 7 ps 0.8";
+    case Style::points: return "points pt 7 ps 0.6";
+  }
+  return "lines";
 }
 
 // The multiplot commands of the figure, for the current terminal and output.
@@ -54,12 +69,24 @@ std::string plot_commands(const Figure& figure, const fs::path& data) {
        << quoted(panel.ylabel) << "\nset key " << panel.key << " opaque box spacing 1.3\n";
     if (panel.xrange) gp << "set xrange [" << panel.xrange->first << ":" << panel.xrange->second << "]\n";
     else gp << "set autoscale xfix\n";  // the data's own range: plain autoscale rounds up, past the last step
+    if (panel.yrange) gp << "set yrange [" << panel.yrange->first << ":" << panel.yrange->second << "]\n";
+    else gp << "set autoscale y\n";
+    gp << (panel.log_x ? "set logscale x\n" : "unset logscale x\n");
     gp << "plot ";
-    for (std::size_t c = 0; c < panel.curves.size(); ++c) {
-      const Curve& curve = panel.curves[c];
-      gp << (c ? ", \\\n     " : "") << quoted(data.string()) << " index " << block++ << " using 1:2 with "
-         << (curve.points ? "linespoints pt 7 ps 0.8" : "lines") << " lw 1.5 dt " << curve.dash << " lc rgb " << quoted(curve.color) << ' '
+    // Bands first, under every line.
+    const char* separator = "";
+    for (std::size_t c = 0; c < panel.curves.size(); ++c)
+      if (!panel.curves[c].band.empty()) {
+        gp << separator << quoted(data.string()) << " index " << block + int(c)
+           << " using 1:3:4 with filledcurves fs transparent solid 0.18 noborder lc rgb "
+           << quoted(panel.curves[c].color) << " notitle";
+        separator = ", \\\n     ";
+      }
+    for (const Curve& curve : panel.curves) {
+      gp << separator << quoted(data.string()) << " index " << block++ << " using 1:2 with " << style_text(curve.style)
+         << " lw " << curve.width << " dt " << curve.dash << " lc rgb " << quoted(curve.color) << ' '
          << (curve.title.empty() ? "notitle" : "title " + quoted(curve.title));
+      separator = ", \\\n     ";
     }
     gp << "\n";
   }

@@ -11,12 +11,19 @@
 
 namespace linconv::cli {
 
+// How a curve's points are drawn: joined, joined with a marker at each, or markers alone.
+enum class Style { line, line_points, points };
+
 struct Curve {
   std::string title;  // legend entry; empty: none
   std::string color;  // "#rrggbb"
-  bool points = false;  // lines and points (a few values) rather than a plain line
+  Style style = Style::line;
   std::vector<std::pair<double, double>> xy;
-  int dash = 1;  // gnuplot's dashtype: 1 solid, 2 dashed, 3 short dashes
+  int dash = 1;        // gnuplot's dashtype: 1 solid, 2 dashed, 3 short dashes, 4 dash-dot
+  double width = 1.5;  // line width
+  // A band behind the curve, shaded in its colour: the low and high value at each point of xy
+  // (the range over the seeds around their mean), or empty.
+  std::vector<std::pair<double, double>> band;
 };
 
 struct Panel {
@@ -24,6 +31,8 @@ struct Panel {
   std::string key = "top right";  // gnuplot's key position
   std::vector<Curve> curves;
   std::optional<std::pair<double, double>> xrange;  // default: the curves' own
+  std::optional<std::pair<double, double>> yrange;  // default: gnuplot's autoscale
+  bool log_x = false;                               // a logarithmic x axis
 };
 
 struct Figure {

@@ -2,6 +2,7 @@
 #include "report.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -22,7 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::array<const char*, 3> alpha_colors{"#1f77b4", "#d62728", "#2ca02c"};  // blue, red, green
-constexpr std::array<const char*, 6> seed_colors{"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf"};
 
 // "alpha-l0.5-e3-mean-unit", "bnpool-relu-e3-mean-unit": a setting in file names.
 std::string stem_of(const Setting& s) {
@@ -43,7 +43,7 @@ std::string title_of(const SettingSummary& s) {
   const Setting& g = s.setting;
   return network_of(g) + (g.lambda ? ", λ = " + lambda_text(*g.lambda) : "") + ", " + epochs_text(g.epochs) +
          ", " + g.reduction + " reduction, " + g.input_scale + " input (" +
-         std::to_string(s.runs.size()) + (s.runs.size() == 1 ? " seed)" : " seeds, one line each)");
+         std::to_string(s.runs.size()) + (s.runs.size() == 1 ? " seed)" : " seeds)");
 }
 
 // The course report's figures of a setting, where it has them (it did not say its reduction).
@@ -58,34 +58,193 @@ std::string course_figures_of(const Setting& s) {
   return it == shown.end() ? "" : it->second;
 }
 
-Figure loss_accuracy_figure(const SettingSummary& s) {
-  Panel loss{"training loss per step", "optimiser step", "loss", "top right", {}};
-  // Over the same steps as the loss, even when there are only a few epochs.
-  Panel accuracy{"test accuracy after each epoch", "optimiser step", "test accuracy", "bottom right", {}, std::pair(0.0, 0.0)};
-  for (std::size_t i = 0; i < s.runs.size(); ++i) {
-    const Run& run = *s.runs[i];
-    const std::string seed = "seed " + std::to_string(run.seed), color = seed_colors[i % seed_colors.size()];
-    Curve& l = loss.curves.emplace_back(Curve{seed, color, false, {}});
-    for (const StepRow& row : run.steps) l.xy.emplace_back(row.step, row.loss);
-    Curve& a = accuracy.curves.emplace_back(Curve{seed, color, true, {}});
-    for (const EpochRow& row : run.epochs) a.xy.emplace_back(row.last_step, row.test_acc);
-    accuracy.xrange->second = std::max(accuracy.xrange->second, double(run.steps.back().step));
+// The curves of a setting's figures, over its seeds: x in epochs (a step is 1 / steps per epoch
+// of one), the mean over the seeds at each step with the band from their minimum to their
+// maximum, and each seed as a thin line.
+constexpr double seed_line_width = 0.6, mean_line_width = 2.2;
+// Per-step losses vary from batch to batch: they are drawn as moving averages over this many steps.
+constexpr int loss_window = 20;
+
+double steps_per_epoch(const Run& run) { return double(run.epochs.front().last_step); }
+
+// value(run, i) for step i of every run: the runs' common steps.
+template <class Value>
+std::pair<Curve, std::vector<Curve>> over_seeds(const SettingSummary& s, const std::string& title, const std::string& color,
+                                                Value value, int dash = 1) {
+  std::size_t steps = s.runs.front()->steps.size();
+  for (const Run* run : s.runs) steps = std::min(steps, run->steps.size());
+  Curve mean{title, color, Style::line, {}, dash, mean_line_width, {}};
+  std::vector<Curve> seeds;
+  for (std::size_t r = 0; r < s.runs.size(); ++r)
+    seeds.push_back(Curve{"", color, Style::line, {}, dash, seed_line_width, {}});
+  for (std::size_t i = 0; i < steps; ++i) {
+    const double x = double(s.runs.front()->steps[i].step) / steps_per_epoch(*s.runs.front());
+    double sum = 0.0, low = INFINITY, high = -INFINITY;
+    for (std::size_t r = 0; r < s.runs.size(); ++r) {
+      const double v = value(*s.runs[r], i);
+      sum += v;
+      low = std::min(low, v);
+      high = std::max(high, v);
+      seeds[r].xy.emplace_back(x, v);
+    }
+    mean.xy.emplace_back(x, sum / double(s.runs.size()));
+    mean.band.emplace_back(low, high);
   }
-  return {stem_of(s.setting) + "-loss", title_of(s), {loss, accuracy}};
+  if (s.runs.size() == 1) {  // one seed: its line is the mean, without a band
+    mean.band.clear();
+    seeds.clear();
+  }
+  return {std::move(mean), std::move(seeds)};
 }
 
-Figure alpha_figure(const SettingSummary& s) {
-  const std::string title = s.setting.activation == "channel" ? "each layer's mean α after each step"
-                                                              : "α_1, α_2, α_3 after each step";
-  Panel alphas{title, "optimiser step", "α", "outside right top", {}};
-  for (std::size_t i = 0; i < s.runs.size(); ++i)
-    for (int k = 0; k < 3; ++k) {
-      // A dash pattern per alpha too, so that alphas on the same path stay visible.
-      Curve& c = alphas.curves.emplace_back(
-          Curve{i == 0 ? "α_" + std::to_string(k + 1) : "", alpha_colors[k], false, {}, k + 1});
-      for (const StepRow& row : s.runs[i]->steps) c.xy.emplace_back(row.step, row.alphas[k]);
+// The mean of f over steps [i - window + 1, i] of a run (fewer at its start).
+template <class F>
+double moving_average(const Run& run, std::size_t i, F f) {
+  const std::size_t first = i + 1 >= loss_window ? i + 1 - loss_window : 0;
+  double sum = 0.0;
+  for (std::size_t k = first; k <= i; ++k) sum += f(run.steps[k]);
+  return sum / double(i + 1 - first);
+}
+
+void add_curves(Panel& panel, std::pair<Curve, std::vector<Curve>> curves) {
+  for (Curve& seed : curves.second) panel.curves.push_back(std::move(seed));
+  panel.curves.push_back(std::move(curves.first));
+}
+
+// The test accuracy after each epoch: mean over the seeds (band: min to max), each seed's point.
+void add_accuracy(Panel& panel, const SettingSummary& s, const std::string& title, const std::string& color, int dash) {
+  std::size_t epochs = s.runs.front()->epochs.size();
+  for (const Run* run : s.runs) epochs = std::min(epochs, run->epochs.size());
+  Curve mean{title, color, Style::line_points, {}, dash, mean_line_width, {}};
+  Curve seeds{"", color, Style::points, {}, 1, 1.0, {}};
+  for (std::size_t e = 0; e < epochs; ++e) {
+    double sum = 0.0, low = INFINITY, high = -INFINITY;
+    for (const Run* run : s.runs) {
+      const double v = 100.0 * run->epochs[e].test_acc;
+      sum += v;
+      low = std::min(low, v);
+      high = std::max(high, v);
+      seeds.xy.emplace_back(double(e + 1), v);
     }
+    mean.xy.emplace_back(double(e + 1), sum / double(s.runs.size()));
+    mean.band.emplace_back(low, high);
+  }
+  if (s.runs.size() > 1) panel.curves.push_back(std::move(seeds));
+  else mean.band.clear();
+  panel.curves.push_back(std::move(mean));
+}
+
+// The range of every per-epoch test accuracy (percent) of a study's settings, with a margin: one
+// scale for every accuracy panel of the report, so that the panels compare at a glance.
+std::pair<double, double> accuracy_range(const std::vector<SettingSummary>& settings) {
+  double low = 100.0, high = 0.0;
+  for (const SettingSummary& s : settings)
+    for (const Run* run : s.runs)
+      for (const EpochRow& e : run->epochs) {
+        low = std::min(low, 100.0 * e.test_acc);
+        high = std::max(high, 100.0 * e.test_acc);
+      }
+  return {std::floor(low - 0.5), std::ceil(high + 0.5)};
+}
+
+// Cross-entropy per image and penalty (separate: the penalty is the part lambda controls) and
+// test accuracy against the ReLU and linear baselines.
+Figure loss_accuracy_figure(const StudySummary& study, const std::vector<SettingSummary>& settings,
+                            const SettingSummary& s) {
+  const int x_epochs = s.setting.epochs;
+  const auto epochs_axis = std::pair(0.0, double(x_epochs));
+  const bool summed = s.setting.reduction == "sum";
+  Panel ce{"cross-entropy per image (moving average, " + std::to_string(loss_window) + " steps)", "epoch",
+           "cross-entropy", "top right", {}, epochs_axis};
+  add_curves(ce, over_seeds(s, "mean over seeds", "#1f77b4", [&](const Run& run, std::size_t i) {
+               return moving_average(run, i, [&](const StepRow& row) { return summed ? row.ce / run.batch : row.ce; });
+             }));
+  std::vector<Panel> panels{ce};
+  if (s.setting.learns_alphas()) {
+    Panel penalty{"penalty λ Σ|α| (moving average, " + std::to_string(loss_window) + " steps)", "epoch", "penalty",
+                  "top right", {}, epochs_axis};
+    add_curves(penalty, over_seeds(s, "mean over seeds", "#9467bd", [](const Run& run, std::size_t i) {
+                 return moving_average(run, i, [](const StepRow& row) { return row.penalty; });
+               }));
+    panels.push_back(penalty);
+  }
+  Panel accuracy{"test accuracy after each epoch", "epoch", "test accuracy (%)", "bottom right", {},
+                 std::pair(0.5, double(x_epochs) + 0.5), accuracy_range(settings)};
+  const SettingSummary* relu = relu_baseline(study, s.setting);
+  const SettingSummary* linear = linear_baseline(study, s.setting);
+  if (relu && relu != &s) add_accuracy(accuracy, *relu, "ReLU (" + epochs_text(relu->setting.epochs) + ")", "#555555", 2);
+  if (linear && linear != &s)
+    add_accuracy(accuracy, *linear, "linear (" + epochs_text(linear->setting.epochs) + ")", "#aaaaaa", 4);
+  add_accuracy(accuracy, s, "this setting", "#d62728", 1);
+  panels.push_back(accuracy);
+  return {stem_of(s.setting) + "-loss", title_of(s), panels};
+}
+
+// Each alpha over training: a colour per layer, the mean over seeds thick with its band, each
+// seed thin, in the layer's colour and dash.
+Figure alpha_figure(const SettingSummary& s) {
+  const std::string title = s.setting.activation == "channel" ? "each layer's mean α" : "α_1, α_2, α_3";
+  Panel alphas{title + " (thick: mean over seeds, band: their range, thin: each seed)", "epoch", "α",
+               "outside right top", {}, std::pair(0.0, double(s.setting.epochs))};
+  double low = -0.05, high = 1.05;
+  for (int k = 0; k < 3; ++k) {
+    add_curves(alphas, over_seeds(s, "α_" + std::to_string(k + 1), alpha_colors[k],
+                                  [k](const Run& run, std::size_t i) { return run.steps[i].alphas[k]; }, k + 1));
+    for (const Run* run : s.runs)
+      for (const StepRow& row : run->steps) {
+        low = std::min(low, row.alphas[k] - 0.05);
+        high = std::max(high, row.alphas[k] + 0.05);
+      }
+  }
+  alphas.yrange = std::pair(low, high);
   return {stem_of(s.setting) + "-alphas", title_of(s), {alphas}};
+}
+
+// The study's question in one figure: the final alphas against lambda, one panel per reduction,
+// for the runs of `epochs` epochs (each layer: the mean over seeds with markers, the band from
+// the lowest to the highest seed, each seed a dot).
+std::optional<Figure> alpha_overview_figure(const std::vector<SettingSummary>& settings, int epochs) {
+  std::vector<Panel> panels;
+  for (const std::string reduction : {"mean", "sum"}) {
+    Panel panel{reduction + " reduction", "λ (log scale)", "final α", "outside right top", {}, {}, {}, true};
+    double low = -0.05, high = 1.05;
+    for (int k = 0; k < 3; ++k) {
+      Curve mean{"α_" + std::to_string(k + 1), alpha_colors[k], Style::line_points, {}, k + 1, mean_line_width, {}};
+      Curve seeds{"", alpha_colors[k], Style::points, {}, 1, 1.0, {}};
+      for (const SettingSummary& s : settings) {
+        const Setting& g = s.setting;
+        if (g.activation != "alpha" || g.reduction != reduction || g.epochs != epochs || g.input_scale != "unit")
+          continue;
+        double lo = INFINITY, hi = -INFINITY;
+        for (const Run* run : s.runs) {
+          const double a = run->final_alphas()[k];
+          seeds.xy.emplace_back(*g.lambda, a);
+          lo = std::min(lo, a);
+          hi = std::max(hi, a);
+        }
+        mean.xy.emplace_back(*g.lambda, s.alphas[k].mean);
+        mean.band.emplace_back(lo, hi);
+        low = std::min(low, lo - 0.05);
+        high = std::max(high, hi + 0.05);
+      }
+      if (mean.xy.empty()) continue;
+      panel.curves.push_back(std::move(seeds));
+      panel.curves.push_back(std::move(mean));
+    }
+    panel.yrange = std::pair(low, high);
+    if (panel.curves.empty()) continue;
+    double first = INFINITY, last = 0.0;  // the lambdas, with room for the markers at either end
+    for (const Curve& c : panel.curves)
+      for (const auto& [lambda, alpha] : c.xy) {
+        first = std::min(first, lambda);
+        last = std::max(last, lambda);
+      }
+    panel.xrange = std::pair(first / 1.3, last * 1.3);
+    panels.push_back(std::move(panel));
+  }
+  if (panels.empty()) return std::nullopt;
+  return Figure{"alpha-vs-lambda-e" + std::to_string(epochs),
+                "Final α against λ after " + epochs_text(epochs) + " (dots: each seed; band: their range)", panels};
 }
 
 std::string image_markdown(const std::string& stem, const std::string& caption) {
@@ -143,23 +302,37 @@ std::string results_markdown(const StudySummary& study) {
 // Draws the figures of every setting; returns their section.
 std::string figures_markdown(const StudySummary& study, const fs::path& figures) {
   std::ostringstream md;
-  md << "## Loss, accuracy and alphas over training\n\nThe course report's Fig. 1-14, for every setting and with "
-        "every seed. Curves of more than "
+  md << "## Loss, accuracy and alphas over training\n\n";
+  std::set<int> alpha_epochs;
+  for (const SettingSummary& s : study.settings)
+    if (s.setting.activation == "alpha") alpha_epochs.insert(s.setting.epochs);
+  for (int epochs : alpha_epochs)
+    if (const std::optional<Figure> overview = alpha_overview_figure(study.settings, epochs)) {
+      draw_figure(*overview, figures);
+      md << image_markdown(overview->name, "How much non-linearity training keeps: each layer's final α against λ, "
+                                           "after " + epochs_text(epochs) + ", for each reduction");
+    }
+  md << "The course report's Fig. 1-14, for every setting: the mean over the seeds (thick), the range from the lowest "
+        "to the highest seed (band) and each seed (thin lines, dots). The cross-entropy is per image whatever the "
+        "reduction (the summed one divided by the batch size); the penalty is λ Σ|α| as the loss adds it. Every "
+        "accuracy panel has the same scale, with the ReLU and linear baselines of the same reduction and input "
+        "scale drawn dashed. Curves of more than "
      << max_points_per_curve << " steps are drawn at every k-th step.\n\n";
-  auto draw = [&](const SettingSummary& s) {
+  auto draw = [&](const std::vector<SettingSummary>& settings, const SettingSummary& s) {
     const std::string course = course_figures_of(s.setting);
     md << "### " << s.setting.describe() << (course.empty() ? "" : " (the report's " + course + ")") << "\n\n";
-    const Figure loss = loss_accuracy_figure(s);
+    const Figure loss = loss_accuracy_figure(study, settings, s);
     draw_figure(loss, figures);
-    md << image_markdown(loss.name, "Loss and test accuracy: " + s.setting.describe());
+    md << image_markdown(loss.name, "Cross-entropy" + std::string(s.setting.learns_alphas() ? ", penalty" : "") +
+                                        " and test accuracy: " + s.setting.describe());
     if (s.setting.learns_alphas()) {
       const Figure alphas = alpha_figure(s);
       draw_figure(alphas, figures);
       md << image_markdown(alphas.name, "α1 (blue, solid), α2 (red, dashed), α3 (green, dotted): " + s.setting.describe());
     }
   };
-  std::ranges::for_each(study.settings, draw);
-  std::ranges::for_each(study.first_attempt, draw);  // after the course report's figures
+  for (const SettingSummary& s : study.settings) draw(study.settings, s);
+  for (const SettingSummary& s : study.first_attempt) draw(study.first_attempt, s);  // after the course report's
   return md.str();
 }
 

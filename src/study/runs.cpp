@@ -75,10 +75,11 @@ class CsvReader {
 };
 
 std::vector<StepRow> read_metrics(const fs::path& file) {
-  CsvReader csv(file, {"step", "epoch", "loss", "alpha1", "alpha2", "alpha3"});
+  CsvReader csv(file, {"step", "epoch", "loss", "ce", "penalty", "alpha1", "alpha2", "alpha3"});
   std::vector<StepRow> rows;
   while (csv.next()) {
-    StepRow row{csv.integer("step"), int(csv.integer("epoch")), csv.number("loss"), {}};
+    StepRow row{csv.integer("step"), int(csv.integer("epoch")), csv.number("loss"), csv.number("ce"),
+                csv.number("penalty"), {}};
     for (int k = 0; k < 3; ++k) row.alphas[k] = csv.number("alpha" + std::to_string(k + 1), true);
     if (row.step != long(rows.size()) + 1) csv.fail("expected step " + std::to_string(rows.size() + 1));
     rows.push_back(row);
@@ -122,6 +123,7 @@ Run read_run(const fs::path& dir) {
     s.reduction = j.at("reduction");
     s.input_scale = j.at("input_scale");
     run.seed = j.at("seed");
+    run.batch = j.at("batch");
     run.data = j.value("data", std::string());
     if (j.contains("limit") && !j.at("limit").is_null()) run.limit = j.at("limit").get<long>();
     if (j.contains("steps") && !j.at("steps").is_null()) max_steps = j.at("steps").get<long>();

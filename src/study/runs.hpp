@@ -35,6 +35,8 @@ struct StepRow {
   long step = 0;
   int epoch = 0;
   double loss = 0.0;
+  double ce = 0.0;       // the cross-entropy term of the loss, reduced as the run's --reduction says
+  double penalty = 0.0;  // lambda * sum |alpha| (0 for fixed activations)
   std::array<double, 3> alphas{};  // NaN for fixed activations; per-channel alphas: each layer's mean
 };
 
@@ -50,6 +52,7 @@ struct Run {
   Setting setting;
   std::uint64_t seed = 0;
   std::optional<long> limit;  // --limit of the run: training images used
+  int batch = 0;              // images per step
   std::filesystem::path data;
   std::vector<StepRow> steps;
   std::vector<EpochRow> epochs;
