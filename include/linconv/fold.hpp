@@ -55,17 +55,19 @@ struct snap_spec<ReLUAlpha, Snap::relu> {
   using type = ReLU;
 };
 
-// Specs that are linear maps, and may be folded.
+// Specs that are linear maps, and may be folded. Inline: an explicit specialisation is a
+// variable of its own, defined in every file that includes this one (Clang's linker refused the
+// duplicates; g++ happened to keep them local).
 template <class Spec>
-constexpr bool linear_spec = false;
+inline constexpr bool linear_spec = false;
 template <int O, int K, int S, int P>
-constexpr bool linear_spec<Conv<O, K, S, P>> = true;
+inline constexpr bool linear_spec<Conv<O, K, S, P>> = true;
 template <int N>
-constexpr bool linear_spec<Dense<N>> = true;
+inline constexpr bool linear_spec<Dense<N>> = true;
 template <>
-constexpr bool linear_spec<Flatten> = true;
+inline constexpr bool linear_spec<Flatten> = true;
 template <>
-constexpr bool linear_spec<Identity> = true;
+inline constexpr bool linear_spec<Identity> = true;
 
 template <class Net>
 struct net_specs;

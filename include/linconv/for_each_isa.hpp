@@ -3,10 +3,10 @@
 // Compiles the kernels of LINCONV_ISA_BODY three times, once per instruction set of isa.hpp,
 // into the namespaces linconv::kernels::avx512, ::avx2 and ::generic, so that the caller can
 // pick one at run time (LINCONV_DISPATCH below). It is the method of Google Highway's
-// foreach_target.h without its vector API: GCC's `#pragma GCC target` gives every function
-// defined in the body, template instantiations and lambdas included, the instruction set of its
-// section whatever the compiler flags, and simd_isa.hpp gives the body a vector type as wide as
-// that instruction set's. The generic section has no target: it is what the flags give.
+// foreach_target.h without its vector API: GCC's `#pragma GCC target` (Clang's `#pragma clang
+// attribute`, below) gives every function defined in the body, template instantiations and
+// lambdas included, the instruction set of its section whatever the compiler flags, and
+// simd_isa.hpp gives the body a vector type as wide as that instruction set's. The generic section has no target: it is what the flags give.
 // Every section is compiled at -O3 (`#pragma GCC optimize`) whatever the user's level: at -O2,
 // g++ 12 does not unroll the small loops over a register block, the accumulators then live in
 // memory and the convolutions ran 5x slower. (At -O0, a debug build, they stay slow.)
@@ -28,10 +28,23 @@
 
 #include "linconv/isa.hpp"
 
+// Clang has no `#pragma GCC target`: there, `#pragma clang attribute` gives every function of a
+// section (lambdas too) the features of its level, and the build's own -O level applies (Clang
+// has no per-section optimize). Clang 14 takes no "arch=x86-64-v4" in a target attribute, so the
+// levels are spelled as their features.
+#ifndef LINCONV_CLANG_TARGET_V3
+#define LINCONV_CLANG_TARGET_V3 "avx,avx2,bmi,bmi2,f16c,fma,lzcnt,movbe,popcnt,sse4.2,xsave"
+#define LINCONV_CLANG_TARGET_V4 "avx,avx2,bmi,bmi2,f16c,fma,lzcnt,movbe,popcnt,sse4.2,xsave,avx512f,avx512bw,avx512cd,avx512dq,avx512vl"
+#endif
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target(LINCONV_CLANG_TARGET_V4))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v4")
 #ifndef LINCONV_KERNELS_AT_BUILD_LEVEL
 #pragma GCC optimize("O3")
+#endif
 #endif
 #define LINCONV_ISA avx512
 #define LINCONV_ISA_LANES 16
@@ -44,12 +57,20 @@
 #undef LINCONV_ISA
 #undef LINCONV_ISA_LANES
 #undef LINCONV_ISA_REGISTERS
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target(LINCONV_CLANG_TARGET_V3))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v3")
 #ifndef LINCONV_KERNELS_AT_BUILD_LEVEL
 #pragma GCC optimize("O3")
+#endif
 #endif
 #define LINCONV_ISA avx2
 #define LINCONV_ISA_LANES 8
@@ -62,11 +83,17 @@
 #undef LINCONV_ISA
 #undef LINCONV_ISA_LANES
 #undef LINCONV_ISA_REGISTERS
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
+#if !defined(__clang__)
 #pragma GCC push_options
 #ifndef LINCONV_KERNELS_AT_BUILD_LEVEL
 #pragma GCC optimize("O3")
+#endif
 #endif
 #define LINCONV_ISA generic
 #define LINCONV_ISA_LANES 4
@@ -79,7 +106,9 @@
 #undef LINCONV_ISA
 #undef LINCONV_ISA_LANES
 #undef LINCONV_ISA_REGISTERS
+#if !defined(__clang__)
 #pragma GCC pop_options
+#endif
 
 #undef LINCONV_ISA_BODY
 
