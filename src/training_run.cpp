@@ -11,7 +11,9 @@
 #include <cmath>
 #include <csignal>
 #include <fstream>
+#include <initializer_list>
 #include <limits>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "config_metadata.hpp"
@@ -27,6 +29,8 @@ std::string run_config_json(const RunConfig& c, int indent) {
                             {"epochs", c.epochs},
                             {"batch", c.batch},
                             {"lr", c.lr},
+                            {"optimizer", c.optimizer},
+                            {"lambda_scale", c.lambda_scale},
                             {"alpha_init", c.alpha_init},
                             {"reduction", c.reduction},
                             {"input_scale", c.input_scale},
@@ -54,6 +58,9 @@ RunConfig read_run_config(const std::filesystem::path& dir, const std::string& r
     c.epochs = j.at("epochs");
     c.batch = j.at("batch");
     c.lr = j.at("lr");
+    // Runs saved before --optimizer and --lambda-scale existed used Adam and lambda as given.
+    c.optimizer = j.value("optimizer", std::string("adam"));
+    c.lambda_scale = j.value("lambda_scale", std::string("none"));
     c.alpha_init = j.at("alpha_init");
     c.reduction = j.at("reduction");
     c.input_scale = j.at("input_scale");
@@ -70,6 +77,32 @@ RunConfig read_run_config(const std::filesystem::path& dir, const std::string& r
   } catch (const nlohmann::json::exception& e) {
     throw Error(file.string() + ": not a linconv training configuration (" + e.what() + ")");
   }
+}
+
+namespace {
+
+// What `value` of `flag` stands for among `choices`; UsageError naming them otherwise.
+template <class T>
+T choice(const char* flag, const std::string& value, std::initializer_list<std::pair<const char*, T>> choices) {
+  std::string names;
+  for (const auto& [name, result] : choices) {
+    if (value == name) return result;
+    names += (names.empty() ? "" : ", ") + std::string(name);
+  }
+  throw UsageError(std::string(flag) + " " + value + " is not one of " + names);
+}
+
+}  // namespace
+
+TrainOptions train_options(const RunConfig& c) {
+  TrainOptions options;
+  options.optimizer = choice<Optimizer>("--optimizer", c.optimizer, {{"adam", Optimizer::adam}, {"sgd", Optimizer::sgd}});
+  options.adam.lr = options.sgd.lr = c.lr;
+  options.lambda = c.lambda;
+  options.reduction = choice<Reduction>("--reduction", c.reduction, {{"mean", Reduction::mean}, {"sum", Reduction::sum}});
+  options.lambda_scale =
+      choice<LambdaScale>("--lambda-scale", c.lambda_scale, {{"none", LambdaScale::none}, {"reduction", LambdaScale::reduction}});
+  return options;
 }
 
 TrainingData load_training_data(const std::filesystem::path& dir) {

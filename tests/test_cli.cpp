@@ -4,9 +4,11 @@
 // attempt (--net fashion-bn-pool) trained, resumed, read by every checkpoint command and
 // exported to a header that compiles; checkpoints of another network refused.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -32,6 +34,11 @@ TEST_CASE("cli: usage errors exit 2 with one line naming the flag", "[cli]") {
   require_error(linconv_cli("train --activation tanh"), 2, "--activation");
   require_error(linconv_cli("train --net lenet"), 2, "--net: must be one of fashion, fashion-bn-pool, got 'lenet'");
   require_error(linconv_cli("train --reduction max"), 2, "--reduction");
+  require_error(linconv_cli("train --optimizer foo"), 2, "--optimizer: must be one of adam, sgd, got 'foo'");
+  require_error(linconv_cli("train --lambda-scale batch"), 2,
+                "--lambda-scale: must be one of none, reduction, got 'batch'");
+  require_error(linconv_cli("train --activation relu --lambda-scale reduction"), 2,
+                "--lambda-scale: --net fashion --activation relu has no alphas");
   require_error(linconv_cli("train --epochs three"), 2, "--epochs");
   require_error(linconv_cli(""), 2, "a command is required: one of train, eval, predict, grad, export, features, sweep or report");
   const TempDir dir;
@@ -147,7 +154,8 @@ TEST_CASE("cli: --help documents every flag of train", "[cli]") {
   const Result r = linconv_cli("train --help");
   CHECK(r.status == 0);
   for (const char* flag : {"--data", "--net", "--activation", "--lambda", "--epochs", "--batch", "--lr",
-                           "--alpha-init", "--reduction", "--input-scale", "--seed", "--threads",
+                           "--alpha-init", "--reduction", "--input-scale", "--seed", "--threads", "--optimizer",
+                           "--lambda-scale",
                            "--limit", "--steps", "--no-shuffle", "--init", "--out"})
     CHECK_THAT(r.out, Contains(flag));
   CHECK_THAT(r.out, Contains("fashion-bn-pool") && Contains("channel: learnable ReLU_alpha, one alpha a channel"));
@@ -560,8 +568,9 @@ namespace {
 // the cut run: `files` must end up the same. With `crash_rows`, a line the saved state has not
 // seen is added to metrics.csv (and alphas.csv) before resuming, as after a crash past the last
 // save: the resumed run must drop it.
+// `before_resume` changes the cut run's folder before it resumes.
 void interrupt_and_resume(const TempDir& dir, const std::string& flags, const std::vector<std::string>& files,
-                          bool crash_rows = false) {
+                          bool crash_rows = false, const std::function<void(const fs::path&)>& before_resume = {}) {
   const std::string train = "train " + flags + " --out ";
   const Result whole = linconv_cli(train + (dir / "whole").string());
   INFO(whole.err);
@@ -583,6 +592,7 @@ void interrupt_and_resume(const TempDir& dir, const std::string& flags, const st
     CHECK(read_file(dir / "whole" / csv).substr(0, cut.size()) == cut);
     if (crash_rows) write_file(run / csv, cut + "999999,1,2,3\n");
   }
+  if (before_resume) before_resume(run);
 
   const Result resumed = linconv_cli("train --resume " + run.string());
   INFO(resumed.err);
@@ -602,6 +612,34 @@ TEST_CASE("cli: SIGINT saves, and --resume reaches the uninterrupted result", "[
                        {"metrics.csv", "model.safetensors", "state.safetensors"});
   require_error(linconv_cli("train --resume " + (dir / "cut").string() + " --epochs 5"), 2,
                 "--epochs cannot be combined");
+}
+
+TEST_CASE("cli: an SGD run saves no Adam moments and --resume reaches the uninterrupted result", "[cli][e2e]") {
+  const TempDir dir;
+  interrupt_and_resume(dir, "--optimizer sgd --lr 0.02 --lambda 0.5 --limit 10000 --batch 50 --epochs 2 --threads 2 --seed 3",
+                       {"metrics.csv", "model.safetensors", "state.safetensors", "config.json"});
+  const nlohmann::json config = nlohmann::json::parse(read_file(dir / "cut" / "config.json"));
+  CHECK(config["optimizer"] == "sgd");
+  CHECK(config["lambda_scale"] == "none");
+  const linconv::SafetensorsFile state = linconv::read_safetensors(dir / "cut" / "state.safetensors");
+  CHECK(std::ranges::none_of(state.tensors, [](const linconv::Tensor& t) { return t.name.starts_with("adam."); }));
+  CHECK(state.find("model.act1.alpha") != nullptr);
+  // An SGD run's state does not resume as Adam's.
+  std::string edited = read_file(dir / "cut" / "config.json");
+  write_file(dir / "cut" / "config.json", edited.replace(edited.find("\"sgd\""), 5, "\"adam\""));
+  require_error(linconv_cli("train --resume " + (dir / "cut").string()), 1, "optimizer \"sgd\" there, \"adam\" in config.json");
+}
+
+TEST_CASE("cli: a run of an older build (no optimizer or lambda_scale in config.json) resumes as Adam",
+          "[cli][e2e]") {
+  const TempDir dir;
+  interrupt_and_resume(dir, "--lambda-scale none --limit 10000 --batch 50 --epochs 2 --threads 2 --seed 4",
+                       {"metrics.csv", "model.safetensors", "state.safetensors"}, false, [](const fs::path& run) {
+                         nlohmann::json config = nlohmann::json::parse(read_file(run / "config.json"));
+                         config.erase("optimizer");
+                         config.erase("lambda_scale");
+                         write_file(run / "config.json", config.dump(2) + "\n");
+                       });
 }
 
 namespace {

@@ -265,38 +265,52 @@ void check_buffers_and_evaluation(const Fixture& f, const Params<Net>& params, c
               f.get("expected.eval_logits"), 0.0, logits_atol);
 }
 
+// What a fixture starts from: the initial weights (through the checkpoint loader, which checks
+// names and shapes against Net), the batch, and the loss's lambda and reduction.
+template <class Net>
+struct FixtureStart {
+  Params<Net> params;
+  std::vector<std::uint8_t> labels;
+  Batch<Net::input_shape> input;
+  TrainOptions options;
+
+  explicit FixtureStart(const Fixture& f) {
+    REQUIRE(f.meta("architecture") == std::string(Net::architecture.view()));
+    SafetensorsFile weights;
+    for (const Tensor& t : f.file.tensors)
+      if (!t.name.starts_with("input.") && !t.name.starts_with("expected.")) weights.tensors.push_back(t);
+    params = params_from_checkpoint<Net>(weights, f.path);
+
+    const Tensor& images = f.get("input.images");
+    const Tensor& label_values = f.get("input.labels");
+    const int batch = int(label_values.values.size());
+    REQUIRE(images.values.size() == std::size_t(batch) * Net::input_shape.size());
+    for (float y : label_values.values) {
+      REQUIRE((y >= 0.0f && y < float(Net::output_shape.size()) && y == std::floor(y)));
+      labels.push_back(std::uint8_t(y));
+    }
+    input = {images.values.data(), batch};
+
+    const std::string reduction = f.meta("reduction");
+    REQUIRE((reduction == "mean" || reduction == "sum"));
+    options.lambda = std::stof(f.meta("lambda"));
+    options.reduction = reduction == "mean" ? Reduction::mean : Reduction::sum;
+  }
+};
+
 template <class Net>
 void run_fixture(const std::string& name, int threads) {
   const Fixture f = load_fixture(name);
   const std::string where =
       name + " (" + std::to_string(threads) + " thread" + (threads > 1 ? "s" : "") + ")";
   INFO(where);
-  REQUIRE(f.meta("architecture") == std::string(Net::architecture.view()));
-
-  // The weights, through the checkpoint loader (names and shapes checked against Net).
-  SafetensorsFile weights;
-  for (const Tensor& t : f.file.tensors)
-    if (!t.name.starts_with("input.") && !t.name.starts_with("expected."))
-      weights.tensors.push_back(t);
-  Params<Net> params = params_from_checkpoint<Net>(weights, f.path);
+  FixtureStart<Net> fixture(f);
+  Params<Net>& params = fixture.params;
   const Params<Net> initial = params;
-
-  const Tensor& images = f.get("input.images");
-  const Tensor& label_values = f.get("input.labels");
-  const int batch = int(label_values.values.size());
-  REQUIRE(images.values.size() == std::size_t(batch) * Net::input_shape.size());
-  std::vector<std::uint8_t> labels;
-  for (float y : label_values.values) {
-    REQUIRE((y >= 0.0f && y < float(Net::output_shape.size()) && y == std::floor(y)));
-    labels.push_back(std::uint8_t(y));
-  }
-  const Batch<Net::input_shape> input{images.values.data(), batch};
-
-  const std::string reduction = f.meta("reduction");
-  REQUIRE((reduction == "mean" || reduction == "sum"));
-  TrainOptions options;
-  options.lambda = std::stof(f.meta("lambda"));
-  options.reduction = reduction == "mean" ? Reduction::mean : Reduction::sum;
+  const std::vector<std::uint8_t>& labels = fixture.labels;
+  const Batch<Net::input_shape> input = fixture.input;
+  const int batch = input.count;
+  TrainOptions options = fixture.options;
   options.adam.lr = std::stof(f.meta("lr"));
   const int steps = std::stoi(f.meta("steps"));
   const double lr = options.adam.lr;
@@ -466,7 +480,48 @@ void run_both_thread_counts(const std::string& name) {
   worst_by_kind().clear();
 }
 
+// One plain SGD step (torch.optim.SGD without momentum) from the fixture's weights: PyTorch's
+// step in float64 is w - lr * g with its gradient g, so ours must be within lr times the
+// gradient tolerance of it, plus a rounding of the weight.
+template <class Net>
+void check_sgd_step(const std::string& name) {
+  const Fixture f = load_fixture(name);
+  INFO(name);
+  FixtureStart<Net> start(f);
+  const Params<Net> initial = start.params;
+  constexpr float lr = 0.1f;
+  TrainOptions options = start.options;
+  options.optimizer = Optimizer::sgd;
+  options.sgd.lr = lr;
+  ThreadPool pool(2);
+  Trainer<Net> trainer(start.params, options, pool, start.input.count);
+  trainer.step(start.input, start.labels.data());
+  for (const NetTensor& t : Net::tensors) {
+    const Tensor& g = f.get("expected.grad." + t.name());
+    const double largest = max_abs(g.values);
+    const auto ours = start.params.tensor(t), before = initial.tensor(t);
+    double worst = 0.0;
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < ours.size(); ++i) {
+      const double torch = double(before[i]) - double(lr) * g.values[i];
+      const double allowed = double(lr) * (grad_rtol * std::abs(g.values[i]) + grad_atol * largest) +
+                             weight_rounding * std::abs(torch);
+      if (std::abs(ours[i] - torch) / allowed > worst) {
+        worst = std::abs(ours[i] - torch) / allowed;
+        at = i;
+      }
+    }
+    INFO(t.name() << " after one SGD step: worst element " << at << ", " << worst << " x allowed");
+    CHECK(worst <= 1.0);
+  }
+}
+
 }  // namespace
+
+TEST_CASE("golden: one SGD step is PyTorch's, under both reductions", "[golden]") {
+  check_sgd_step<FashionNetWith<ReLUAlpha>>("alpha_mean.safetensors");
+  check_sgd_step<FashionNetWith<ReLUAlpha>>("alpha_sum.safetensors");
+}
 
 TEST_CASE("golden: ReLUAlpha net with mean reduction", "[golden]") {
   run_both_thread_counts<FashionNetWith<ReLUAlpha>>("alpha_mean.safetensors");

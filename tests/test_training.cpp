@@ -1,4 +1,5 @@
-// The training machinery: Adam against hand-computed steps, PyTorch's initialisation bounds, the
+// The training machinery: Adam and SGD against hand-computed steps, how each moves a penalised
+// alpha, the penalty scaled by the reduction, PyTorch's initialisation bounds, the
 // whole network's gradients against finite differences (both reductions, with the alpha
 // penalty), and determinism for a fixed seed and thread count; for a network with BatchNorm2d,
 // the same across threads that meet at every batch norm (engine.hpp), however the batch is split.
@@ -57,6 +58,68 @@ TEST_CASE("training: Adam matches hand-computed steps", "[training]") {
     CHECK(p[0] == Approx(expected[t]).epsilon(1e-6));
   }
   CHECK(adam.step() == 3);
+}
+
+TEST_CASE("training: SGD matches hand-computed steps", "[training]") {
+  // p = 1, lr = 0.1, gradients 0.5, -0.25, 2: p -= lr * g gives 0.95, 0.975, 0.775.
+  std::vector<float> p{1.0f};
+  const double expected[] = {0.95, 0.975, 0.775};
+  const float grads[] = {0.5f, -0.25f, 2.0f};
+  for (int t = 0; t < 3; ++t) {
+    sgd_apply({.lr = 0.1f}, p, std::vector<float>{grads[t]}, 0, 1);
+    CHECK(p[0] == Approx(expected[t]).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("training: the penalty moves alphas by lr * lambda a step under SGD, by about lr under Adam",
+          "[training]") {
+  const Problem<SmallNet> problem(20, 8);
+  ThreadPool pool(2);
+  // Where the penalty's gradient lambda * sign(alpha) dominates the cross-entropy's, 10 steps.
+  const auto alphas_after = [&](Optimizer optimizer, float lambda) {
+    Params<SmallNet> params = init_like_pytorch<SmallNet>(2, {.alpha = 0.5f});
+    Trainer<SmallNet> trainer(params, {.optimizer = optimizer, .adam = {.lr = 1e-4f}, .sgd = {.lr = 1e-4f},
+                                       .lambda = lambda},
+                              pool, problem.batch);
+    for (int step = 0; step < 10; ++step) trainer.step(problem.view(), problem.labels.data());
+    std::vector<float> alphas;
+    for (const NetTensor& t : alpha_tensors<SmallNet>()) alphas.push_back(params.values()[t.offset]);
+    return alphas;
+  };
+  for (const float alpha : alphas_after(Optimizer::sgd, 100.0f)) CHECK(alpha == Approx(0.5 - 10 * 1e-4 * 100).margin(2e-3));
+  for (const float alpha : alphas_after(Optimizer::sgd, 300.0f)) CHECK(alpha == Approx(0.5 - 10 * 1e-4 * 300).margin(2e-3));
+  for (const float lambda : {100.0f, 300.0f})
+    for (const float alpha : alphas_after(Optimizer::adam, lambda)) CHECK(alpha == Approx(0.5 - 10 * 1e-4).margin(1e-5));
+}
+
+TEST_CASE("training: a penalty scaled by the reduction makes sum's loss and gradients batch x mean's",
+          "[training]") {
+  Params<SmallNet> params = init_like_pytorch<SmallNet>(4, {.alpha = 0.3f});
+  const Problem<SmallNet> problem(5, 12);
+  ThreadPool pool(2);
+  const float lambda = 0.7f;
+  const auto gradients = [&](Reduction reduction, LambdaScale scale) {
+    Trainer<SmallNet> trainer(params, {.lambda = lambda, .reduction = reduction, .lambda_scale = scale}, pool,
+                              problem.batch);
+    const StepStats stats = trainer.compute_gradients(problem.view(), problem.labels.data());
+    return std::pair(stats, std::vector<float>(trainer.gradients().begin(), trainer.gradients().end()));
+  };
+  double alpha_sum = 0.0;
+  for (const NetTensor& t : alpha_tensors<SmallNet>()) alpha_sum += std::abs(params.values()[t.offset]);
+
+  const auto [mean, mean_grads] = gradients(Reduction::mean, LambdaScale::none);
+  const auto [sum, sum_grads] = gradients(Reduction::sum, LambdaScale::reduction);
+  CHECK(sum.penalty == Approx(5 * lambda * alpha_sum).epsilon(1e-6));
+  CHECK(sum.loss == Approx(5 * mean.loss).epsilon(1e-6));
+  double largest = 0.0;
+  for (float g : mean_grads) largest = std::max(largest, 5.0 * std::abs(g));
+  for (std::size_t i = 0; i < mean_grads.size(); ++i) {
+    INFO("parameter " << i << ": sum " << sum_grads[i] << ", 5 x mean " << 5 * mean_grads[i]);
+    CHECK(std::abs(sum_grads[i] - 5.0 * mean_grads[i]) <= 1e-6 * largest);
+  }
+  // Under mean the scale is 1; without it, the penalty is lambda * sum |alpha| under sum too.
+  CHECK(gradients(Reduction::mean, LambdaScale::reduction).first.loss == mean.loss);
+  CHECK(gradients(Reduction::sum, LambdaScale::none).first.penalty == Approx(lambda * alpha_sum).epsilon(1e-6));
 }
 
 TEST_CASE("training: initialisation follows PyTorch's bounds", "[training]") {

@@ -26,6 +26,8 @@ class AdamState {
   // Advances the step counter; apply() then updates any part of the parameters.
   void next_step() { ++step_; }
   long step() const { return step_; }
+  // The parameters it updates; 0 for a trainer that does not use Adam (it holds no moments).
+  std::size_t size() const { return m_.size(); }
 
   // Updates params[begin, end) from grads[begin, end) with the current step's bias corrections.
   void apply(std::span<float> params, std::span<const float> grads, std::size_t begin,

@@ -27,6 +27,7 @@
 #include "linconv/rng.hpp"
 #include "linconv/safetensors.hpp"
 #include "linconv/sequential.hpp"
+#include "linconv/sgd.hpp"
 #include "linconv/shape.hpp"
 #include "linconv/step_log.hpp"
 #include "linconv/team.hpp"

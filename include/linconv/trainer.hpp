@@ -1,5 +1,8 @@
 #pragma once
-// Trainer<Net>: one optimiser step of  loss = CE(logits, y) + lambda * sum |alpha|  with Adam.
+// Trainer<Net>: one optimiser step of  loss = CE(logits, y) + k * lambda * sum |alpha|  with Adam
+// or plain SGD. k is 1, or with LambdaScale::reduction the number of images CE sums over (1
+// under Reduction::mean, the batch's under ::sum): a summed CE with k = batch is exactly batch
+// times the mean-reduction loss, so the two reductions meet the penalty at equal strength.
 // The batch is split between the pool's threads; each accumulates its own parameter gradients,
 // and the per-thread sums are added in thread order, so a fixed thread count is deterministic.
 // The forward pass runs in training mode: batch-coupled layers meet on the whole batch
@@ -15,20 +18,28 @@
 #include "linconv/error.hpp"
 #include "linconv/engine.hpp"
 #include "linconv/loss.hpp"
+#include "linconv/sgd.hpp"
 #include "linconv/thread_pool.hpp"
 
 namespace linconv {
 
+enum class Optimizer { adam, sgd };
+// What the penalty's lambda is multiplied by: nothing, or the images CE sums over.
+enum class LambdaScale { none, reduction };
+
 struct TrainOptions {
-  AdamOptions adam;
+  Optimizer optimizer = Optimizer::adam;
+  AdamOptions adam;  // used with Optimizer::adam
+  SgdOptions sgd;    // used with Optimizer::sgd
   float lambda = 0.0f;
   Reduction reduction = Reduction::mean;
+  LambdaScale lambda_scale = LambdaScale::none;
 };
 
 struct StepStats {
   double loss = 0.0;     // ce + penalty
   double ce = 0.0;       // reduced as TrainOptions::reduction says
-  double penalty = 0.0;  // lambda * sum |alpha|
+  double penalty = 0.0;  // k * lambda * sum |alpha| (k: TrainOptions::lambda_scale)
   int correct = 0;       // images of the batch classified right (before the update)
 };
 
@@ -51,7 +62,7 @@ class Trainer {
         pool_(pool),
         workspace_(max_batch, pool.size(), Workspace<Net>::training),
         grads_(Net::param_count),
-        adam_(Net::param_count, options.adam),
+        adam_(options.optimizer == Optimizer::adam ? Net::param_count : 0, options.adam),
         partial_(pool.size()) {}
 
   // Gradients of the loss on one batch into gradients(); the parameters are not changed (the
@@ -91,30 +102,43 @@ class Trainer {
       stats.correct += part.correct;
     }
     if (options_.reduction == Reduction::mean) stats.ce /= batch;
+    const float weight = options_.lambda * penalty_scale(batch);
     for (const NetTensor& t : alpha_tensors<Net>()) {
       for (std::size_t k = 0; k < t.tensor.count(); ++k) {
         const float alpha = params_.values()[t.offset + k];
-        stats.penalty += double(options_.lambda) * std::abs(alpha);
-        grads_[t.offset + k] += options_.lambda * float((alpha > 0.0f) - (alpha < 0.0f));
+        stats.penalty += double(weight) * std::abs(alpha);
+        grads_[t.offset + k] += weight * float((alpha > 0.0f) - (alpha < 0.0f));
       }
     }
     stats.loss = stats.ce + stats.penalty;
     return stats;
   }
 
-  // compute_gradients, then one Adam update of every parameter.
+  // compute_gradients, then one update of every parameter by the optimiser.
   template <Shape S>
   StepStats step(Batch<S> images, const std::uint8_t* labels) {
     const StepStats stats = compute_gradients(images, labels);
-    adam_.next_step();
+    const bool adam = options_.optimizer == Optimizer::adam;
+    if (adam) adam_.next_step();
     pool_.run([&](int thread) {
       const auto [begin, end] = ThreadPool::split(int(Net::param_count), thread, pool_.size());
-      adam_.apply(params_.values(), grads_, std::size_t(begin), std::size_t(end));
+      if (adam)
+        adam_.apply(params_.values(), grads_, std::size_t(begin), std::size_t(end));
+      else
+        sgd_apply(options_.sgd, params_.values(), grads_, std::size_t(begin), std::size_t(end));
     });
     return stats;
   }
 
+  // k of the penalty k * lambda * sum |alpha| on a batch of `batch` images.
+  float penalty_scale(int batch) const {
+    return options_.lambda_scale == LambdaScale::reduction && options_.reduction == Reduction::sum ? float(batch)
+                                                                                                    : 1.0f;
+  }
+
   std::span<const float> gradients() const { return grads_; }
+  const TrainOptions& options() const { return options_; }
+  // Adam's state; empty (size 0) under SGD, which has none.
   const AdamState& adam() const { return adam_; }
   AdamState& adam() { return adam_; }
   // The trainer's buffers, which evaluation between steps may reuse.

@@ -13,7 +13,8 @@
 //   epochs.csv         one row per epoch: train loss, test loss and accuracy, time, speed;
 //   model.safetensors  the weights (and buffers), rewritten atomically at every epoch end;
 //   state.safetensors  everything --resume needs, written after the model: the weights and
-//                      buffers again, Adam's moments and the position in the run (Position).
+//                      buffers again, Adam's moments (SGD has none) and the position in the run
+//                      (Position).
 //   train.lock         locked while a process trains the run (folder_lock.hpp): a second one
 //                      into the same folder is refused, naming the first.
 // state.safetensors is the one commit point of a save: each file is replaced whole (a rename),
@@ -60,8 +61,10 @@ struct RunConfig {
   int epochs = 3;
   int batch = 100;
   float lr = 1e-3f;
+  std::string optimizer = "adam";  // or "sgd" (p -= lr * g)
   float alpha_init = 0.5f;
   std::string reduction = "mean";  // or "sum"
+  std::string lambda_scale = "none";  // or "reduction": the penalty times the images CE sums over
   std::string input_scale = "unit";  // or "raw"
   std::uint64_t seed = 0;
   int threads = default_thread_count();
@@ -76,9 +79,14 @@ struct RunConfig {
 
 // The settings as JSON: config.json's text with `indent` 2, the checkpoints' "config" metadata
 // compact (-1). read_run_config reads DIR/config.json back (its `out` is DIR; a config.json
-// from before `net` existed is of `report_net`).
+// from before `net` existed is of `report_net`, one from before `optimizer` and `lambda_scale`
+// existed is of Adam and an unscaled penalty).
 std::string run_config_json(const RunConfig& config, int indent = -1);
 RunConfig read_run_config(const std::filesystem::path& dir, const std::string& report_net = "fashion");
+
+// The trainer's options for the run's settings; refuses (UsageError) an unknown --reduction,
+// --optimizer or --lambda-scale.
+TrainOptions train_options(const RunConfig& config);
 
 // The training and test sets, loaded once for any number of runs.
 struct TrainingData {
@@ -97,11 +105,12 @@ void check_run_size(const RunConfig& config, int train_images);
 // memory where it cannot be read), or the address-space limit (ulimit -v) if it is smaller.
 void check_run_memory(const RunConfig& config, std::size_t bytes);
 // The bytes train_run allocates for Net's training buffers: the trainer's workspace, its summed
-// gradients and Adam's two moments, and a batch of images and labels.
+// gradients and Adam's two moments (none under SGD), and a batch of images and labels.
 template <class Net>
 std::size_t training_bytes(const RunConfig& config) {
+  const std::size_t per_parameter = config.optimizer == "sgd" ? 1 : 3;
   return Workspace<Net>::bytes(config.batch, config.threads, Workspace<Net>::training) +
-         3 * Net::param_count * sizeof(float) +
+         per_parameter * Net::param_count * sizeof(float) +
          std::size_t(config.batch) * (Net::input_shape.size() * sizeof(float) + 1);
 }
 
@@ -201,14 +210,16 @@ void print_epoch(int epoch, double train_loss, const Evaluation& test, double se
 inline const std::string state_model_prefix = "model.";
 
 // The state of the run whose settings are `config_json` (compact, as the checkpoints hold them),
-// staged (atomic_file.hpp).
+// staged (atomic_file.hpp). An empty `adam` (an SGD run) saves no moments.
 template <class Net>
 StagedFile stage_state(const std::filesystem::path& file, const Params<Net>& params, const AdamState& adam,
                        const Position& at, const std::string& config_json) {
   std::vector<TensorView> views = state_views<Net>(params);
   for (TensorView& view : views) view.name = state_model_prefix + view.name;
-  std::ranges::move(tensor_views<Net>(adam.first_moment(), "adam.m."), std::back_inserter(views));
-  std::ranges::move(tensor_views<Net>(adam.second_moment(), "adam.v."), std::back_inserter(views));
+  if (adam.size() > 0) {
+    std::ranges::move(tensor_views<Net>(adam.first_moment(), "adam.m."), std::back_inserter(views));
+    std::ranges::move(tensor_views<Net>(adam.second_moment(), "adam.v."), std::back_inserter(views));
+  }
   std::map<std::string, std::string> meta = position_metadata(at);
   meta["architecture"] = std::string(Net::architecture.view());
   meta["adam_step"] = std::to_string(adam.step());
@@ -236,8 +247,8 @@ Params<Net> load_state_params(const SafetensorsFile& state, const std::filesyste
   return params_from_checkpoint<Net>(weights, file);
 }
 
-// Adam's moments and the position in `state` (read from `file`). Refuses the state of another
-// network, or of a run with other settings than `config_json`.
+// Adam's moments (unless `adam` is empty: an SGD run) and the position in `state` (read from
+// `file`). Refuses the state of another network, or of a run with other settings than `config_json`.
 template <class Net>
 Position load_state(const SafetensorsFile& state, const std::filesystem::path& file, AdamState& adam,
                     const std::string& config_json) {
@@ -248,15 +259,15 @@ Position load_state(const SafetensorsFile& state, const std::filesystem::path& f
   if (architecture->second != Net::architecture.view())
     throw Error(file.string() + ": state of another network (" + architecture->second + ")");
   check_saved_config(file, meta, config_json);
-  std::vector<float> m(Net::param_count), v(Net::param_count);
-  for (const NetTensor& t : Net::tensors) {
-    for (auto [prefix, target] : {std::pair{"adam.m.", &m}, std::pair{"adam.v.", &v}}) {
-      const Tensor* found = state.find(prefix + t.name());
-      if (!found || found->values.size() != t.tensor.count())
-        throw Error(file.string() + ": tensor " + prefix + t.name() + " is missing or has the wrong size");
-      std::copy(found->values.begin(), found->values.end(), target->begin() + t.offset);
-    }
-  }
+  std::vector<float> m(adam.size()), v(adam.size());
+  if (adam.size() > 0)
+    for (const NetTensor& t : Net::tensors)
+      for (auto [prefix, target] : {std::pair{"adam.m.", &m}, std::pair{"adam.v.", &v}}) {
+        const Tensor* found = state.find(prefix + t.name());
+        if (!found || found->values.size() != t.tensor.count())
+          throw Error(file.string() + ": tensor " + prefix + t.name() + " is missing or has the wrong size");
+        std::copy(found->values.begin(), found->values.end(), target->begin() + t.offset);
+      }
   // A second moment is a mean of squares: a negative one makes the next step's sqrt NaN.
   if (std::ranges::any_of(v, [](float x) { return x < 0.0f; }))
     throw Error(file.string() + ": Adam's second moment (adam.v.) holds a negative value");
@@ -287,6 +298,7 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
   check_run_size(config, train_count);
   check_run_memory(config, training_bytes<Net>(config));
   const InputScale scale = parse_input_scale(config.input_scale);
+  const TrainOptions train = train_options(config);
   const std::filesystem::path model_file = config.out / "model.safetensors";
   const std::filesystem::path state_file = config.out / "state.safetensors";
 
@@ -320,11 +332,7 @@ void train_run(const RunConfig& config, const TrainingData& data, const RunOptio
     write_file_atomically(config.out / "config.json", {std::as_bytes(std::span(text))});
   }
   ThreadPool pool(config.threads);
-  Trainer<Net> trainer(params,
-                       {.adam = {.lr = config.lr},
-                        .lambda = config.lambda,
-                        .reduction = config.reduction == "sum" ? Reduction::sum : Reduction::mean},
-                       pool, config.batch);
+  Trainer<Net> trainer(params, train, pool, config.batch);
   const long steps_per_epoch = (train_count + config.batch - 1) / config.batch;
   Position at;
   if (continuing) {

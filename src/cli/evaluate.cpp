@@ -52,6 +52,7 @@ void add_grad_command(CLI::App& app, const NetworkList& networks) {
   auto data = std::make_shared<std::filesystem::path>(default_data_dir());
   auto lambda = std::make_shared<float>(0.5f);
   auto reduction = std::make_shared<std::string>("mean");
+  auto lambda_scale = std::make_shared<std::string>("none");
   auto output = std::make_shared<std::filesystem::path>();
   CLI::App* cmd = app.add_subcommand(
       "grad", "Gradient of the training loss on the first N training images (one batch, in order)");
@@ -63,23 +64,33 @@ void add_grad_command(CLI::App& app, const NetworkList& networks) {
           ->check(finite_float(Bound::at_least, 0))
           ->capture_default_str();
   cmd->add_option("--reduction", *reduction, "mean or sum")->check(one_of({"mean", "sum"}))->capture_default_str();
+  cmd->add_option("--lambda-scale", *lambda_scale,
+                  "none: the penalty is lambda * sum |alpha|; reduction: that times the images the cross-entropy "
+                  "sums over (train --lambda-scale)")
+      ->check(one_of({"none", "reduction"}))
+      ->capture_default_str();
   cmd->add_option("--output", *output, "Where to write the gradients (.safetensors)")->required();
-  cmd->callback([options, data, lambda, lambda_option, reduction, output, &networks] {
+  cmd->callback([options, data, lambda, lambda_option, reduction, lambda_scale, output, &networks] {
     const CheckpointInfo info = read_checkpoint_info(networks, options->checkpoint, options->net, options->activation);
     const NetworkOps& network = *info.network;
     if (lambda_option->count() > 0 && network.alpha_count == 0)
       throw UsageError("--lambda: the network of " + info.file.string() + " has no alphas to penalise");
     const Dataset train = load_fashion_mnist(*data, Split::train);
     const int count = options->count(train.size(), "training images");
-    const Gradients g = network.gradients(
-        info.contents, info.file, train, count, info.input_scale(options->input_scale),
-        {.lambda = *lambda, .reduction = *reduction == "sum" ? Reduction::sum : Reduction::mean}, options->threads);
+    RunConfig settings;
+    settings.lambda = *lambda;
+    settings.reduction = *reduction;
+    settings.lambda_scale = *lambda_scale;
+    const Gradients g = network.gradients(info.contents, info.file, train, count,
+                                          info.input_scale(options->input_scale), train_options(settings),
+                                          options->threads);
     write_safetensors(*output, tensor_views(network.tensors, g.values),
                       {{"architecture", std::string(network.architecture)},
                        {"loss", std::to_string(g.stats.loss)},
                        {"images", std::to_string(count)},
                        {"lambda", std::to_string(*lambda)},
-                       {"reduction", *reduction}});
+                       {"reduction", *reduction},
+                       {"lambda_scale", *lambda_scale}});
     std::printf("loss %.6f on %d images; wrote gradients to %s\n", g.stats.loss, count, output->c_str());
   });
 }

@@ -47,12 +47,23 @@ void add_train_command(CLI::App& app, const NetworkList& networks, const Program
   cmd->add_option("--batch", config->batch, "Images per optimiser step (at most the training images used)")
       ->check(at_least(1))
       ->capture_default_str();
-  cmd->add_option("--lr", config->lr, "Adam learning rate (greater than 0)")
+  cmd->add_option("--lr", config->lr, "Learning rate of --optimizer (greater than 0)")
       ->check(finite_float(Bound::above, 0))
+      ->capture_default_str();
+  cmd->add_option("--optimizer", config->optimizer,
+                  "adam (torch.optim.Adam's rule) or sgd (plain SGD: p -= lr * g, no momentum)")
+      ->check(one_of({"adam", "sgd"}))
       ->capture_default_str();
   cmd->add_option("--reduction", config->reduction, "Cross-entropy over the batch: mean or sum")
       ->check(one_of({"mean", "sum"}))
       ->capture_default_str();
+  CLI::Option* lambda_scale =
+      cmd->add_option("--lambda-scale", config->lambda_scale,
+                      "none: the penalty is lambda * sum |alpha|; reduction: that times the images the "
+                      "cross-entropy sums over (1 under --reduction mean, the batch's under sum), so sum "
+                      "is batch x mean's loss (networks with alphas only)")
+          ->check(one_of({"none", "reduction"}))
+          ->capture_default_str();
   cmd->add_option("--input-scale", config->input_scale, "unit: pixels / 255; raw: pixels 0..255")
       ->check(one_of({"unit", "raw"}))
       ->capture_default_str();
@@ -73,13 +84,13 @@ void add_train_command(CLI::App& app, const NetworkList& networks, const Program
   cmd->add_flag("--force", config->force, "Replace the run that --out holds already");
   CLI::Option* resume_option =
       cmd->add_option("--resume", *resume, "Continue the interrupted run in DIR with its own settings");
-  cmd->callback([cmd, config, resume, resume_option, lambda, alpha_init, &networks] {
+  cmd->callback([cmd, config, resume, resume_option, lambda, alpha_init, lambda_scale, &networks] {
     const InterruptHandler interrupts(networks.program());
     if (resume_option->count() == 0) {
       const NetworkOps& network = networks.find(config->net, config->activation);
       config->activation = network.activation;  // the default variant, named in config.json
       if (network.alpha_count == 0)
-        for (const CLI::Option* option : {lambda, alpha_init})
+        for (const CLI::Option* option : {lambda, alpha_init, lambda_scale})
           if (option->count() > 0)
             throw UsageError(option->get_name() + ": --net " + config->net +
                              (network.activation.empty() ? "" : " --activation " + config->activation) +

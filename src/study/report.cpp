@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <optional>
 #include <sstream>
@@ -430,10 +432,30 @@ std::string feature_maps_markdown(const NetworkList& networks, const StudySummar
 }
 
 std::string left_out_markdown(const StudySummary& study) {
-  if (study.left_out.empty()) return "";
+  if (study.left_out.empty() && study.controls.empty()) return "";
   std::string md = "## Runs left out\n\n";
   for (const std::string& line : study.left_out) md += "- " + line + "\n";
+  for (const SettingSummary& s : study.controls)
+    md += "- " + s.setting.describe() + " (" + std::to_string(s.runs.size()) +
+          (s.runs.size() == 1 ? " run" : " runs") + "): a control outside the protocol, not in these sections\n";
   return md + "\n";
+}
+
+// What the sections cover: the protocol of DIR/sweep.json, or every run of Adam, an unscaled
+// penalty and alpha init 0.5 in a study made without a sweep.
+ProtocolScope scope_of(const fs::path& dir) {
+  ProtocolScope scope;
+  const fs::path file = dir / "sweep.json";
+  if (!fs::exists(file)) return scope;
+  std::ifstream in(file);
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  try {
+    scope.alpha_init = j.at("alpha_init").get<float>();
+    scope.input_scales = j.at("input_scale").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(file.string() + ": not the settings of a linconv sweep (" + e.what() + ")");
+  }
+  return scope;
 }
 
 }  // namespace
@@ -441,7 +463,7 @@ std::string left_out_markdown(const StudySummary& study) {
 void write_report(const NetworkList& networks, const fs::path& dir) {
   require_gnuplot();
   const std::vector<Run> runs = read_runs(dir / "runs");
-  const StudySummary study = summarise(runs);
+  const StudySummary study = summarise(runs, scope_of(dir));
   if (study.settings.empty() && study.first_attempt.empty())
     throw Error((dir / "runs").string() + ": no finished run to report on (" + std::to_string(runs.size()) +
                 " unfinished)");

@@ -122,6 +122,10 @@ Run read_run(const fs::path& dir) {
     s.epochs = j.at("epochs");
     s.reduction = j.at("reduction");
     s.input_scale = j.at("input_scale");
+    if (s.learns_alphas()) s.alpha_init = j.value("alpha_init", 0.5f);
+    // Runs saved before --optimizer and --lambda-scale existed used Adam and lambda as given.
+    s.optimizer = j.value("optimizer", std::string("adam"));
+    s.lambda_scale = j.value("lambda_scale", std::string("none"));
     run.seed = j.at("seed");
     run.batch = j.at("batch");
     run.data = j.value("data", std::string());
@@ -152,6 +156,9 @@ std::string Setting::describe() const {
   if (lambda) text << ", lambda " << *lambda;
   text << ", " << epochs << (epochs == 1 ? " epoch, " : " epochs, ") << reduction << " reduction, "
        << input_scale << " input";
+  if (alpha_init && *alpha_init != 0.5f) text << ", alpha init " << *alpha_init;
+  if (lambda_scale != "none") text << ", penalty scaled by the " << lambda_scale;
+  if (optimizer != "adam") text << ", " << (optimizer == "sgd" ? "SGD" : optimizer);
   return text.str();
 }
 

@@ -23,10 +23,14 @@ struct Setting {
   int epochs = 0;
   std::string reduction;    // mean or sum
   std::string input_scale;  // unit or raw
+  std::optional<double> alpha_init;   // the initial alpha (learnt alphas only)
+  std::string optimizer = "adam";     // or sgd
+  std::string lambda_scale = "none";  // or reduction (train --lambda-scale)
 
   bool learns_alphas() const { return activation == "alpha" || activation == "channel"; }
   // "alpha, lambda 0.5, 3 epochs, mean reduction, unit input", after "fashion-bn-pool, " for
-  // another network than the report's
+  // another network than the report's, and then what differs from Adam, the unscaled penalty
+  // and an initial alpha of 0.5 (", alpha init 0.9, scaled penalty, SGD")
   std::string describe() const;
   friend auto operator<=>(const Setting&, const Setting&) = default;
 };

@@ -66,7 +66,12 @@ auto report_order(const Setting& s) {
 
 }  // namespace
 
-StudySummary summarise(const std::vector<Run>& runs) {
+bool ProtocolScope::covers(const Setting& s) const {
+  return s.optimizer == "adam" && s.lambda_scale == "none" && (!s.alpha_init || *s.alpha_init == alpha_init) &&
+         (input_scales.empty() || std::ranges::find(input_scales, s.input_scale) != input_scales.end());
+}
+
+StudySummary summarise(const std::vector<Run>& runs, const ProtocolScope& scope) {
   StudySummary study;
   std::map<Setting, std::vector<const Run*>> by_setting;
   for (const Run& run : runs) {
@@ -84,7 +89,9 @@ StudySummary summarise(const std::vector<Run>& runs) {
     same.push_back(&run);
   }
   for (auto& [setting, list] : by_setting) {
-    if (setting.net == report_net) {
+    if (!scope.covers(setting)) {
+      study.controls.push_back(summary_of(setting, std::move(list)));
+    } else if (setting.net == report_net) {
       study.settings.push_back(summary_of(setting, std::move(list)));
     } else if (setting.net == first_attempt_net) {
       study.first_attempt.push_back(summary_of(setting, std::move(list)));

@@ -33,11 +33,22 @@ struct StudySummary {
   // Each in report order: unit input, mean reduction and the baselines first.
   std::vector<SettingSummary> settings;       // of the report's network
   std::vector<SettingSummary> first_attempt;  // of its first attempt (--net fashion-bn-pool)
+  std::vector<SettingSummary> controls;       // runs outside the protocol (ProtocolScope), by setting
   std::vector<std::string> left_out;          // one line each: unfinished or duplicate runs, and why
 };
 
+// The runs of the protocol, which the report's sections compare: Adam, the penalty as given,
+// the protocol's initial alpha and input scales (a sweep's sweep.json says which; any input
+// scale without one). The others are the sweep's controls.
+struct ProtocolScope {
+  double alpha_init = 0.5f;
+  std::vector<std::string> input_scales;  // empty: any
+
+  bool covers(const Setting& s) const;
+};
+
 // Groups the finished runs by setting. `runs` must outlive the result.
-StudySummary summarise(const std::vector<Run>& runs);
+StudySummary summarise(const std::vector<Run>& runs, const ProtocolScope& scope = {});
 
 // The ReLU setting a setting is compared with: same network, reduction and input scale, the same
 // number of epochs if there is one, else the longest. Null when the study has no such ReLU run.

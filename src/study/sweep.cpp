@@ -8,10 +8,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <system_error>
 #include <thread>
 
@@ -140,18 +144,60 @@ void conclude(const NetworkList& networks, const SweepSettings& s, const std::ve
               s.out.string() + " tries them again");
 }
 
-// --list: the runs of the sweep into s.out and where each stands; writes nothing.
+// The epochs a run has finished (rows of its epochs.csv) and their training seconds.
+struct EpochsDone {
+  int epochs = 0;
+  double seconds = 0.0;
+};
+EpochsDone epochs_done(const RunConfig& run) {
+  EpochsDone done;
+  std::ifstream in(run.out / "epochs.csv");
+  std::string line;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line)) {
+    // epoch,train_loss,test_loss,test_acc,seconds,images_per_s
+    std::istringstream cells(line);
+    std::string cell;
+    for (int column = 0; column < 5 && std::getline(cells, cell, ','); ++column) {}
+    ++done.epochs;
+    done.seconds += std::atof(cell.c_str());
+  }
+  return done;
+}
+
+// "3 h 20 min", "12 min"
+std::string duration_text(double seconds) {
+  const long minutes = std::lround(seconds / 60.0);
+  return minutes >= 60 ? std::to_string(minutes / 60) + " h " + std::to_string(minutes % 60) + " min"
+                       : std::to_string(minutes) + " min";
+}
+
+// --list: the runs of the sweep into s.out and where each stands, and the training time left at
+// the speed of the epochs done so far (on the threads per run they had); writes nothing.
 void list_runs(SweepSettings s, const std::map<std::string, std::string>& given) {
   if (fs::exists(s.out / "sweep.json")) apply_protocol(continued_protocol(s.out, protocol_json(s), given), s);
   const std::vector<PlannedRun> plan = plan_runs(s, 1);
   std::array<int, 3> counts{};
+  long epochs_left = 0, epochs_timed = 0;
+  double seconds_timed = 0.0;
   for (const PlannedRun& run : plan) {
     const Start start = start_of(run.config);
     ++counts[std::size_t(start)];
+    const EpochsDone done = start == Start::fresh ? EpochsDone{} : epochs_done(run.config);
+    if (start != Start::skip) epochs_left += std::max(0, run.config.epochs - done.epochs);
+    epochs_timed += done.epochs;
+    seconds_timed += done.seconds;
     std::printf("%-40s %-16s %s\n", run.name.c_str(), run.config.net.c_str(),
                 start == Start::skip ? "finished" : start == Start::resume ? "saved part-way" : "to train");
   }
   std::printf("%zu runs: %d finished, %d saved part-way, %d to train\n", plan.size(), counts[0], counts[1], counts[2]);
+  const std::string left = std::to_string(epochs_left) + " epochs to train";
+  if (epochs_timed == 0)
+    std::printf("%s (no epoch done yet to time)\n", left.c_str());
+  else
+    std::printf("%s: about %s at %.0f s an epoch (the mean of the %ld done), one run at a time\n", left.c_str(),
+                duration_text(double(epochs_left) * seconds_timed / double(epochs_timed)).c_str(),
+                seconds_timed / double(epochs_timed), epochs_timed);
 }
 
 void sweep(const NetworkList& networks, SweepSettings s, const std::map<std::string, std::string>& given) {
@@ -220,8 +266,14 @@ void add_sweep_command(CLI::App& app, const NetworkList& networks) {
       "DIR/runs/<name>/ holds each run's `linconv train` outputs (e.g. alpha-l0.5-e3-mean-unit-s0, and\n"
       "bnpool-relu-e3-mean-unit-s0 for fashion-bn-pool);\n"
       "DIR/summary.csv one row per finished run; DIR/sweep.json the settings.\n"
+      "Controls (issue 14), of fashion, planned after the protocol into the same DIR/runs, each off by default:\n"
+      "--extra-seeds, --long-seeds with --long-baselines, --raw-lambdas, --alpha-inits, --scaled-lambdas,\n"
+      "--sgd-lambdas; --controls turns on the study's whole set. A control's run is named after the protocol's\n"
+      "with what it changes before the seed: -ai<alpha init>, -ls (scaled penalty), -sgd\n"
+      "(e.g. alpha-l0.5-e3-sum-unit-ai1.1-s0); where its settings are a protocol run's, that run is reused.\n"
       "Run again into the same DIR, a sweep continues: finished runs are skipped, interrupted ones resume,\n"
-      "options left out keep DIR's settings and options that differ from them are refused.\n"
+      "options left out keep DIR's settings and options that differ from them are refused, except controls\n"
+      "that add runs: `linconv sweep --out DIR --controls` adds the controls to a sweep started without.\n"
       "Under mpirun, a linconv built with MPI shares the runs out between the ranks (DIR on a file system\n"
       "they all see); rank 0 writes the summary.");
   cmd->add_option("--out", s->out, "Sweep directory")->required()->type_name("DIR");
@@ -265,6 +317,55 @@ void add_sweep_command(CLI::App& app, const NetworkList& networks) {
       ->capture_default_str();
   protocol("lr", s->lr, "Adam learning rate (greater than 0)")->check(finite_float(Bound::above, 0))->capture_default_str();
   protocol("alpha_init", s->alpha_init, "Initial value of every alpha")->check(finite_float())->capture_default_str();
+  protocol("extra_seeds", s->extra_seeds,
+           "More seeds for ReLU_alpha settings over --epochs, as REDUCTION:LAMBDA=N (its seeds become --seed-base "
+           "and the N-1 after it, reusing the protocol's), e.g. mean:0.1=10,sum:2=10")
+      ->delimiter(',')
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            return valid_extra_seeds(text) ? "" : "must be REDUCTION:LAMBDA=N (mean or sum, a lambda >= 0, 1 to 1000 "
+                                                  "seeds), got " + text;
+          },
+          "REDUCTION:LAMBDA=N", "extra_seeds"));
+  protocol("long_seeds", s->long_seeds, "Seeds of the --long-lambdas runs and the long baselines (default: --seeds)")
+      ->check(at_least(1));
+  protocol_options["long_baselines"] =
+      cmd->add_flag("--long-baselines", s->long_baselines, "ReLU and linear over --long-epochs too");
+  protocol("raw_lambdas", s->raw_lambdas,
+           "Raw input (0..255) for every --reduction: the baselines and ReLU_alpha at these lambdas")
+      ->delimiter(',')
+      ->check(finite_float(Bound::at_least, 0));
+  protocol("alpha_inits", s->alpha_inits,
+           "Sum reduction: ReLU_alpha from each of these initial alphas at each of --alpha-init-lambdas")
+      ->delimiter(',')
+      ->check(finite_float());
+  protocol("alpha_init_lambdas", s->alpha_init_lambdas,
+           "Lambdas of the --alpha-inits runs; 0.5 is where the course report's alphas end near 1 (its Fig. 5-6 and "
+           "11-12) and where sum reduction's alpha3 reaches 1 and stays: whether 1 attracts from either side")
+      ->delimiter(',')
+      ->check(finite_float(Bound::at_least, 0))
+      ->default_str("0.5");
+  protocol("scaled_lambdas", s->scaled_lambdas,
+           "Sum reduction with the penalty scaled by the batch (train --lambda-scale reduction): ReLU_alpha at "
+           "these lambdas, to compare with mean reduction at the same lambda")
+      ->delimiter(',')
+      ->check(finite_float(Bound::at_least, 0));
+  protocol("sgd_lambdas", s->sgd_lambdas,
+           "Plain SGD (train --optimizer sgd --lr --sgd-lr) under mean reduction: the baselines and ReLU_alpha at "
+           "these lambdas. Under sum the cross-entropy's gradient is the batch times mean's, so SGD at one lr "
+           "there is SGD under mean with lambda / batch: nothing new, so not run")
+      ->delimiter(',')
+      ->check(finite_float(Bound::at_least, 0));
+  protocol("sgd_lr", s->sgd_lr,
+           "Learning rate of the --sgd-lambdas runs: the best of 0.01, 0.02, 0.05 after 200 steps of ReLU (74% "
+           "test accuracy; 0.05 oscillates, 0.2 diverges); alphas then fall by lr * lambda a step where the "
+           "penalty dominates")
+      ->check(finite_float(Bound::above, 0))
+      ->capture_default_str();
+  cmd->add_flag("--controls", s->controls,
+                "Issue 14's controls, except where given: --extra-seeds mean:0.1=10,sum:2=10,sum:5=10 --long-seeds 5 "
+                "--long-baselines --raw-lambdas 0.1,0.5,2 --alpha-inits 0.9,1,1.1 --scaled-lambdas <--lambdas> "
+                "--sgd-lambdas 0.1,0.5,2");
   cmd->add_flag("--quick", s->quick,
                 "A quick look: --limit 2000 --test-limit 2000 --epochs 1 --long-epochs 2 --seeds 1 --lambdas 0.5,2 "
                 "--long-lambdas 0.5, except where given");
@@ -279,12 +380,14 @@ void add_sweep_command(CLI::App& app, const NetworkList& networks) {
                       "); each run gets --threads / --jobs, and runs with the same count give bit-identical results")
       ->check(thread_count());
   cmd->add_flag("--force", s->force, "Start the sweep in DIR over: delete its runs and summary first");
-  cmd->add_flag("--list", s->list, "Print the runs in protocol order and where each stands, and exit");
+  cmd->add_flag("--list", s->list,
+                "Print the runs in protocol order and where each stands, and the training time left, and exit");
   cmd->callback([s, protocol_options, jobs, threads, &networks] {
     std::map<std::string, std::string> given;
     for (const auto& [key, option] : protocol_options)
       if (option->count() > 0) given[key] = flag_of(key);
     if (s->quick) apply_quick(*s, given);
+    if (s->controls) apply_controls(*s, given);
     if (!s->force) continue_execution(*s, jobs->count() > 0, threads->count() > 0);
     sweep(networks, *s, given);
   });

@@ -57,14 +57,18 @@ Start start_of(const RunConfig& run) {
 }
 
 void write_summary(const fs::path& out, const std::vector<PlannedRun>& plan) {
-  std::string csv = "net,activation,lambda,epochs,reduction,input_scale,seed,test_acc,alpha1,alpha2,alpha3\n";
+  std::string csv =
+      "net,activation,lambda,epochs,reduction,input_scale,alpha_init,optimizer,lambda_scale,seed,test_acc,alpha1,"
+      "alpha2,alpha3\n";
   for (const PlannedRun& run : plan) {
     const std::optional<Outcome> outcome = finished_outcome(run.config);
     if (!outcome) continue;
     const RunConfig& c = run.config;
-    csv += c.net + "," + c.activation + "," + (c.activation == "alpha" ? lambda_text(c.lambda) : "") + "," +
-           std::to_string(c.epochs) + "," + c.reduction + "," + c.input_scale + "," + std::to_string(c.seed) + "," +
-           outcome->test_acc + "," + outcome->alphas[0] + "," + outcome->alphas[1] + "," + outcome->alphas[2] + "\n";
+    const bool alpha = c.activation == "alpha";
+    csv += c.net + "," + c.activation + "," + (alpha ? lambda_text(c.lambda) : "") + "," + std::to_string(c.epochs) +
+           "," + c.reduction + "," + c.input_scale + "," + (alpha ? lambda_text(c.alpha_init) : "") + "," +
+           c.optimizer + "," + c.lambda_scale + "," + std::to_string(c.seed) + "," + outcome->test_acc + "," +
+           outcome->alphas[0] + "," + outcome->alphas[1] + "," + outcome->alphas[2] + "\n";
   }
   write_file_atomically(out / "summary.csv", {std::as_bytes(std::span(csv))});
 }
@@ -87,34 +91,67 @@ void write_json(const fs::path& file, const nlohmann::json& j) {
 
 }  // namespace
 
+namespace {
+
+// Refuses (UsageError) controls `wanted` that would drop or change a run that `saved` plans:
+// controls may only add runs to a sweep.
+void check_controls_add(const fs::path& out, const nlohmann::json& saved, const nlohmann::json& wanted,
+                        const std::string& changes) {
+  SweepSettings before, after;
+  apply_protocol(saved, before);
+  apply_protocol(wanted, after);
+  before.out = after.out = out;
+  std::map<std::string, std::string> planned;
+  for (const PlannedRun& run : plan_runs(after, 1)) planned[run.name] = run_config_json(run.config);
+  for (const PlannedRun& run : plan_runs(before, 1)) {
+    const auto it = planned.find(run.name);
+    if (it != planned.end() && it->second == run_config_json(run.config)) continue;
+    throw UsageError("--out " + out.string() + ": " + changes + " would " +
+                     (it == planned.end() ? "drop" : "change the settings of") + " its run " + run.name +
+                     ": controls can only add runs to a sweep; leave those options out to continue it, or start "
+                     "it over with --force");
+  }
+}
+
+}  // namespace
+
 // The protocol of the sweep in `out`: the options `given` on the command line, the others as
-// sweep.json has them. Refuses given options that differ from sweep.json's.
+// sweep.json has them (control options it lacks, from before the controls, as their defaults).
+// Refuses given options of the protocol that differ from sweep.json's, and given controls that
+// do not only add runs.
 nlohmann::json continued_protocol(const fs::path& out, const nlohmann::json& wanted,
                                   const std::map<std::string, std::string>& given) {
   const fs::path file = out / "sweep.json";
   nlohmann::json saved = read_json(file);
   if (!saved.contains("net")) saved["net"] = {report_net};  // sweeps started before --net existed
+  const nlohmann::json defaults = protocol_json(SweepSettings{});
   nlohmann::json protocol = wanted;
-  std::string differences;
+  std::string differences, control_changes;
   for (const auto& [key, value] : wanted.items()) {
-    if (!saved.contains(key)) throw Error(file.string() + ": \"" + key + "\" is missing");
+    if (!saved.contains(key)) {
+      if (!is_control_key(key)) throw Error(file.string() + ": \"" + key + "\" is missing");
+      saved[key] = defaults[key];
+    }
     if (!given.contains(key) || saved[key] == value) {
       protocol[key] = saved[key];
       continue;
     }
-    const std::string source = given.at(key) == "--quick" ? " (from --quick)" : "";
-    differences += (differences.empty() ? "" : "; ") + flag_of(key) + " " + saved[key].dump() + " there, " +
-                   value.dump() + " here" + source;
+    const std::string source = given.at(key) == "--quick" || given.at(key) == "--controls" ? " (from " + given.at(key) + ")" : "";
+    const std::string change = flag_of(key) + " " + saved[key].dump() + " there, " + value.dump() + " here" + source;
+    std::string& list = is_control_key(key) ? control_changes : differences;
+    list += (list.empty() ? "" : "; ") + change;
   }
   if (!differences.empty())
     throw UsageError("--out " + out.string() + " holds a sweep with other settings (" + differences +
                      "): leave those options out to continue it, or start it over with --force");
   try {
     SweepSettings readable;
+    apply_protocol(saved, readable);
     apply_protocol(protocol, readable);
   } catch (const nlohmann::json::exception& e) {
     throw Error(file.string() + ": not the settings of a linconv sweep (" + e.what() + ")");
   }
+  if (!control_changes.empty()) check_controls_add(out, saved, protocol, control_changes);
   return protocol;
 }
 
@@ -143,7 +180,20 @@ nlohmann::json prepare_directory(const SweepSettings& s, const std::map<std::str
   if (ec) throw Error("--out " + s.out.string() + ": cannot create directory: " + ec.message());
   lock.emplace(s.out, lock_file, "--out " + s.out.string());
   const bool is_sweep = fs::exists(s.out / "sweep.json");
-  if (is_sweep && !s.force) return continued_protocol(s.out, wanted, given);
+  if (is_sweep && !s.force) {
+    const nlohmann::json protocol = continued_protocol(s.out, wanted, given);
+    // Controls added: sweep.json keeps them for the sweeps that continue this one (and is left
+    // as it is otherwise, without the keys of controls it predates).
+    nlohmann::json settings = read_json(s.out / "sweep.json");
+    const nlohmann::json defaults = protocol_json(SweepSettings{});
+    if (!std::ranges::all_of(protocol.items(), [&](const auto& item) {
+          return item.value() == (settings.contains(item.key()) ? settings[item.key()] : defaults[item.key()]);
+        })) {
+      settings.update(protocol);
+      write_json(s.out / "sweep.json", settings);
+    }
+    return protocol;
+  }
   if (is_sweep) {
     for (const char* entry : {"runs", "summary.csv", "sweep.json"}) fs::remove_all(s.out / entry, ec);
     if (ec) throw Error("--out " + s.out.string() + ": cannot remove the earlier sweep: " + ec.message());
