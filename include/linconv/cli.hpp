@@ -181,10 +181,14 @@ NetworkOps inference_ops() {
           .buffer_tensors = N::buffer_tensors,
           .alpha_count = alpha_tensors<N>().size(),
           .flops_per_image = linconv::flops_per_image<N>(),
+          .folded = {},
+          .train = nullptr,
           .load = detail::load<N>,
           .evaluate = detail::evaluate<N>,
           .predict = detail::predict<N>,
-          .feature_maps = detail::maps<N>};
+          .gradients = nullptr,
+          .feature_maps = detail::maps<N>,
+          .fold = nullptr};
 }
 
 // The folded forms of Entry's network, indexed by snap_pattern_index.
