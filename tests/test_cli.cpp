@@ -608,12 +608,14 @@ TEST_CASE("cli: fold writes the 784 -> 10 network of alphas near 0, which eval, 
   CHECK(file.metadata.at("fold.source_architecture") == linconv::FashionNet::architecture.view());
   CHECK(file.metadata.at("fold.snapped") == "act1.alpha=0,act2.alpha=0,act3.alpha=0");
   CHECK(file.metadata.at("fold.layers") == "conv1,act1,conv2,act2,conv3,act3,flatten1,fc1");
+  CHECK(file.metadata.at("fold.convolutions") == "all");
   CHECK(file.metadata.at("config") == linconv::read_safetensors(near0).metadata.at("config"));
   REQUIRE(file.tensors.size() == 2);
   CHECK(file.find("fc1.weight")->shape == std::vector<std::int64_t>{10, 784});
 
   const std::string checkpoint = " --checkpoint " + folded.string();
   CHECK(npy_values(eval_and_predict(dir, checkpoint)).size() == 70);
+  CHECK(linconv_cli("features --index 0 --out " + (dir / "maps.png").string() + checkpoint).status == 0);
   CHECK_THAT(check_exported_logits(dir, folded), Contains("using Net = linconv::Sequential<\n    linconv::Input<1,28,28>,\n"
                                                           "    linconv::Flatten,\n    linconv::Dense<10>>;"));
   // For inference only: no gradient, no second fold.
@@ -639,6 +641,7 @@ TEST_CASE("cli: fold snaps alphas near 1 to ReLU and folds nothing in front of a
   CHECK(file.find("act2.alpha") != nullptr);
   CHECK(file.find("act3.alpha") == nullptr);
   CHECK(file.metadata.at("fold.snapped") == "act1.alpha=0,act3.alpha=1");
+  CHECK(file.metadata.at("fold.convolutions") == "none");
   CHECK(linconv_cli("eval --limit 100 --checkpoint " + folded.string()).status == 0);
 }
 

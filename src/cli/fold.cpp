@@ -131,7 +131,8 @@ void add_fold_command(CLI::App& app, const NetworkList& networks) {
         {"fold.source_architecture_hash", hash_text(network.architecture_hash)},
         {"fold.snap", CLI::detail::to_string(*snap)},
         {"fold.snapped", ""},
-        {"fold.layers", ""}};
+        {"fold.layers", ""},
+        {"fold.convolutions", folded.folded_convolutions}};
     for (const auto& [name, value] : folded.snapped_alphas)
       metadata["fold.snapped"] += (metadata["fold.snapped"].empty() ? "" : ",") + name + "=" + (value == 0.0f ? "0" : "1");
     for (const std::string& layer : folded.folded_layers)
