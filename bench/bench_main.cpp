@@ -2,6 +2,7 @@
 // (CONVENTIONS "Benchmarks"):
 //   infer/batch:1                    one-image inference (1 thread)
 //   infer/batch:100                  batch inference, 100 images (1 thread)
+//   infer/batch:B/folded:F           the same for the network folded behind conv F (bench_fold.cpp)
 //   model_predict/batch:1            the same through Model::predict, as an embedding program runs
 //   train_step/batch:B               one optimiser step of B images, 2 threads
 //   train_step/batch:B/threads:1     the same on 1 thread
@@ -43,20 +44,8 @@ AlignedFloats random_images(int n) { return random_floats(std::size_t(n) * image
 FmaPeak measured_peak;
 
 template <Fusion F>
-void infer(benchmark::State& state, int batch) {
-  const auto params = init_like_pytorch<Net>(1);
-  ThreadPool pool(1);
-  Workspace<Net> ws(batch, 1);
-  const AlignedFloats images = random_images(batch);
-  std::vector<std::uint8_t> labels(batch, 0);
-  const LoopClock clock;
-  for (auto _ : state) {
-    const auto result = evaluate<Net, Net::input_shape, F>(params, Batch<Net::input_shape>{images.data(), batch},
-                                                           labels.data(), ws, pool);
-    benchmark::DoNotOptimize(result);
-  }
-  state.SetItemsProcessed(state.iterations() * batch);
-  report_flops(state, batch * inference_flops, clock);
+void infer_report_net(benchmark::State& state, int batch) {
+  infer<Net, F>(state, init_like_pytorch<Net>(1), batch);
 }
 
 // One image through Model<Net>::predict on the calling thread (its buffers exist after the first
@@ -166,9 +155,9 @@ void measure_and_describe_peak() {
 }
 
 void register_network_benchmarks(std::span<const int> train_batches) {
-  benchmark::RegisterBenchmark("infer/batch:1", infer<Fusion::on>, 1)->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("infer/batch:1/unfused", infer<Fusion::off>, 1)->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("infer/batch:100", infer<Fusion::on>, 100)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("infer/batch:1", infer_report_net<Fusion::on>, 1)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("infer/batch:1/unfused", infer_report_net<Fusion::off>, 1)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("infer/batch:100", infer_report_net<Fusion::on>, 100)->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("model_predict/batch:1", model_predict)->Unit(benchmark::kMicrosecond);
   for (const int batch : train_batches) {
     const std::string name = "train_step/batch:" + std::to_string(batch);
@@ -190,6 +179,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   linconv::bench::measure_and_describe_peak();
   linconv::bench::register_network_benchmarks(train_batches);
+  linconv::bench::register_fold_benchmarks();
   linconv::bench::register_layer_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -7,9 +7,12 @@
 #include <cstdint>
 #include <ctime>
 #include <span>
+#include <vector>
 
 #include "linconv/params.hpp"
 #include "linconv/rng.hpp"
+#include "linconv/thread_pool.hpp"
+#include "linconv/trainer.hpp"
 
 namespace linconv::bench {
 
@@ -102,11 +105,33 @@ inline void report_flops(benchmark::State& state, double flops, const LoopClock&
   state.counters["peak%"] = 100 * gflops / peak;
 }
 
+// Inference of `batch` random images through network N on one thread, as `linconv eval` runs it:
+// images/s, GFLOP/s and peak%.
+template <class N, Fusion F = Fusion::on>
+void infer(benchmark::State& state, const Params<N>& params, int batch) {
+  ThreadPool pool(1);
+  Workspace<N> ws(batch, 1);
+  const AlignedFloats images = random_floats(std::size_t(batch) * N::input_shape.size(), 0.0f, 1.0f);
+  std::vector<std::uint8_t> labels(batch, 0);
+  const LoopClock clock;
+  for (auto _ : state) {
+    const auto result =
+        evaluate<N, N::input_shape, F>(params, Batch<N::input_shape>{images.data(), batch}, labels.data(), ws, pool);
+    benchmark::DoNotOptimize(result);
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  report_flops(state, batch * network_flops_per_image<N, false>(), clock);
+}
+
 // bench_main.cpp: infer/batch:1, model_predict/batch:1, and train_step/batch:B (2 threads) and
 // train_step/batch:B/threads:1 for every B of `train_batches`.
 void register_network_benchmarks(std::span<const int> train_batches);
 
 // bench_layers.cpp: every layer of FashionNet, forward and backward, batch 1 and 100.
 void register_layer_benchmarks();
+
+// bench_fold.cpp: infer/batch:B/folded:conv3, .../folded:conv2+conv3 and .../folded:all for B 1
+// and 100.
+void register_fold_benchmarks();
 
 }  // namespace linconv::bench

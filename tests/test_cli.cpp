@@ -3,6 +3,7 @@
 // the ReLU net on the first 2,000 training images, deterministic for a fixed seed; the first
 // attempt (--net fashion-bn-pool) trained, resumed, read by every checkpoint command and
 // exported to a header that compiles; checkpoints of another network refused.
+#include <array>
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <chrono>
@@ -40,7 +41,7 @@ TEST_CASE("cli: usage errors exit 2 with one line naming the flag", "[cli]") {
   require_error(linconv_cli("train --activation relu --lambda-scale reduction"), 2,
                 "--lambda-scale: --net fashion --activation relu has no alphas");
   require_error(linconv_cli("train --epochs three"), 2, "--epochs");
-  require_error(linconv_cli(""), 2, "a command is required: one of train, eval, predict, grad, export, features, sweep or report");
+  require_error(linconv_cli(""), 2, "a command is required: one of train, eval, predict, grad, export, features, fold, sweep or report");
   const TempDir dir;
   write_dataset(dir, 30);
   require_error(linconv_cli("train --data " + dir.path().string() + " --limit 31 --out " + (dir / "o").string()),
@@ -49,8 +50,8 @@ TEST_CASE("cli: usage errors exit 2 with one line naming the flag", "[cli]") {
 
 TEST_CASE("cli: an unknown command is named, with the list of commands", "[cli]") {
   require_error(linconv_cli("frobnicate"), 2,
-                "unknown command 'frobnicate': use one of train, eval, predict, grad, export, features, sweep or "
-                "report");
+                "unknown command 'frobnicate': use one of train, eval, predict, grad, export, features, fold, sweep "
+                "or report");
   require_error(linconv_cli("frobnicate --out x"), 2, "unknown command 'frobnicate'");
   CHECK(linconv_cli("--help").status == 0);
 }
@@ -412,23 +413,17 @@ TEST_CASE("cli: eval, predict, grad and features read a first-attempt checkpoint
   CHECK(fs::file_size(dir / "maps.png") > 10'000);
 }
 
-TEST_CASE("cli: a first-attempt header from export compiles and gives predict's logits", "[cli][e2e]") {
-  const TempDir dir;
-  const fs::path model = trained_model(dir, "run", "--net fashion-bn-pool --activation channel");
+namespace {
+
+// Exports `model` as dir/exported_model.hpp, builds tests/support/export_logits.cpp on it as a
+// program would be built, against this build's library, and checks its logits of the first 300
+// test images against `linconv predict`'s. Returns the header.
+std::string check_exported_logits(const TempDir& dir, const fs::path& model) {
   const fs::path header = dir / "exported_model.hpp";
   const Result exported = linconv_cli("export --checkpoint " + model.string() + " --header " + header.string() +
                                       " --name exported_model");
   INFO(exported.err);
   REQUIRE(exported.status == 0);
-  const std::string text = read_file(header);
-  CHECK_THAT(text, Contains("linconv::BatchNorm2d,\n    linconv::ReLUAlphaPerChannel,\n    linconv::MaxPool2d<2,2>,") &&
-                       Contains("alignas(64) inline constexpr float buffers[Net::buffer_floats] = {") &&
-                       Contains("// bn3.running_var [32]\n") &&
-                       Contains("inline constexpr std::int64_t counters[Net::counter_count] = {\n"
-                                "    // bn1.num_batches_tracked []\n    10,\n") &&
-                       Contains("linconv::Params<Net>(weights, buffers, counters), input_scale)"));
-
-  // Built as a program would build it, against this build's library.
   const fs::path program = dir / "export_logits";
   const Result built = run_shell(std::string("sh ") + LINCONV_COMPILE_WITH + " " + LINCONV_TEST_DIR +
                                  "/support/export_logits.cpp " + program.string() + " -I" + dir.path().string());
@@ -450,6 +445,21 @@ TEST_CASE("cli: a first-attempt header from export compiles and gives predict's 
   }
   CHECK(largest > 0);
   CHECK(worst <= 1e-5f * largest);
+  return read_file(header);
+}
+
+}  // namespace
+
+TEST_CASE("cli: a first-attempt header from export compiles and gives predict's logits", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path model = trained_model(dir, "run", "--net fashion-bn-pool --activation channel");
+  const std::string text = check_exported_logits(dir, model);
+  CHECK_THAT(text, Contains("linconv::BatchNorm2d,\n    linconv::ReLUAlphaPerChannel,\n    linconv::MaxPool2d<2,2>,") &&
+                       Contains("alignas(64) inline constexpr float buffers[Net::buffer_floats] = {") &&
+                       Contains("// bn3.running_var [32]\n") &&
+                       Contains("inline constexpr std::int64_t counters[Net::counter_count] = {\n"
+                                "    // bn1.num_batches_tracked []\n    10,\n") &&
+                       Contains("linconv::Params<Net>(weights, buffers, counters), input_scale)"));
 }
 
 TEST_CASE("cli: a checkpoint of another network is refused naming both", "[cli][e2e]") {
@@ -560,6 +570,103 @@ TEST_CASE("cli: export refuses a bad --name, --header or checkpoint and keeps an
   require_error(linconv_cli("export" + checkpoint + " --header " + header.string()), 1,
                 (dir / "model.safetensors").string());
   CHECK(read_file(header) == "// kept\n");
+}
+
+namespace {
+
+// The trained checkpoint `model` with its alphas set to `alphas`, as dir/name.safetensors (its
+// training config kept).
+fs::path with_alphas(const TempDir& dir, const fs::path& model, const std::string& name, std::array<float, 3> alphas) {
+  linconv::Params<linconv::FashionNet> params = linconv::load_checkpoint<linconv::FashionNet>(model);
+  for (std::size_t i = 0; i < 3; ++i) params.values()[linconv::alpha_tensors<linconv::FashionNet>()[i].offset] = alphas[i];
+  const fs::path file = dir / (name + ".safetensors");
+  linconv::save_checkpoint(file, params, linconv::read_safetensors(model).metadata.at("config"));
+  return file;
+}
+
+// The number after `label` in `text`.
+double number_after(const std::string& text, const std::string& label) {
+  const std::size_t at = text.find(label);
+  REQUIRE(at != std::string::npos);
+  return std::stod(text.substr(at + label.size()));
+}
+
+}  // namespace
+
+TEST_CASE("cli: fold writes the 784 -> 10 network of alphas near 0, which eval, predict and export read", "[cli][e2e]") {
+  const TempDir dir;
+  // Near 0 as mean-reduction training leaves them: within --snap (1e-3), not exactly 0.
+  const fs::path near0 = with_alphas(dir, trained_model(dir, "run"), "near0", {4e-4f, -3e-4f, 2e-4f});
+  const fs::path folded = dir / "folded.safetensors";
+  const Result r = linconv_cli("fold --limit 1000 --checkpoint " + near0.string() + " --out " + folded.string());
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Contains("act1.alpha 0.0004 -> Identity\n") && Contains("act2.alpha -0.0003 -> Identity\n") &&
+                        Contains("folded conv1, act1, conv2, act2, conv3, act3, flatten1, fc1 into one Dense (784 -> 10)") &&
+                        Contains("before        258957") && Contains("after           7850        15.7 k  Input<1,28,28>,Flatten,Dense<10>\n") &&
+                        Contains("test set, 1000 images: accuracy "));
+  // The folded network computes the snapped one: the same classes, logits within float rounding.
+  const double snapped = number_after(r.out, "original, "), after = number_after(r.out, "snapped, ");
+  CHECK(after == snapped);
+  CHECK(number_after(r.out, "folded - snapped ") <= 1e-5 * number_after(r.out, "largest |logit| "));
+
+  const linconv::SafetensorsFile file = linconv::read_safetensors(folded);
+  CHECK(file.metadata.at("architecture") == "Input<1,28,28>,Flatten,Dense<10>");
+  CHECK(file.metadata.at("fold.source") == near0.string());
+  CHECK(file.metadata.at("fold.source_architecture") == linconv::FashionNet::architecture.view());
+  CHECK(file.metadata.at("fold.snapped") == "act1.alpha=0,act2.alpha=0,act3.alpha=0");
+  CHECK(file.metadata.at("fold.layers") == "conv1,act1,conv2,act2,conv3,act3,flatten1,fc1");
+  CHECK(file.metadata.at("fold.convolutions") == "all");
+  CHECK(file.metadata.at("config") == linconv::read_safetensors(near0).metadata.at("config"));
+  REQUIRE(file.tensors.size() == 2);
+  CHECK(file.find("fc1.weight")->shape == std::vector<std::int64_t>{10, 784});
+
+  const std::string checkpoint = " --checkpoint " + folded.string();
+  CHECK(npy_values(eval_and_predict(dir, checkpoint)).size() == 70);
+  CHECK(linconv_cli("features --index 0 --out " + (dir / "maps.png").string() + checkpoint).status == 0);
+  CHECK_THAT(check_exported_logits(dir, folded), Contains("using Net = linconv::Sequential<\n    linconv::Input<1,28,28>,\n"
+                                                          "    linconv::Flatten,\n    linconv::Dense<10>>;"));
+  // For inference only: no gradient, no second fold.
+  require_error(linconv_cli("grad --output " + (dir / "g.safetensors").string() + checkpoint), 1,
+                folded.string() + ": a folded network (Input<1,28,28>,Flatten,Dense<10>), for inference only");
+  require_error(linconv_cli("fold --out " + (dir / "again.safetensors").string() + checkpoint), 1,
+                folded.string() + ": already a folded network");
+}
+
+TEST_CASE("cli: fold snaps alphas near 1 to ReLU and folds nothing in front of a non-linearity", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path model = with_alphas(dir, trained_model(dir, "run"), "relu3", {0.0f, 0.3f, 0.9995f});
+  const fs::path folded = dir / "folded.safetensors";
+  const Result r = linconv_cli("fold --limit 100 --snap 0.001 --checkpoint " + model.string() + " --out " + folded.string());
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Contains("act1.alpha 0 -> Identity\n  act2.alpha 0.3 kept\n  act3.alpha 0.9995 -> ReLU\n") &&
+                        Contains("nothing to fold behind the last non-linearity (flatten1, fc1)") &&
+                        Contains("Input<1,28,28>,Conv<8,5,1,2>,Identity,Conv<16,5,1,2>,ReLUAlpha,Conv<32,3,1,1>,ReLU,"
+                                 "Flatten,Dense<10>\n"));
+  const linconv::SafetensorsFile file = linconv::read_safetensors(folded);
+  CHECK(file.find("act1.alpha") == nullptr);
+  CHECK(file.find("act2.alpha") != nullptr);
+  CHECK(file.find("act3.alpha") == nullptr);
+  CHECK(file.metadata.at("fold.snapped") == "act1.alpha=0,act3.alpha=1");
+  CHECK(file.metadata.at("fold.convolutions") == "none");
+  CHECK(linconv_cli("eval --limit 100 --checkpoint " + folded.string()).status == 0);
+}
+
+TEST_CASE("cli: fold refuses a --snap of 0.5 or more, a negative one and an --out that is its checkpoint", "[cli]") {
+  const TempDir dir;
+  const fs::path model = dir / "model.safetensors";
+  write_file(model, std::string("not a checkpoint"));
+  const std::string fold = "fold --checkpoint " + model.string();
+  require_error(linconv_cli(fold + " --out " + (dir / "f").string() + " --snap 0.5"), 2,
+                "--snap 0.5: must be less than 0.5, or an alpha could be within it of both 0 and 1");
+  require_error(linconv_cli(fold + " --out " + (dir / "f").string() + " --snap -0.1"), 2,
+                "--snap: must be at least 0, got -0.1");
+  require_error(linconv_cli(fold), 2, "--out");
+  require_error(linconv_cli(fold + " --out " + model.string()), 2, "is the checkpoint to fold");
+  require_error(linconv_cli(fold + " --out " + (dir / "f").string()), 1, model.string());
+  CHECK(read_file(model) == "not a checkpoint");
+  CHECK_FALSE(fs::exists(dir / "f"));
 }
 
 namespace {

@@ -54,17 +54,24 @@ std::vector<TensorView> tensor_views(std::span<const float> values, const std::s
   return tensor_views(Net::tensors, values, prefix);
 }
 
-// Every tensor of a network's state: its parameters, then its buffers.
-template <class Net>
-std::vector<TensorView> state_views(const Params<Net>& params) {
-  std::vector<TensorView> views = tensor_views<Net>(params.values());
-  for (const NetTensor& t : Net::buffer_tensors) {
+// Every tensor of a network's state: its parameters, then its buffers (F32 from `buffers`, I64
+// from `counters`), each array laid out as the network's arenas.
+inline std::vector<TensorView> state_views(std::span<const NetTensor> tensors, std::span<const NetTensor> buffer_tensors,
+                                           std::span<const float> values, std::span<const float> buffers,
+                                           std::span<const std::int64_t> counters) {
+  std::vector<TensorView> views = tensor_views(tensors, values);
+  for (const NetTensor& t : buffer_tensors) {
     if (t.tensor.integer)
-      views.push_back({t.name(), detail::dims_of(t.tensor), {}, DType::i64, params.counter(t)});
+      views.push_back(TensorView::of_integers(t.name(), detail::dims_of(t.tensor),
+                                              counters.subspan(t.offset, t.tensor.count())));
     else
-      views.push_back({t.name(), detail::dims_of(t.tensor), params.tensor(t)});
+      views.push_back({t.name(), detail::dims_of(t.tensor), buffers.subspan(t.offset, t.tensor.count())});
   }
   return views;
+}
+template <class Net>
+std::vector<TensorView> state_views(const Params<Net>& params) {
+  return state_views(Net::tensors, Net::buffer_tensors, params.values(), params.buffers(), params.counters());
 }
 
 template <class Net>

@@ -7,24 +7,29 @@
 //                            MaxPool2d<2>, Flatten, Dense<120>, ReLU, Dense<84>, ReLU, Dense<10>>;
 //   int main(int argc, char** argv) { return cli::main<cli::Net<"lenet", LeNet>>(argc, argv); }
 //
-// gives a program with the commands train, eval, predict, grad, export and features, each with
-// its --help; `--net` chooses among the listed networks, the first by default. A network entry
+// gives a program with the commands train, eval, predict, grad, export, features and fold, each
+// with its --help; `--net` chooses among the listed networks, the first by default. A network entry
 // may name an activation variant, cli::Net<"fashion", FashionNet, "alpha">: entries with the same
 // name are the variants of one network, chosen with --activation (the first by default).
 // Link linconv::command_line (find_package(linconv)).
 //
 // This header compiles, for each listed network, what the commands do with it (NetworkOps:
-// train, load, evaluate, predict, gradients, feature maps); the commands themselves (flags,
+// train, load, evaluate, predict, gradients, feature maps, fold; and every folded form of the
+// network, one per snap pattern, for its folded checkpoints); the commands themselves (flags,
 // help, messages) are compiled once in the command_line library. It includes no CLI11 or JSON.
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "linconv/checkpoint.hpp"
 #include "linconv/data.hpp"
 #include "linconv/feature_maps.hpp"
+#include "linconv/fold.hpp"
 #include "linconv/model.hpp"
 #include "linconv/training_run.hpp"
 
@@ -54,6 +59,17 @@ struct Gradients {
   std::vector<float> values;  // laid out as the parameters
 };
 
+struct NetworkOps;
+
+// A checkpoint folded (fold.hpp): its alphas snapped and its linear suffix folded into one Dense.
+struct FoldedNetwork {
+  const NetworkOps* network = nullptr;  // the folded network, one of the source's `folded`
+  StoredParams params;                  // its state
+  std::vector<std::pair<std::string, float>> snapped_alphas;  // "act1.alpha" -> 0 (identity) or 1 (ReLU)
+  std::vector<std::string> folded_layers;                     // the source's layers in the last Dense
+  std::string folded_convolutions;                            // "conv3", "conv2+conv3", "all" or "none"
+};
+
 // One listed network: what it is and what the commands do with it. Every function reads the
 // network's parameters from a checkpoint (`contents`, read from `file`, which errors name).
 struct NetworkOps {
@@ -63,6 +79,11 @@ struct NetworkOps {
   Shape input_shape, output_shape;
   std::span<const NetTensor> tensors, buffer_tensors;
   std::size_t alpha_count = 0;  // learnable alpha tensors; none: --lambda and --alpha-init do nothing
+  double flops_per_image = 0;   // of one image's forward pass (fold.hpp)
+  // Every form `fold` can make of this network, one per snap pattern, which checkpoints of folded
+  // networks are found among by their architecture. A folded network's own entry has none, and
+  // no `train`, `gradients` or `fold`: it is for inference (eval, predict, export, features).
+  std::span<const NetworkOps> folded;
 
   void (*train)(const RunConfig& config, const TrainingData& data, const RunOptions& options) = nullptr;
   StoredParams (*load)(const SafetensorsFile& contents, const std::filesystem::path& file) = nullptr;
@@ -77,16 +98,23 @@ struct NetworkOps {
                          int count, InputScale scale, const TrainOptions& options, int threads) = nullptr;
   FeatureMaps (*feature_maps)(const SafetensorsFile& contents, const std::filesystem::path& file,
                               std::span<const float> image) = nullptr;
+  // Alphas within `eps` of 0 or 1 snapped to the identity or ReLU, then the layers behind the last
+  // non-linearity folded into one Dense.
+  FoldedNetwork (*fold)(const SafetensorsFile& contents, const std::filesystem::path& file, float eps) = nullptr;
 };
 
 namespace detail {
 
 template <class N>
-StoredParams load(const SafetensorsFile& contents, const std::filesystem::path& file) {
-  const Params<N> p = params_from_checkpoint<N>(contents, file);
+StoredParams stored(const Params<N>& p) {
   return {{p.values().begin(), p.values().end()},
           {p.buffers().begin(), p.buffers().end()},
           {p.counters().begin(), p.counters().end()}};
+}
+
+template <class N>
+StoredParams load(const SafetensorsFile& contents, const std::filesystem::path& file) {
+  return stored(params_from_checkpoint<N>(contents, file));
 }
 
 template <class N>
@@ -140,12 +168,9 @@ FeatureMaps maps(const SafetensorsFile& contents, const std::filesystem::path& f
   return linconv::feature_maps(params_from_checkpoint<N>(contents, file), image);
 }
 
-}  // namespace detail
-
-// The NetworkOps of an entry cli::Net<Name, Type, Activation>.
-template <class Entry>
-NetworkOps network_ops() {
-  using N = typename Entry::type;
+// The operations of network N that do not train it, under the names of Entry.
+template <class Entry, class N>
+NetworkOps inference_ops() {
   return {.net = Entry::name,
           .activation = Entry::activation,
           .architecture = N::architecture.view(),
@@ -155,12 +180,53 @@ NetworkOps network_ops() {
           .tensors = N::tensors,
           .buffer_tensors = N::buffer_tensors,
           .alpha_count = alpha_tensors<N>().size(),
-          .train = [](const RunConfig& c, const TrainingData& d, const RunOptions& o) { train_run<N>(c, d, o); },
+          .flops_per_image = linconv::flops_per_image<N>(),
+          .folded = {},
+          .train = nullptr,
           .load = detail::load<N>,
           .evaluate = detail::evaluate<N>,
           .predict = detail::predict<N>,
-          .gradients = detail::gradients<N>,
-          .feature_maps = detail::maps<N>};
+          .gradients = nullptr,
+          .feature_maps = detail::maps<N>,
+          .fold = nullptr};
+}
+
+// The folded forms of Entry's network, indexed by snap_pattern_index.
+template <class Entry>
+std::span<const NetworkOps> folded_ops() {
+  using N = typename Entry::type;
+  static const auto ops = []<std::size_t... P>(std::index_sequence<P...>) {
+    return std::array<NetworkOps, sizeof...(P)>{inference_ops<Entry, Folded<N, snap_pattern_number<N>(P)>>()...};
+  }(std::make_index_sequence<snap_pattern_count<N>>{});
+  return ops;
+}
+
+template <class Entry>
+FoldedNetwork fold(const SafetensorsFile& contents, const std::filesystem::path& file, float eps) {
+  using N = typename Entry::type;
+  const Params<N> params = params_from_checkpoint<N>(contents, file);
+  const SnapPattern<N> pattern = snap_pattern(params, eps);
+  return with_snap_pattern<N>(pattern, [&]<SnapPattern<N> P>() {
+    return FoldedNetwork{.network = &folded_ops<Entry>()[snap_pattern_index<N>(P)],
+                         .params = stored(linconv::fold<N, P>(params)),
+                         .snapped_alphas = snapped_alphas<N>(P),
+                         .folded_layers = folded_layers<N, P>(),
+                         .folded_convolutions = folded_convolutions<N, P>()};
+  });
+}
+
+}  // namespace detail
+
+// The NetworkOps of an entry cli::Net<Name, Type, Activation>.
+template <class Entry>
+NetworkOps network_ops() {
+  using N = typename Entry::type;
+  NetworkOps ops = detail::inference_ops<Entry, N>();
+  ops.folded = detail::folded_ops<Entry>();
+  ops.train = [](const RunConfig& c, const TrainingData& d, const RunOptions& o) { train_run<N>(c, d, o); };
+  ops.gradients = detail::gradients<N>;
+  ops.fold = detail::fold<Entry>;
+  return ops;
 }
 
 class NetworkList;  // the networks as the commands see them (the command_line library)

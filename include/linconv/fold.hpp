@@ -19,9 +19,11 @@
 // backward passes and one forward pass, whatever the input size.
 #include <array>
 #include <boost/hana.hpp>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "linconv/layers/activation.hpp"
@@ -121,13 +123,16 @@ struct Folding {
   static constexpr int outputs = Net::output_shape.size();
   static constexpr bool needs_flatten = suffix_input.h != 1 || suffix_input.w != 1;
 
-  // Sequential<Input, snapped specs [0, kept), Flatten (when the suffix takes an image), Dense<outputs>>.
+  // Sequential<Input, snapped specs [0, kept), Flatten (when the suffix takes an image), Dense<outputs>>;
+  // a network that ends in a non-linearity has no suffix and is only snapped.
   static constexpr auto folded_type = [] {
     namespace hana = boost::hana;
     const auto prefix = hana::transform(hana::to_tuple(hana::make_range(hana::size_c<0>, hana::size_c<kept>)),
                                         [](auto i) { return hana::type_c<snapped_spec<decltype(i)::value>>; });
     const auto tail = [] {
-      if constexpr (needs_flatten)
+      if constexpr (kept == count)
+        return hana::tuple_t<>;
+      else if constexpr (needs_flatten)
         return hana::tuple_t<Flatten, Dense<outputs>>;
       else
         return hana::tuple_t<Dense<outputs>>;
@@ -156,34 +161,69 @@ SnapPattern<Net> snap_pattern(const Params<Net>& params, float eps) {
   return pattern;
 }
 
+// The alpha tensors a pattern snaps, each with the value its activation now has for every
+// input: "act1.alpha" 0 (identity) or 1 (ReLU).
+template <class Net>
+std::vector<std::pair<std::string, float>> snapped_alphas(const SnapPattern<Net>& pattern) {
+  std::vector<std::pair<std::string, float>> snapped;
+  std::size_t k = 0;
+  for (const NetTensor& t : alpha_tensors<Net>()) {
+    if (t.tensor.count() != 1) continue;
+    const Snap s = pattern[k++];
+    if (s != Snap::keep) snapped.emplace_back(t.name(), s == Snap::identity ? 0.0f : 1.0f);
+  }
+  return snapped;
+}
+
+// Net's parameters with each alpha the pattern snaps set exactly to 0 or 1: the unfolded network
+// that Folded<Net, pattern> computes.
+template <class Net>
+Params<Net> snapped(Params<Net> params, const SnapPattern<Net>& pattern) {
+  for (const auto& [name, value] : snapped_alphas<Net>(pattern))
+    for (const NetTensor& t : alpha_tensors<Net>())
+      if (t.name() == name) params.values()[t.offset] = value;
+  return params;
+}
+
+// Snap patterns numbered in base 3, the first activation's Snap as the lowest digit: 0 is all
+// keep, snap_pattern_count<Net> - 1 all relu.
+template <class Net>
+constexpr std::size_t snap_pattern_count = [] {
+  std::size_t p = 1;
+  for (std::size_t i = 0; i < snap_count<Net>; ++i) p *= 3;
+  return p;
+}();
+
+template <class Net>
+constexpr SnapPattern<Net> snap_pattern_number(std::size_t number) {
+  SnapPattern<Net> pattern{};
+  for (std::size_t i = 0; i < snap_count<Net>; ++i, number /= 3) pattern[i] = Snap(number % 3);
+  return pattern;
+}
+
+template <class Net>
+constexpr std::size_t snap_pattern_index(const SnapPattern<Net>& pattern) {
+  std::size_t number = 0;
+  for (std::size_t i = snap_count<Net>; i-- > 0;) number = number * 3 + std::size_t(pattern[i]);
+  return number;
+}
+
 // Calls f.template operator()<Pattern>() with the compile-time pattern equal to `pattern`:
 // one instantiation per possible pattern (3^snap_count), one of them taken.
 template <class Net, class F>
 decltype(auto) with_snap_pattern(const SnapPattern<Net>& pattern, F&& f) {
-  constexpr std::size_t n = snap_count<Net>;
-  constexpr std::size_t patterns = [] {
-    std::size_t p = 1;
-    for (std::size_t i = 0; i < n; ++i) p *= 3;
-    return p;
-  }();
-  std::size_t index = 0;
-  for (std::size_t i = n; i-- > 0;) index = index * 3 + std::size_t(pattern[i]);
+  const std::size_t index = snap_pattern_index<Net>(pattern);
   using Result = decltype(f.template operator()<SnapPattern<Net>{}>());
   auto dispatch = [&]<std::size_t... P>(std::index_sequence<P...>) -> Result {
-    constexpr auto decode = [](std::size_t p) {
-      SnapPattern<Net> decoded{};
-      for (std::size_t i = 0; i < n; ++i, p /= 3) decoded[i] = Snap(p % 3);
-      return decoded;
-    };
     if constexpr (std::is_void_v<Result>) {
-      ((index == P ? (f.template operator()<decode(P)>(), true) : false) || ...);
+      ((index == P ? (f.template operator()<snap_pattern_number<Net>(P)>(), true) : false) || ...);
     } else {
       Result result{};
-      ((index == P ? (result = f.template operator()<decode(P)>(), true) : false) || ...);
+      ((index == P ? (result = f.template operator()<snap_pattern_number<Net>(P)>(), true) : false) || ...);
       return result;
     }
   };
-  return dispatch(std::make_index_sequence<patterns>{});
+  return dispatch(std::make_index_sequence<snap_pattern_count<Net>>{});
 }
 
 // The parameters of Folded<Net, Pattern> from those of Net: the kept layers' tensors as they
@@ -206,47 +246,49 @@ Params<Folded<Net, Pattern>> fold(const Params<Net>& params) {
                 folded.counters().begin() + std::ptrdiff_t(Out::counter_offsets[i]));
   });
 
-  // The suffix [kept, layer_count) of Net, its activations skipped (snapped to the identity).
-  constexpr std::size_t inputs = std::size_t(F::suffix_input.size()), outputs = std::size_t(F::outputs);
-  std::vector<float> a(Net::max_layer_floats), b(Net::max_layer_floats), zeros(Net::max_layer_floats, 0.0f);
-  std::vector<float> unused_dparams(Net::param_count), scratch(Net::scratch_floats + 1);
-  const Context context{Mode::evaluation, 0, nullptr, scratch.data(), nullptr};
-  auto tensors = [&](std::size_t i) {
-    return LayerTensors{params.values().data() + Net::param_offsets[i], unused_dparams.data() + Net::param_offsets[i],
-                        params.buffers().data() + Net::buffer_offsets[i],
-                        params.counters().data() + Net::counter_offsets[i]};
-  };
-  auto suffix = boost::hana::to_tuple(
-      boost::hana::make_range(boost::hana::size_c<F::kept>, boost::hana::size_c<Net::layer_count>));
+  if constexpr (F::kept < Net::layer_count) {
+    // The suffix [kept, layer_count) of Net, its activations skipped (snapped to the identity).
+    constexpr std::size_t inputs = std::size_t(F::suffix_input.size()), outputs = std::size_t(F::outputs);
+    std::vector<float> a(Net::max_layer_floats), b(Net::max_layer_floats), zeros(Net::max_layer_floats, 0.0f);
+    std::vector<float> unused_dparams(Net::param_count), scratch(Net::scratch_floats + 1);
+    const Context context{Mode::evaluation, 0, nullptr, scratch.data(), nullptr};
+    auto tensors = [&](std::size_t i) {
+      return LayerTensors{params.values().data() + Net::param_offsets[i], unused_dparams.data() + Net::param_offsets[i],
+                          params.buffers().data() + Net::buffer_offsets[i],
+                          params.counters().data() + Net::counter_offsets[i]};
+    };
+    auto suffix = boost::hana::to_tuple(
+        boost::hana::make_range(boost::hana::size_c<F::kept>, boost::hana::size_c<Net::layer_count>));
 
-  float* weight = folded.values().data() + Out::param_offsets[Out::layer_count - 1];
-  float* bias = weight + outputs * inputs;
-  // Row o of W: e_o backward through the suffix.
-  for (std::size_t o = 0; o < outputs; ++o) {
+    float* weight = folded.values().data() + Out::param_offsets[Out::layer_count - 1];
+    float* bias = weight + outputs * inputs;
+    // Row o of W: e_o backward through the suffix.
+    for (std::size_t o = 0; o < outputs; ++o) {
+      std::fill(a.begin(), a.end(), 0.0f);
+      a[o] = 1.0f;
+      boost::hana::for_each(boost::hana::reverse(suffix), [&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        using L = typename Net::template layer<i>;
+        if constexpr (!detail::is_activation<L>) {
+          L::backward(tensors(i), Images<L::in>{zeros.data(), 1}, Images<L::out>{zeros.data(), 1},
+                      Images<L::out>{a.data(), 1}, ImagesOut<L::in>{b.data(), 1}, context);
+          std::swap(a, b);
+        }
+      });
+      std::copy_n(a.begin(), inputs, weight + o * inputs);
+    }
+    // b: the suffix applied to zeros.
     std::fill(a.begin(), a.end(), 0.0f);
-    a[o] = 1.0f;
-    boost::hana::for_each(boost::hana::reverse(suffix), [&](auto index) {
+    boost::hana::for_each(suffix, [&](auto index) {
       constexpr std::size_t i = decltype(index)::value;
       using L = typename Net::template layer<i>;
       if constexpr (!detail::is_activation<L>) {
-        L::backward(tensors(i), Images<L::in>{zeros.data(), 1}, Images<L::out>{zeros.data(), 1},
-                    Images<L::out>{a.data(), 1}, ImagesOut<L::in>{b.data(), 1}, context);
+        L::forward(tensors(i), Images<L::in>{a.data(), 1}, ImagesOut<L::out>{b.data(), 1}, context);
         std::swap(a, b);
       }
     });
-    std::copy_n(a.begin(), inputs, weight + o * inputs);
+    std::copy_n(a.begin(), outputs, bias);
   }
-  // b: the suffix applied to zeros.
-  std::fill(a.begin(), a.end(), 0.0f);
-  boost::hana::for_each(suffix, [&](auto index) {
-    constexpr std::size_t i = decltype(index)::value;
-    using L = typename Net::template layer<i>;
-    if constexpr (!detail::is_activation<L>) {
-      L::forward(tensors(i), Images<L::in>{a.data(), 1}, ImagesOut<L::out>{b.data(), 1}, context);
-      std::swap(a, b);
-    }
-  });
-  std::copy_n(a.begin(), outputs, bias);
   return folded;
 }
 
@@ -265,6 +307,20 @@ constexpr double flops_per_image() {
                             flops += double(L::out.size());
                         });
   return flops;
+}
+
+// The layers of Net that a pattern folds into the folded network's last Dense, named as their
+// tensors are ("conv3", "act3", "flatten1", "fc1"); none when the network ends in a non-linearity.
+template <class Net, SnapPattern<Net> Pattern>
+std::vector<std::string> folded_layers() {
+  std::vector<std::string> names;
+  boost::hana::for_each(
+      boost::hana::make_range(boost::hana::size_c<Folding<Net, Pattern>::kept>, boost::hana::size_c<Net::layer_count>),
+      [&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        names.push_back(std::string(Net::template layer<i>::kind) + std::to_string(Net::kind_number[i]));
+      });
+  return names;
 }
 
 // "conv3", "conv2+conv3", "all": which convolutions a pattern folds away, for names and reports.

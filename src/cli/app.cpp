@@ -47,6 +47,7 @@ int run(std::span<const NetworkOps> entries, int argc, char** argv, const Progra
     add_grad_command(app, networks);
     add_export_command(app, networks);
     add_features_command(app, networks);
+    add_fold_command(app, networks);
     for (const AddCommand add : program.commands) add(app, networks);
     check_command(app, argc, argv);
     app.parse(argc, argv);

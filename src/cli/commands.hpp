@@ -15,6 +15,7 @@ void add_predict_command(CLI::App& app, const NetworkList& networks);
 void add_grad_command(CLI::App& app, const NetworkList& networks);
 void add_export_command(CLI::App& app, const NetworkList& networks);
 void add_features_command(CLI::App& app, const NetworkList& networks);
+void add_fold_command(CLI::App& app, const NetworkList& networks);
 
 // Thrown by a command to end the program with `status` and no message (another MPI rank has
 // reported the error).

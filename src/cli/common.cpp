@@ -70,6 +70,11 @@ CheckpointInfo read_checkpoint_info(const NetworkList& networks, const std::file
   return info;
 }
 
+std::string folded_network_text(const NetworkOps& network) {
+  return "a folded network (" + std::string(network.architecture) +
+         "), for inference only (eval, predict, export, features)";
+}
+
 CLI::Validator at_least(double lowest) {
   return CLI::Validator(
       [lowest](std::string& text) -> std::string {

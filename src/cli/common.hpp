@@ -32,6 +32,10 @@ struct CheckpointInfo {
 CheckpointInfo read_checkpoint_info(const NetworkList& networks, const std::filesystem::path& file,
                                     const std::string& net, const std::string& activation);
 
+// "a folded network (ARCHITECTURE), for inference only (eval, predict, export, features)": why a
+// command that trains, differentiates or folds refuses a checkpoint written by `fold`.
+std::string folded_network_text(const NetworkOps& network);
+
 // Validators whose failures read "--flag: must be ..., got X" (CLI11 prefixes the flag).
 CLI::Validator at_least(double lowest);
 CLI::Validator one_of(std::vector<std::string> choices);

@@ -73,6 +73,7 @@ void add_grad_command(CLI::App& app, const NetworkList& networks) {
   cmd->callback([options, data, lambda, lambda_option, reduction, lambda_scale, output, &networks] {
     const CheckpointInfo info = read_checkpoint_info(networks, options->checkpoint, options->net, options->activation);
     const NetworkOps& network = *info.network;
+    if (!network.gradients) throw Error(info.file.string() + ": " + folded_network_text(network) + ", which has no training loss");
     if (lambda_option->count() > 0 && network.alpha_count == 0)
       throw UsageError("--lambda: the network of " + info.file.string() + " has no alphas to penalise");
     const Dataset train = load_fashion_mnist(*data, Split::train);

@@ -18,6 +18,9 @@ const NetworkOps& NetworkList::find(std::string_view net, std::string_view activ
 const NetworkOps* NetworkList::with_architecture(std::string_view architecture) const {
   for (const NetworkOps& e : entries_)
     if (e.architecture == architecture) return &e;
+  for (const NetworkOps& e : entries_)
+    for (const NetworkOps& folded : e.folded)
+      if (folded.architecture == architecture) return &folded;
   return nullptr;
 }
 

@@ -1,0 +1,44 @@
+// What folding buys (linconv/fold.hpp): inference of the report's network folded behind each
+// convolution whose activation training can make the identity, named by what it folds,
+//   infer/batch:B/folded:conv3        conv3 and fc1 as one Dense (12544 -> 10)
+//   infer/batch:B/folded:conv2+conv3  conv2, conv3 and fc1 as one Dense (6272 -> 10)
+//   infer/batch:B/folded:all          the whole network as one Dense (784 -> 10)
+// for B 1 and 100, on one thread, as infer/batch:B (bench_main.cpp) runs the unfolded network:
+// the ratio of their times in the same run is the speedup. The kept alphas are 0.5, as there.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+
+#include "benchmarks.hpp"
+#include "linconv/fashion_net.hpp"
+#include "linconv/fold.hpp"
+
+namespace linconv::bench {
+namespace {
+
+using Net = FashionNet;
+
+template <SnapPattern<Net> Pattern>
+void register_folded(int batch) {
+  // Folded once, before any benchmark runs, from the unfolded benchmark's weights.
+  const auto params = std::make_shared<const Params<Folded<Net, Pattern>>>(
+      fold<Net, Pattern>(snapped(init_like_pytorch<Net>(1), Pattern)));
+  const std::string name = "infer/batch:" + std::to_string(batch) + "/folded:" + folded_convolutions<Net, Pattern>();
+  benchmark::RegisterBenchmark(name.c_str(), [params, batch](benchmark::State& state) {
+    infer(state, *params, batch);
+  })->Unit(benchmark::kMicrosecond);
+}
+
+}  // namespace
+
+void register_fold_benchmarks() {
+  constexpr Snap keep = Snap::keep, identity = Snap::identity;
+  for (const int batch : {1, 100}) {
+    register_folded<SnapPattern<Net>{keep, keep, identity}>(batch);
+    register_folded<SnapPattern<Net>{keep, identity, identity}>(batch);
+    register_folded<SnapPattern<Net>{identity, identity, identity}>(batch);
+  }
+}
+
+}  // namespace linconv::bench

@@ -1,0 +1,174 @@
+// `fold`: a checkpoint as the smaller network it computes once the alphas that training drove to
+// 0 or 1 are taken at their word (linconv/fold.hpp). Alphas within --snap of 0 become the
+// identity and those within --snap of 1 ReLU; the layers behind the last remaining non-linearity
+// are then one affine map, written as one Dense. The folded network's checkpoint has its own
+// architecture string, PyTorch's names for what remains, the source's training config (its
+// input scale) and `fold.*` metadata naming the source and what was folded.
+//
+// What folding buys and what it costs are printed: architecture, parameters and FLOPs per image
+// before and after; on the test set the accuracy of the original, of the original with its
+// alphas snapped (the network the folded one computes exactly) and of the folded network, and
+// the largest logit differences. The folded logits come from the file as written.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "common.hpp"
+
+namespace linconv::cli {
+namespace {
+
+std::size_t parameter_count(const NetworkOps& network) {
+  std::size_t count = 0;
+  for (const NetTensor& t : network.tensors) count += t.tensor.count();
+  return count;
+}
+
+// "13.1 M", "15.7 k", "950".
+std::string with_unit(double value) {
+  char text[32];
+  if (value >= 1e6)
+    std::snprintf(text, sizeof text, "%.1f M", value / 1e6);
+  else if (value >= 1e3)
+    std::snprintf(text, sizeof text, "%.1f k", value / 1e3);
+  else
+    std::snprintf(text, sizeof text, "%.0f", value);
+  return text;
+}
+
+// The source with each snapped alpha set to its snapped value: the unfolded network that the
+// folded one computes.
+SafetensorsFile snapped_contents(SafetensorsFile contents, const FoldedNetwork& folded) {
+  for (Tensor& t : contents.tensors)
+    for (const auto& [name, value] : folded.snapped_alphas)
+      if (t.name == name) t.values.assign(1, value);
+  return contents;
+}
+
+// What became of each alpha of one value: "act1.alpha 0.000213 -> Identity", "act2.alpha 0.41 kept".
+void print_alphas(const SafetensorsFile& contents, const NetworkOps& network, const FoldedNetwork& folded) {
+  for (const NetTensor& t : network.tensors) {
+    if (t.tensor.suffix != "alpha" || t.tensor.count() != 1) continue;
+    const std::string name = t.name();
+    const auto snapped = std::ranges::find(folded.snapped_alphas, name, [](const auto& s) { return s.first; });
+    std::printf("  %s %.6g %s\n", name.c_str(), double(contents.find(name)->values[0]),
+                snapped == folded.snapped_alphas.end() ? "kept"
+                                                       : (snapped->second == 0.0f ? "-> Identity" : "-> ReLU"));
+  }
+}
+
+// The layers folded into the last Dense, when that is more than the Dense (and Flatten) itself.
+std::string folded_text(const FoldedNetwork& folded) {
+  std::string list;
+  for (const std::string& layer : folded.folded_layers) list += (list.empty() ? "" : ", ") + layer;
+  const auto merged = std::ranges::count_if(folded.folded_layers, [](const std::string& l) { return !l.starts_with("flatten"); });
+  if (merged <= 1) return "nothing to fold behind the last non-linearity" + (list.empty() ? "" : " (" + list + ")");
+  const NetTensor& weight = folded.network->tensors[folded.network->tensors.size() - 2];
+  return "folded " + list + " into one Dense (" + std::to_string(weight.tensor.dims[1]) + " -> " +
+         std::to_string(weight.tensor.dims[0]) + ")";
+}
+
+double accuracy(std::span<const float> logits, std::span<const std::uint8_t> labels, int classes) {
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const auto row = logits.subspan(i * std::size_t(classes), std::size_t(classes));
+    correct += std::size_t(std::ranges::max_element(row) - row.begin()) == labels[i];
+  }
+  return double(correct) / double(labels.size());
+}
+
+double largest_difference(std::span<const float> a, std::span<const float> b) {
+  double largest = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) largest = std::max(largest, std::abs(double(a[i]) - double(b[i])));
+  return largest;
+}
+
+double largest_magnitude(std::span<const float> values) {
+  double largest = 0.0;
+  for (const float v : values) largest = std::max(largest, std::abs(double(v)));
+  return largest;
+}
+
+}  // namespace
+
+void add_fold_command(CLI::App& app, const NetworkList& networks) {
+  auto options = std::make_shared<CheckpointOptions>();
+  auto out = std::make_shared<std::filesystem::path>();
+  auto snap = std::make_shared<float>(1e-3f);
+  auto data = std::make_shared<std::filesystem::path>(default_data_dir());
+  CLI::App* cmd = app.add_subcommand(
+      "fold", "Snap alphas near 0 or 1 to the identity or ReLU and fold the linear layers behind the last "
+              "non-linearity into one dense layer; write the smaller network's checkpoint");
+  options->add_to(cmd, networks);
+  cmd->add_option("--out", *out, "Checkpoint of the folded network to write (.safetensors)")->required();
+  cmd->add_option("--snap", *snap, "Alphas within this of 0 become the identity, within this of 1 ReLU")
+      ->check(finite_float(Bound::at_least, 0))
+      ->capture_default_str();
+  cmd->add_option("--data", *data, "FashionMNIST directory (the test set the logits are compared on)")
+      ->capture_default_str();
+  cmd->callback([options, out, snap, data, &networks] {
+    if (*snap >= 0.5f)
+      throw UsageError("--snap " + CLI::detail::to_string(*snap) +
+                       ": must be less than 0.5, or an alpha could be within it of both 0 and 1");
+    if (std::error_code ec; std::filesystem::equivalent(*out, options->checkpoint, ec))
+      throw UsageError("--out " + out->string() + ": is the checkpoint to fold; write the folded network elsewhere");
+    const CheckpointInfo info = read_checkpoint_info(networks, options->checkpoint, options->net, options->activation);
+    const NetworkOps& network = *info.network;
+    if (!network.fold) throw Error(info.file.string() + ": already " + folded_network_text(network));
+    const Dataset test = load_fashion_mnist(*data, Split::test);
+    const int count = options->count(test.size(), "test images");
+
+    const FoldedNetwork folded = network.fold(info.contents, info.file, *snap);
+    std::map<std::string, std::string> metadata{
+        {"architecture", std::string(folded.network->architecture)},
+        {"architecture_hash", hash_text(folded.network->architecture_hash)},
+        {"fold.source", info.file.string()},
+        {"fold.source_architecture", std::string(network.architecture)},
+        {"fold.source_architecture_hash", hash_text(network.architecture_hash)},
+        {"fold.snap", CLI::detail::to_string(*snap)},
+        {"fold.snapped", ""},
+        {"fold.layers", ""},
+        {"fold.convolutions", folded.folded_convolutions}};
+    for (const auto& [name, value] : folded.snapped_alphas)
+      metadata["fold.snapped"] += (metadata["fold.snapped"].empty() ? "" : ",") + name + "=" + (value == 0.0f ? "0" : "1");
+    for (const std::string& layer : folded.folded_layers)
+      metadata["fold.layers"] += (metadata["fold.layers"].empty() ? "" : ",") + layer;
+    if (const auto config = info.contents.metadata.find("config"); config != info.contents.metadata.end())
+      metadata["config"] = config->second;
+    const StoredParams& p = folded.params;
+    write_safetensors(*out,
+                      state_views(folded.network->tensors, folded.network->buffer_tensors, p.values, p.buffers, p.counters),
+                      metadata);
+
+    std::printf("%s: alphas within %g of 0 or 1 snapped\n", info.file.c_str(), double(*snap));
+    print_alphas(info.contents, network, folded);
+    std::printf("%s\n", folded_text(folded).c_str());
+    std::printf("        %12s %13s  architecture\n", "parameters", "FLOPs/image");
+    for (const NetworkOps* n : {&network, folded.network})
+      std::printf("%-7s %12zu %13s  %s\n", n == &network ? "before" : "after", parameter_count(*n),
+                  with_unit(n->flops_per_image).c_str(), std::string(n->architecture).c_str());
+    std::printf("        %11.1fx %12.1fx fewer\n", double(parameter_count(network)) / double(parameter_count(*folded.network)),
+                network.flops_per_image / folded.network->flops_per_image);
+
+    const InputScale scale = info.input_scale(options->input_scale);
+    const std::vector<float> original = network.predict(info.contents, info.file, test.images, count, scale, options->threads);
+    const std::vector<float> snapped =
+        network.predict(snapped_contents(info.contents, folded), info.file, test.images, count, scale, options->threads);
+    const std::vector<float> after =
+        folded.network->predict(read_safetensors(*out), *out, test.images, count, scale, options->threads);
+    const auto labels = std::span(test.labels).first(std::size_t(count));
+    const int classes = network.output_shape.size();
+    std::printf("test set, %d images: accuracy %.4f original, %.4f snapped, %.4f folded\n", count,
+                accuracy(original, labels, classes), accuracy(snapped, labels, classes), accuracy(after, labels, classes));
+    std::printf("largest |logit difference|: folded - snapped %.3g, folded - original %.3g (largest |logit| %.3g)\n",
+                largest_difference(after, snapped), largest_difference(after, original),
+                largest_magnitude(original));
+    std::printf("wrote %s\n", out->c_str());
+  });
+}
+
+}  // namespace linconv::cli
