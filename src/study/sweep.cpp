@@ -352,8 +352,8 @@ void add_sweep_command(CLI::App& app, const NetworkList& networks) {
       ->check(finite_float(Bound::at_least, 0));
   protocol("sgd_lambdas", s->sgd_lambdas,
            "Plain SGD (train --optimizer sgd --lr --sgd-lr) under mean reduction: the baselines and ReLU_alpha at "
-           "these lambdas. Under sum the cross-entropy's gradient is the batch times mean's, so SGD at one lr "
-           "there is SGD under mean with lambda / batch: nothing new, so not run")
+           "these lambdas. Under sum the cross-entropy's gradient is the batch times mean's: SGD at the same lr "
+           "diverges, and at lr / batch it is SGD under mean with lambda / batch, nothing new; so not run")
       ->delimiter(',')
       ->check(finite_float(Bound::at_least, 0));
   protocol("sgd_lr", s->sgd_lr,
