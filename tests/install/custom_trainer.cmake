@@ -50,7 +50,7 @@ endif()
 # The command library's checks hold for any program built on it: an unknown command is named.
 execute_process(COMMAND ${trainer} frobnicate RESULT_VARIABLE status ERROR_VARIABLE err OUTPUT_QUIET)
 if(NOT status EQUAL 2 OR NOT err MATCHES
-   "lenet_trainer: error: unknown command 'frobnicate': use one of train, eval, predict, grad, export or features")
+   "lenet_trainer: error: unknown command 'frobnicate': use one of train, eval, predict, grad, export, features or fold")
   message(FATAL_ERROR "lenet_trainer frobnicate: exit ${status}, ${err}")
 endif()
 
