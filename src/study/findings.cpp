@@ -120,40 +120,43 @@ std::string alphas_markdown(const StudySummary& study) {
   return md.str();
 }
 
-// "+1.23 (95 % interval -0.50 to +2.96, Welch p = 0.12)": the difference of two settings' accuracies
-// (a minus b, in points), with what the seeds say of it; the difference alone for a single seed.
-std::string difference_text(const SettingSummary& a, const SettingSummary& b) {
-  std::vector<double> x, y;
-  for (const Run* run : a.runs) x.push_back(100 * run->test_acc());
-  for (const Run* run : b.runs) y.push_back(100 * run->test_acc());
+// Welch's comparison of two settings' final test accuracies in points (a minus b); none when
+// either has a single seed.
+std::optional<Difference> accuracy_difference(const SettingSummary& a, const SettingSummary& b) {
+  auto points = [](const SettingSummary& s) {
+    std::vector<double> values;
+    for (const Run* run : s.runs) values.push_back(100 * run->test_acc());
+    return values;
+  };
+  return welch(points(a), points(b));
+}
+
+// "+1.23 (95 % interval -0.50 to +2.96, Welch p = 0.12)": the difference of two settings' mean
+// accuracies in points, with what the seeds say of it (`d`, accuracy_difference); the difference
+// alone for a single seed.
+std::string difference_text(const SettingSummary& a, const SettingSummary& b, const std::optional<Difference>& d) {
   const std::string points = points_text(100 * (a.accuracy.mean - b.accuracy.mean));
-  const std::optional<Difference> d = welch(x, y);
   if (!d) return points + " (one seed: no interval)";
   return points + " (95 % interval " + points_text(d->interval.low) + " to " + points_text(d->interval.high) +
          format(", Welch p = %.2g)", d->p);
 }
-
-// The interval of a - b in points, when both have two seeds or more.
-std::optional<Interval> difference_interval(const SettingSummary& a, const SettingSummary& b) {
-  std::vector<double> x, y;
-  for (const Run* run : a.runs) x.push_back(100 * run->test_acc());
-  for (const Run* run : b.runs) y.push_back(100 * run->test_acc());
-  const std::optional<Difference> d = welch(x, y);
-  return d ? std::optional(d->interval) : std::nullopt;
+std::string difference_text(const SettingSummary& a, const SettingSummary& b) {
+  return difference_text(a, b, accuracy_difference(a, b));
 }
 
 // Each ReLU setting with the linear setting it is compared with, and the accuracy gap in points.
 struct BaselinePair {
   const SettingSummary* relu;
   const SettingSummary* linear;
-  double gap_points;  // ReLU minus linear
+  double gap_points;                // ReLU minus linear
+  std::optional<Difference> seeds;  // the same, over the seeds (accuracy_difference)
 };
 
 std::vector<BaselinePair> baseline_pairs(const StudySummary& study) {
   std::vector<BaselinePair> pairs;
   for (const SettingSummary& s : study.settings)
     if (const SettingSummary* linear = s.setting.activation == "relu" ? linear_baseline(study, s.setting) : nullptr)
-      pairs.push_back({&s, linear, 100 * (s.accuracy.mean - linear->accuracy.mean)});
+      pairs.push_back({&s, linear, 100 * (s.accuracy.mean - linear->accuracy.mean), accuracy_difference(s, *linear)});
   return pairs;
 }
 
@@ -161,12 +164,12 @@ std::string linear_markdown(const StudySummary& study) {
   std::ostringstream md;
   md << "### Linear against ReLU\n\n";
   const std::vector<BaselinePair> pairs = baseline_pairs(study);
-  for (const auto& [relu, linear, gap] : pairs)
+  for (const auto& [relu, linear, gap, seeds] : pairs)
     md << "- " << group_of(relu->setting) << ": ReLU " << accuracy_text(relu->accuracy) << " % ("
        << epochs_text(relu->setting.epochs) << "), linear " << accuracy_text(linear->accuracy) << " % ("
        << epochs_text(linear->setting.epochs) << "): the linear net is "
        << format("%.2f points (%.1f %% relative) ", std::abs(gap), std::abs(gap) / relu->accuracy.mean)
-       << (gap >= 0 ? "less" : "more") << " accurate; ReLU - linear = " << difference_text(*relu, *linear) << ".\n";
+       << (gap >= 0 ? "less" : "more") << " accurate; ReLU - linear = " << difference_text(*relu, *linear, seeds) << ".\n";
   if (pairs.empty()) md << "The study has no pair of ReLU and linear runs to compare.\n";
   md << "\n";
   return md.str();
@@ -228,10 +231,11 @@ std::string reductions_markdown(const StudySummary& study) {
 // agrees when the interval lies within +-same_accuracy_points, disagrees when it lies wholly
 // outside, and the seeds cannot tell when it straddles the edge. A single seed has only the
 // difference itself.
-std::string equivalence_verdict(const std::optional<Interval>& interval, double difference) {
-  if (!interval) return verdict(std::abs(difference) <= same_accuracy_points) + " (one seed)";
-  if (interval->low >= -same_accuracy_points && interval->high <= same_accuracy_points) return verdict(true);
-  if (interval->low > same_accuracy_points || interval->high < -same_accuracy_points) return verdict(false);
+std::string equivalence_verdict(const std::optional<Difference>& d, double difference) {
+  if (!d) return verdict(std::abs(difference) <= same_accuracy_points) + " (one seed)";
+  const Interval& interval = d->interval;
+  if (interval.low >= -same_accuracy_points && interval.high <= same_accuracy_points) return verdict(true);
+  if (interval.low > same_accuracy_points || interval.high < -same_accuracy_points) return verdict(false);
   return "**undecided**";
 }
 
@@ -264,7 +268,8 @@ std::string setting_claims_markdown(const StudySummary& study, const std::string
     }
     const SettingSummary* relu = relu_baseline(study, s->setting);
     const double difference = relu ? 100 * (s->accuracy.mean - relu->accuracy.mean) : 0.0;
-    const std::string accuracy = relu ? equivalence_verdict(difference_interval(*s, *relu), difference) : "";
+    const std::optional<Difference> versus_relu = relu ? accuracy_difference(*s, *relu) : std::nullopt;
+    const std::string accuracy = relu ? equivalence_verdict(versus_relu, difference) : "";
     ++count;
     compared += relu != nullptr;
     accuracy_agree += accuracy.starts_with(verdict(true));
@@ -273,7 +278,7 @@ std::string setting_claims_markdown(const StudySummary& study, const std::string
     table << "| " << lambda_text(*s->setting.lambda) << " | " << s->setting.epochs << " | " << group_of(s->setting)
           << " | " << format("%.2f / %.2f / %.2f", a[0].mean, a[1].mean, a[2].mean) << " | " << setting_parts.all
           << " of " << setting_parts.runs << " | "
-          << (relu ? difference_text(*s, *relu) + " | " + accuracy : "no ReLU run | ") << " |\n";
+          << (relu ? difference_text(*s, *relu, versus_relu) + " | " + accuracy : "no ReLU run | ") << " |\n";
   }
   if (count == 0) return more_bullets + "\n";
   std::ostringstream md;
@@ -296,13 +301,12 @@ std::string setting_claims_markdown(const StudySummary& study, const std::string
 // The linear gap against the report's: consistent when its 95 % interval holds it.
 std::string linear_claim_markdown(const StudySummary& study) {
   std::ostringstream md;
-  for (const auto& [relu, linear, gap] : baseline_pairs(study)) {
-    const std::optional<Interval> interval = difference_interval(*relu, *linear);
+  for (const auto& [relu, linear, gap, seeds] : baseline_pairs(study)) {
     md << "- linear " << claimed_linear_gap_points << " points less accurate than ReLU (" << group_of(relu->setting)
        << "): ";
-    if (interval)
-      md << (interval->contains(claimed_linear_gap_points) ? "**consistent**" : "**disagrees**") << ", the gap is "
-         << format("%.2f points (95 %% interval %.2f to %.2f)", gap, interval->low, interval->high) << ", "
+    if (seeds)
+      md << (seeds->interval.contains(claimed_linear_gap_points) ? "**consistent**" : "**disagrees**")
+         << ", the gap is " << format("%.2f points (95 %% interval %.2f to %.2f)", gap, seeds->interval.low, seeds->interval.high) << ", "
          << format("%.1f %% of the ReLU net's accuracy", gap / relu->accuracy.mean) << ".\n";
     else
       md << "one seed, no interval: the gap is " << format("%.2f points", gap) << ".\n";
