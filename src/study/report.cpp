@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <tuple>
 
@@ -69,6 +70,22 @@ constexpr int loss_window = 20;
 
 double steps_per_epoch(const Run& run) { return double(run.epochs.front().last_step); }
 
+// What the figures draw of a setting's seeds at one x: their mean, and the band from the lowest
+// to the highest.
+struct SeedRange {
+  double mean = 0.0, low = INFINITY, high = -INFINITY;
+};
+SeedRange seed_range(std::span<const double> values) {
+  SeedRange r;
+  for (double v : values) {
+    r.mean += v;
+    r.low = std::min(r.low, v);
+    r.high = std::max(r.high, v);
+  }
+  r.mean /= double(values.size());
+  return r;
+}
+
 // value(run, i) for step i of every run: the runs' common steps.
 template <class Value>
 std::pair<Curve, std::vector<Curve>> over_seeds(const SettingSummary& s, const std::string& title, const std::string& color,
@@ -79,18 +96,16 @@ std::pair<Curve, std::vector<Curve>> over_seeds(const SettingSummary& s, const s
   std::vector<Curve> seeds;
   for (std::size_t r = 0; r < s.runs.size(); ++r)
     seeds.push_back(Curve{"", color, Style::line, {}, dash, seed_line_width, {}});
+  std::vector<double> values(s.runs.size());
   for (std::size_t i = 0; i < steps; ++i) {
     const double x = double(s.runs.front()->steps[i].step) / steps_per_epoch(*s.runs.front());
-    double sum = 0.0, low = INFINITY, high = -INFINITY;
     for (std::size_t r = 0; r < s.runs.size(); ++r) {
-      const double v = value(*s.runs[r], i);
-      sum += v;
-      low = std::min(low, v);
-      high = std::max(high, v);
-      seeds[r].xy.emplace_back(x, v);
+      values[r] = value(*s.runs[r], i);
+      seeds[r].xy.emplace_back(x, values[r]);
     }
-    mean.xy.emplace_back(x, sum / double(s.runs.size()));
-    mean.band.emplace_back(low, high);
+    const SeedRange range = seed_range(values);
+    mean.xy.emplace_back(x, range.mean);
+    mean.band.emplace_back(range.low, range.high);
   }
   if (s.runs.size() == 1) {  // one seed: its line is the mean, without a band
     mean.band.clear();
@@ -119,17 +134,15 @@ void add_accuracy(Panel& panel, const SettingSummary& s, const std::string& titl
   for (const Run* run : s.runs) epochs = std::min(epochs, run->epochs.size());
   Curve mean{title, color, Style::line_points, {}, dash, mean_line_width, {}};
   Curve seeds{"", color, Style::points, {}, 1, 1.0, {}};
+  std::vector<double> values(s.runs.size());
   for (std::size_t e = 0; e < epochs; ++e) {
-    double sum = 0.0, low = INFINITY, high = -INFINITY;
-    for (const Run* run : s.runs) {
-      const double v = 100.0 * run->epochs[e].test_acc;
-      sum += v;
-      low = std::min(low, v);
-      high = std::max(high, v);
-      seeds.xy.emplace_back(double(e + 1), v);
+    for (std::size_t r = 0; r < s.runs.size(); ++r) {
+      values[r] = 100.0 * s.runs[r]->epochs[e].test_acc;
+      seeds.xy.emplace_back(double(e + 1), values[r]);
     }
-    mean.xy.emplace_back(double(e + 1), sum / double(s.runs.size()));
-    mean.band.emplace_back(low, high);
+    const SeedRange range = seed_range(values);
+    mean.xy.emplace_back(double(e + 1), range.mean);
+    mean.band.emplace_back(range.low, range.high);
   }
   if (s.runs.size() > 1) panel.curves.push_back(std::move(seeds));
   else mean.band.clear();
@@ -151,8 +164,9 @@ std::pair<double, double> accuracy_range(const std::vector<SettingSummary>& sett
 
 // Cross-entropy per image and penalty (separate: the penalty is the part lambda controls) and
 // test accuracy against the ReLU and linear baselines.
-Figure loss_accuracy_figure(const StudySummary& study, const std::vector<SettingSummary>& settings,
-                            const SettingSummary& s) {
+// `accuracy_axis`: the accuracy panels' shared scale (accuracy_range).
+Figure loss_accuracy_figure(const StudySummary& study, const SettingSummary& s,
+                            std::pair<double, double> accuracy_axis) {
   const int x_epochs = s.setting.epochs;
   const auto epochs_axis = std::pair(0.0, double(x_epochs));
   const bool summed = s.setting.reduction == "sum";
@@ -171,7 +185,7 @@ Figure loss_accuracy_figure(const StudySummary& study, const std::vector<Setting
     panels.push_back(penalty);
   }
   Panel accuracy{"test accuracy after each epoch", "epoch", "test accuracy (%)", "bottom right", {},
-                 std::pair(0.5, double(x_epochs) + 0.5), accuracy_range(settings)};
+                 std::pair(0.5, double(x_epochs) + 0.5), accuracy_axis};
   const SettingSummary* relu = relu_baseline(study, s.setting);
   const SettingSummary* linear = linear_baseline(study, s.setting);
   if (relu && relu != &s) add_accuracy(accuracy, *relu, "ReLU (" + epochs_text(relu->setting.epochs) + ")", "#555555", 2);
@@ -217,17 +231,16 @@ std::optional<Figure> alpha_overview_figure(const std::vector<SettingSummary>& s
         const Setting& g = s.setting;
         if (g.activation != "alpha" || g.reduction != reduction || g.epochs != epochs || g.input_scale != "unit")
           continue;
-        double lo = INFINITY, hi = -INFINITY;
+        std::vector<double> finals;
         for (const Run* run : s.runs) {
-          const double a = run->final_alphas()[k];
-          seeds.xy.emplace_back(*g.lambda, a);
-          lo = std::min(lo, a);
-          hi = std::max(hi, a);
+          finals.push_back(run->final_alphas()[k]);
+          seeds.xy.emplace_back(*g.lambda, finals.back());
         }
+        const SeedRange range = seed_range(finals);
         mean.xy.emplace_back(*g.lambda, s.alphas[k].mean);
-        mean.band.emplace_back(lo, hi);
-        low = std::min(low, lo - 0.05);
-        high = std::max(high, hi + 0.05);
+        mean.band.emplace_back(range.low, range.high);
+        low = std::min(low, range.low - 0.05);
+        high = std::max(high, range.high + 0.05);
       }
       if (mean.xy.empty()) continue;
       panel.curves.push_back(std::move(seeds));
@@ -320,10 +333,10 @@ std::string figures_markdown(const StudySummary& study, const fs::path& figures)
         "accuracy panel has the same scale, with the ReLU and linear baselines of the same reduction and input "
         "scale drawn dashed. Curves of more than "
      << max_points_per_curve << " steps are drawn at every k-th step.\n\n";
-  auto draw = [&](const std::vector<SettingSummary>& settings, const SettingSummary& s) {
+  auto draw = [&](const SettingSummary& s, std::pair<double, double> accuracy_axis) {
     const std::string course = course_figures_of(s.setting);
     md << "### " << s.setting.describe() << (course.empty() ? "" : " (the report's " + course + ")") << "\n\n";
-    const Figure loss = loss_accuracy_figure(study, settings, s);
+    const Figure loss = loss_accuracy_figure(study, s, accuracy_axis);
     draw_figure(loss, figures);
     md << image_markdown(loss.name, "Cross-entropy" + std::string(s.setting.learns_alphas() ? ", penalty" : "") +
                                         " and test accuracy: " + s.setting.describe());
@@ -333,8 +346,11 @@ std::string figures_markdown(const StudySummary& study, const fs::path& figures)
       md << image_markdown(alphas.name, "α1 (blue, solid), α2 (red, dashed), α3 (green, dotted): " + s.setting.describe());
     }
   };
-  for (const SettingSummary& s : study.settings) draw(study.settings, s);
-  for (const SettingSummary& s : study.first_attempt) draw(study.first_attempt, s);  // after the course report's
+  // The course report's network first, then its first attempt, each on its own accuracy scale.
+  for (const std::vector<SettingSummary>* settings : {&study.settings, &study.first_attempt}) {
+    const std::pair<double, double> accuracy_axis = accuracy_range(*settings);
+    for (const SettingSummary& s : *settings) draw(s, accuracy_axis);
+  }
   return md.str();
 }
 

@@ -40,7 +40,7 @@ struct StepRow {
   int epoch = 0;
   double loss = 0.0;
   double ce = 0.0;       // the cross-entropy term of the loss, reduced as the run's --reduction says
-  double penalty = 0.0;  // lambda * sum |alpha| (0 for fixed activations)
+  double penalty = 0.0;  // the penalty the loss adds: k * lambda * sum |alpha| (0 for fixed activations)
   std::array<double, 3> alphas{};  // NaN for fixed activations; per-channel alphas: each layer's mean
 };
 
