@@ -10,12 +10,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <system_error>
 #include <thread>
 
@@ -142,27 +139,6 @@ void conclude(const NetworkList& networks, const SweepSettings& s, const std::ve
               unfinished.front() + (unfinished.size() > 1 ? ", ..." : "") + "; " + std::to_string(failed) +
               " failed, see above); " + summary.string() + " lists the others; linconv sweep --out " +
               s.out.string() + " tries them again");
-}
-
-// The epochs a run has finished (rows of its epochs.csv) and their training seconds.
-struct EpochsDone {
-  int epochs = 0;
-  double seconds = 0.0;
-};
-EpochsDone epochs_done(const RunConfig& run) {
-  EpochsDone done;
-  std::ifstream in(run.out / "epochs.csv");
-  std::string line;
-  std::getline(in, line);  // the header
-  while (std::getline(in, line)) {
-    // epoch,train_loss,test_loss,test_acc,seconds,images_per_s
-    std::istringstream cells(line);
-    std::string cell;
-    for (int column = 0; column < 5 && std::getline(cells, cell, ','); ++column) {}
-    ++done.epochs;
-    done.seconds += std::atof(cell.c_str());
-  }
-  return done;
 }
 
 // "3 h 20 min", "12 min"

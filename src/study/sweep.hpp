@@ -104,6 +104,12 @@ bool valid_extra_seeds(const std::string& entry);
 
 // sweep_folder.cpp: what the run folders and the sweep directory hold.
 std::optional<Outcome> finished_outcome(const RunConfig& run);
+// The epochs a run has finished (rows of its epochs.csv) and their training seconds.
+struct EpochsDone {
+  int epochs = 0;
+  double seconds = 0.0;
+};
+EpochsDone epochs_done(const RunConfig& run);
 Start start_of(const RunConfig& run);
 void write_summary(const std::filesystem::path& out, const std::vector<PlannedRun>& plan);
 nlohmann::json continued_protocol(const std::filesystem::path& out, const nlohmann::json& wanted,

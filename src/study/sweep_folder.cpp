@@ -1,6 +1,7 @@
 // What the run folders of a sweep and the sweep directory hold: whether a run finished and
 // with what result, summary.csv, and sweep.json (made, continued, or refused when it differs).
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -47,6 +48,19 @@ std::optional<Outcome> finished_outcome(const RunConfig& run) {
   Outcome outcome{epoch[3], {}};
   for (std::size_t k = 0; k < 3 && 5 + k < step.size(); ++k) outcome.alphas[k] = step[5 + k];
   return outcome;
+}
+
+EpochsDone epochs_done(const RunConfig& run) {
+  EpochsDone done;
+  std::ifstream in(run.out / "epochs.csv");
+  std::string line;
+  std::getline(in, line);  // the header: epoch,train_loss,test_loss,test_acc,seconds,images_per_s
+  while (std::getline(in, line)) {
+    const std::vector<std::string> cells = csv_cells(line);
+    ++done.epochs;
+    if (cells.size() > 4) done.seconds += std::atof(cells[4].c_str());
+  }
+  return done;
 }
 
 // Finished runs are skipped; a run saved part-way resumes; any other starts afresh (replacing
