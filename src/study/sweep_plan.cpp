@@ -19,25 +19,34 @@ std::optional<int> optional_int(const nlohmann::json& value) {
 
 }  // namespace
 
-// The protocol as JSON; each key is its option's name without the dashes.
-nlohmann::json protocol_json(const SweepSettings& s) {
-  return {{"net", s.net},
-          {"data", s.data.string()},      {"lambdas", s.lambdas},         {"long_lambdas", s.long_lambdas},
-          {"epochs", s.epochs},           {"long_epochs", s.long_epochs}, {"seeds", s.seeds},
-          {"seed_base", s.seed_base},     {"reduction", s.reduction},     {"input_scale", s.input_scale},
-          {"limit", optional_json(s.limit)}, {"test_limit", optional_json(s.test_limit)},
-          {"batch", s.batch},             {"lr", s.lr},                   {"alpha_init", s.alpha_init},
-          {"extra_seeds", s.extra_seeds}, {"long_seeds", optional_json(s.long_seeds)},
-          {"long_baselines", s.long_baselines},    {"raw_lambdas", s.raw_lambdas},
-          {"alpha_inits", s.alpha_inits},          {"alpha_init_lambdas", s.alpha_init_lambdas},
-          {"scaled_lambdas", s.scaled_lambdas},    {"sgd_lambdas", s.sgd_lambdas},
+namespace {
+
+// The controls' part of the protocol (sweep.json's control keys).
+nlohmann::json controls_json(const SweepSettings& s) {
+  return {{"extra_seeds", s.extra_seeds},       {"long_seeds", optional_json(s.long_seeds)},
+          {"long_baselines", s.long_baselines}, {"raw_lambdas", s.raw_lambdas},
+          {"alpha_inits", s.alpha_inits},       {"alpha_init_lambdas", s.alpha_init_lambdas},
+          {"scaled_lambdas", s.scaled_lambdas}, {"sgd_lambdas", s.sgd_lambdas},
           {"sgd_lr", s.sgd_lr}};
 }
 
+}  // namespace
+
+// The protocol as JSON; each key is its option's name without the dashes.
+nlohmann::json protocol_json(const SweepSettings& s) {
+  nlohmann::json protocol = {
+      {"net", s.net},
+      {"data", s.data.string()},      {"lambdas", s.lambdas},         {"long_lambdas", s.long_lambdas},
+      {"epochs", s.epochs},           {"long_epochs", s.long_epochs}, {"seeds", s.seeds},
+      {"seed_base", s.seed_base},     {"reduction", s.reduction},     {"input_scale", s.input_scale},
+      {"limit", optional_json(s.limit)}, {"test_limit", optional_json(s.test_limit)},
+      {"batch", s.batch},             {"lr", s.lr},                   {"alpha_init", s.alpha_init}};
+  protocol.update(controls_json(s));
+  return protocol;
+}
+
 bool is_control_key(const std::string& key) {
-  static const std::set<std::string> controls{"extra_seeds", "long_seeds",         "long_baselines",
-                                              "raw_lambdas", "alpha_inits",        "alpha_init_lambdas",
-                                              "scaled_lambdas", "sgd_lambdas",     "sgd_lr"};
+  static const nlohmann::json controls = controls_json(SweepSettings{});
   return controls.contains(key);
 }
 
