@@ -286,6 +286,34 @@ TEST_CASE("cli: eval, predict and grad read a checkpoint", "[cli][e2e]") {
   REQUIRE(grad.status == 0);
   CHECK_THAT(grad.out, Contains("on 20 images"));
   CHECK_THAT(read_file(grads), Contains("\"conv1.weight\"") && Contains("\"act3.alpha\"") && Contains("\"fc1.bias\""));
+
+  // --lambda-scale reduction under sum multiplies the penalty by the 20 images the cross-entropy
+  // sums over: each alpha's gradient gains 19 * lambda * sign(alpha), and nothing else changes.
+  // Under mean the factor is 1, and the gradient is the unscaled one bit for bit.
+  auto gradient_file = [&](const std::string& flags) {
+    const fs::path file = dir / "grad-scaled.safetensors";
+    const Result r = linconv_cli("grad --limit 20 --lambda 0.5 " + flags + " --output " + file.string() + checkpoint);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    return linconv::read_safetensors(file);
+  };
+  const linconv::SafetensorsFile weights = linconv::read_safetensors(model);
+  const linconv::SafetensorsFile sum = gradient_file("--reduction sum");
+  const linconv::SafetensorsFile sum_scaled = gradient_file("--reduction sum --lambda-scale reduction");
+  const linconv::SafetensorsFile mean = gradient_file("--reduction mean");
+  const linconv::SafetensorsFile mean_scaled = gradient_file("--reduction mean --lambda-scale reduction");
+  for (const linconv::Tensor& t : sum.tensors) {
+    INFO(t.name);
+    const std::vector<float>& scaled = sum_scaled.find(t.name)->values;
+    CHECK(mean_scaled.find(t.name)->values == mean.find(t.name)->values);
+    if (!t.name.ends_with(".alpha")) {
+      CHECK(scaled == t.values);
+      continue;
+    }
+    const float alpha = weights.find(t.name)->values.at(0);
+    REQUIRE(alpha != 0.0f);
+    CHECK(scaled.at(0) - t.values.at(0) == Approx(19 * 0.5 * (alpha > 0 ? 1 : -1)).epsilon(1e-4));
+  }
 }
 
 namespace {

@@ -39,17 +39,18 @@ extern "C" void* malloc(std::size_t size) {
   return real(size);
 }
 
-// The allocations of 5 training steps of 100 images on 2 threads, of a one-image forward pass,
-// and of 10 Model::predict calls (and of a thread's first call, which makes its buffers).
+// The allocations of 5 training steps of 100 images on 2 threads (with the given optimiser and
+// penalty), of a one-image forward pass, and of 10 Model::predict calls (and of a thread's first
+// call, which makes its buffers).
 struct Counts {
   long training = 0, inference = 0, later_calls = 0, first_call = 0;
 };
 
 template <class Net>
-Counts count_for() {
+Counts count_for(const linconv::TrainOptions& options) {
   auto params = linconv::init_like_pytorch<Net>(1);
   linconv::ThreadPool pool(2);
-  linconv::Trainer<Net> trainer(params, {.lambda = 0.5f}, pool, 100);
+  linconv::Trainer<Net> trainer(params, options, pool, 100);
   std::vector<float> images(100 * Net::input_shape.size());
   for (std::size_t i = 0; i < images.size(); ++i) images[i] = float(i % 255) / 255.0f;
   std::vector<std::uint8_t> labels(100);
@@ -74,9 +75,10 @@ Counts count_for() {
       for (int i = 0; i < 10; ++i) model.predict(image);
     });
   }).join();
-  std::printf("%s: allocations: %ld in 5 training steps of 100 images on 2 threads, "
+  std::printf("%s, %s: allocations: %ld in 5 training steps of 100 images on 2 threads, "
               "%ld in a one-image forward pass, %ld in 10 Model::predict calls (%ld in a thread's first)\n",
-              std::string(Net::architecture.view()).c_str(), counts.training, counts.inference,
+              std::string(Net::architecture.view()).c_str(),
+              options.optimizer == linconv::Optimizer::adam ? "Adam" : "SGD, sum, penalty scaled", counts.training, counts.inference,
               counts.later_calls, counts.first_call);
   return counts;
 }
@@ -89,7 +91,13 @@ int main() {
     return 1;
   }
   bool none = true;
-  for (const Counts& c : {count_for<linconv::FashionNet>(), count_for<linconv::FashionNetBnPool>()})
+  const linconv::TrainOptions adam{.lambda = 0.5f};
+  const linconv::TrainOptions sgd{.optimizer = linconv::Optimizer::sgd,
+                                  .lambda = 0.5f,
+                                  .reduction = linconv::Reduction::sum,
+                                  .lambda_scale = linconv::LambdaScale::reduction};
+  for (const Counts& c : {count_for<linconv::FashionNet>(adam), count_for<linconv::FashionNetBnPool>(adam),
+                          count_for<linconv::FashionNet>(sgd), count_for<linconv::FashionNetBnPool>(sgd)})
     none = none && c.training == 0 && c.inference == 0 && c.later_calls == 0;
   return none ? 0 : 1;
 }

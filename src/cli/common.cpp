@@ -136,6 +136,16 @@ CLI::Validator one_of(std::vector<std::string> choices) {
       "", "one_of");
 }
 
+CLI::Option* add_lambda_scale_option(CLI::App* cmd, std::string& value) {
+  return cmd
+      ->add_option("--lambda-scale", value,
+                   "none: the penalty is lambda * sum |alpha|; reduction: that times the images the "
+                   "cross-entropy sums over (1 under --reduction mean, the batch's under sum), so sum "
+                   "is batch x mean's loss (networks with alphas only)")
+      ->check(one_of({"none", "reduction"}))
+      ->capture_default_str();
+}
+
 void add_network_options(CLI::App* cmd, const NetworkList& networks, std::string& net, std::string& activation) {
   cmd->add_option("--net", net,
                   "Network of a checkpoint without architecture metadata (a PyTorch state_dict): " +

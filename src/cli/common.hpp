@@ -47,6 +47,9 @@ enum class Bound { at_least, above };
 CLI::Validator finite_float();
 CLI::Validator finite_float(Bound bound, double lowest);
 
+// --lambda-scale none|reduction into `value` (train and grad; TrainOptions::lambda_scale).
+CLI::Option* add_lambda_scale_option(CLI::App* cmd, std::string& value);
+
 // --net and --activation of a command that reads a checkpoint, for one that does not say which
 // network it is for (a PyTorch state_dict): read_checkpoint_info checks them.
 void add_network_options(CLI::App* cmd, const NetworkList& networks, std::string& net, std::string& activation);

@@ -64,11 +64,7 @@ void add_grad_command(CLI::App& app, const NetworkList& networks) {
           ->check(finite_float(Bound::at_least, 0))
           ->capture_default_str();
   cmd->add_option("--reduction", *reduction, "mean or sum")->check(one_of({"mean", "sum"}))->capture_default_str();
-  cmd->add_option("--lambda-scale", *lambda_scale,
-                  "none: the penalty is lambda * sum |alpha|; reduction: that times the images the cross-entropy "
-                  "sums over (train --lambda-scale)")
-      ->check(one_of({"none", "reduction"}))
-      ->capture_default_str();
+  add_lambda_scale_option(cmd, *lambda_scale);
   cmd->add_option("--output", *output, "Where to write the gradients (.safetensors)")->required();
   cmd->callback([options, data, lambda, lambda_option, reduction, lambda_scale, output, &networks] {
     const CheckpointInfo info = read_checkpoint_info(networks, options->checkpoint, options->net, options->activation);

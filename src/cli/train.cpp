@@ -57,13 +57,7 @@ void add_train_command(CLI::App& app, const NetworkList& networks, const Program
   cmd->add_option("--reduction", config->reduction, "Cross-entropy over the batch: mean or sum")
       ->check(one_of({"mean", "sum"}))
       ->capture_default_str();
-  CLI::Option* lambda_scale =
-      cmd->add_option("--lambda-scale", config->lambda_scale,
-                      "none: the penalty is lambda * sum |alpha|; reduction: that times the images the "
-                      "cross-entropy sums over (1 under --reduction mean, the batch's under sum), so sum "
-                      "is batch x mean's loss (networks with alphas only)")
-          ->check(one_of({"none", "reduction"}))
-          ->capture_default_str();
+  CLI::Option* lambda_scale = add_lambda_scale_option(cmd, config->lambda_scale);
   cmd->add_option("--input-scale", config->input_scale, "unit: pixels / 255; raw: pixels 0..255")
       ->check(one_of({"unit", "raw"}))
       ->capture_default_str();
