@@ -399,7 +399,7 @@ TEST_CASE("report: reads as a paper, its controls judged from the runs, its link
 
   // A paper's sections, in order; the overview figure opens the results.
   const std::vector<std::string> sections{
-      "# How much non-linearity does a CNN keep when it pays for it?", "\n## Question\n", "\n## Method\n",
+      "# How much non-linearity does a CNN keep when it pays for it?", "\n## In short\n", "\n## Question\n", "\n## Method\n",
       "\n### What the reduction does to the penalty\n", "\n## Results\n", "(figures/alpha-vs-lambda-e2.png)",
       "\n### Every setting\n", "\n### Where the alphas go, seed by seed\n",
       "\n## The course report's claims, part by part\n", "\n## Controls\n",
@@ -418,6 +418,12 @@ TEST_CASE("report: reads as a paper, its controls judged from the runs, its link
     const std::size_t begin = report.find(title);
     return report.substr(begin, report.find("\n### ", begin + title.size()) - begin);
   };
+
+  // In short: each layer's fates over the 2-epoch runs of each reduction (mean: 3 seeds at lambda
+  // 0.5 and 2, every alpha to 0; sum: the one protocol run, ending at 0.55, 0.9 and 0.95).
+  CHECK_THAT(report, Contains("- **mean reduction, unit input** (λ 0.5 and 2, 6 runs): α1 →0 in 6; α2 →0 in 6; α3 →0 "
+                              "in 6.\n- **sum reduction, unit input** (λ 0.5, 1 run): α1 between in 1; α2 →1 in 1; "
+                              "α3 →1 in 1.\n"));
 
   // The method states the protocol the runs present and the reduction's factor from their batch.
   CHECK_THAT(report, Contains("The runs present: ReLU_α at λ 0.5 and 2 over 2 epochs, and at λ 0.5 over 4 epochs"));

@@ -3,6 +3,7 @@
 // the controls and why each exists) and the open questions the runs raise. Numbers come from the
 // runs; each question is asked only when the runs show what prompts it, by the rule it states.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -149,6 +150,51 @@ std::string method_markdown(const StudySummary& study) {
         "- *The penalty scaled to the reduction*: sum reduction with the penalty times B, which should reproduce "
         "mean reduction if the penalty's relative weight is the whole difference.\n"
         "- *SGD beside Adam*: without Adam's normalisation an α's fall should scale with λ.\n\n";
+  return md.str();
+}
+
+std::string summary_markdown(const StudySummary& study) {
+  // The shortest runs' ReLU_alpha settings by group, and the fates of each layer's alpha over
+  // every seed of every lambda.
+  int first = 0;
+  for (const SettingSummary& s : study.settings)
+    if (s.setting.learns_alphas() && (first == 0 || s.setting.epochs < first)) first = s.setting.epochs;
+  struct Counts {
+    std::set<double> lambdas;
+    int runs = 0;
+    std::array<std::map<Fate, int>, 3> fates;
+  };
+  std::map<std::string, Counts> groups;
+  for (const SettingSummary& s : study.settings) {
+    if (!s.setting.learns_alphas() || s.setting.epochs != first) continue;
+    Counts& c = groups[group_of(s.setting)];
+    c.lambdas.insert(*s.setting.lambda);
+    for (const Run* run : s.runs) {
+      ++c.runs;
+      for (int k = 0; k < 3; ++k) ++c.fates[k][fate_of(run->final_alphas()[k])];
+    }
+  }
+  if (groups.empty()) return "";
+  std::ostringstream md;
+  md << "## In short\n\nWhere each layer's α ends after " << epochs_text(first) << ", counted over every seed of "
+     << "every λ (*→0*, *→1*: within " << near_alpha << " of it; *between*: in between):\n\n";
+  for (const auto& [group, c] : groups) {
+    md << "- **" << group << "** (λ " << list_text(c.lambdas, [](double l) { return lambda_text(l); }) << ", "
+       << c.runs << (c.runs == 1 ? " run" : " runs") << "):";
+    for (int k = 0; k < 3; ++k) {
+      md << (k ? ";" : "") << " α" << k + 1;
+      const char* separator = " ";
+      for (const auto& [fate, count] : c.fates[k]) {
+        md << separator << (fate == Fate::zero ? "→0" : fate == Fate::one ? "→1" : fate == Fate::between ? "between"
+                            : fate == Fate::below_zero ? "<0" : ">1")
+           << " in " << count;
+        separator = ", ";
+      }
+    }
+    md << ".\n";
+  }
+  md << "\nThe overview figure under *Results* draws the same against λ; the course report's claims, part by part, "
+        "and the controls follow it.\n\n";
   return md.str();
 }
 

@@ -509,6 +509,7 @@ void write_report(const NetworkList& networks, const fs::path& dir) {
   const bool report_network = !study.settings.empty();
   std::string md = header_markdown(runs, study);
   if (report_network) {
+    md += summary_markdown(study);
     md += question_markdown();
     md += method_markdown(study);
     md += results_markdown(study, figures);

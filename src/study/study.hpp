@@ -67,6 +67,8 @@ std::string points_text(double points);
 // "1 epoch", "3 epochs"
 std::string epochs_text(int epochs);
 
+// "In short" (paper.cpp): where each layer's alpha ends, by reduction, counted over the runs.
+std::string summary_markdown(const StudySummary& study);
 // The question the study asks (paper.cpp).
 std::string question_markdown();
 // The method (paper.cpp): the protocol as the runs present show it (lambdas, epochs, seeds,
