@@ -362,8 +362,8 @@ TEST_CASE("cli: a sweep of a build before the controls keeps its 66 runs and tak
   CHECK(read_file(old / "sweep.json") == saved);
 }
 
-TEST_CASE("cli: controls added to a sweep train only their runs, summary.csv records them, the report leaves them "
-          "out", "[cli][e2e]") {
+TEST_CASE("cli: controls added to a sweep train only their runs, summary.csv records them, the report gives them "
+          "sections", "[cli][e2e]") {
   const TempDir dir;
   write_dataset(dir, 100);
   const fs::path out = dir / "study";
