@@ -86,8 +86,10 @@ struct Verdicts {
     else ++undecided;
   }
   std::string text() const {
+    const int all = agree + disagree + undecided;
     return "agrees in " + std::to_string(agree) + ", disagrees in " + std::to_string(disagree) +
-           " and is undecided in " + std::to_string(undecided) + " of " + std::to_string(agree + disagree + undecided);
+           " and is undecided in " + std::to_string(undecided) + " of " + std::to_string(all) +
+           (all == 1 ? " setting" : " settings");
   }
 };
 
@@ -141,7 +143,7 @@ std::string long_baselines_markdown(const StudySummary& study) {
     Verdicts verdicts;
     for (const SettingSummary* s : alphas) verdicts.add(row(*s, true));
     md << "\nReLU_α over " << epochs_text(epochs) << " as accurate as ReLU over " << epochs_text(epochs) << ": "
-       << verdicts.text() << " settings.";
+       << verdicts.text() << ".";
     if (linear) md << " The linear net over " << epochs_text(epochs) << ": ReLU - linear = " << linear_gap_text(*relu, *linear) << ".";
     else md << " " << not_enough << " for the linear net over " << epochs_text(epochs) << ".";
     md << "\n\n";
@@ -166,7 +168,10 @@ std::string raw_input_markdown(const StudySummary& study) {
       by_reduction[g.reduction].push_back(s);
   }
   if (by_reduction.empty()) return md.str() + not_enough + ": no run with raw input.\n\n";
-  for (const auto& [reduction, raw] : by_reduction) {
+  for (auto& [reduction, raw] : by_reduction) {
+    std::ranges::stable_sort(raw, {}, [](const SettingSummary* s) {  // the baselines first
+      return s->setting.activation == "relu" ? 0 : s->setting.activation == "linear" ? 1 : 2;
+    });
     md << "**" << reduction << " reduction.**\n\n| network | epochs | seeds (raw) | accuracy, unit (%) | accuracy, raw "
           "(%) | raw - unit (points) | α, unit | α, raw |\n|---|---:|---:|---:|---:|---|---|---|\n";
     const SettingSummary *raw_relu = nullptr, *raw_linear = nullptr, *unit_relu = nullptr, *unit_linear = nullptr;

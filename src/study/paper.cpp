@@ -36,8 +36,18 @@ std::string list_text(const std::set<T>& values, Text text) {
 
 std::string number_text(double v) { return format("%g", v); }
 
+// "ReLU_α λ 0.1 (mean, 3 epochs)": a setting of the protocol, short.
+std::string short_label(const Setting& s) {
+  const std::string network = s.activation == "alpha"    ? "ReLU_α λ " + lambda_text(*s.lambda)
+                              : s.activation == "relu"    ? "ReLU"
+                              : s.activation == "linear"  ? "linear"
+                                                          : s.activation + (s.lambda ? " λ " + lambda_text(*s.lambda) : "");
+  return network + " (" + s.reduction + (s.input_scale == "unit" ? "" : ", " + s.input_scale + " input") + ", " +
+         epochs_text(s.epochs) + ")";
+}
+
 // The seed counts of the protocol's settings: the most common, then each other count with the
-// settings that have it ("10 for alpha, lambda 0.1, 3 epochs, mean reduction, unit input").
+// settings that have it ("10 for ReLU_α λ 0.1 (mean, 3 epochs)").
 std::string seeds_markdown(const StudySummary& study) {
   std::map<std::size_t, std::vector<const SettingSummary*>> by_count;
   for (const SettingSummary& s : study.settings) by_count[s.runs.size()].push_back(&s);
@@ -50,7 +60,7 @@ std::string seeds_markdown(const StudySummary& study) {
     if (count == common->first) continue;
     md << "; " << count << " for ";
     for (std::size_t i = 0; i < settings.size(); ++i)
-      md << (i == 0 ? "" : i + 1 == settings.size() ? " and " : ", ") << settings[i]->setting.describe();
+      md << (i == 0 ? "" : i + 1 == settings.size() ? " and " : ", ") << short_label(settings[i]->setting);
   }
   return md.str();
 }
@@ -122,9 +132,12 @@ std::string method_markdown(const StudySummary& study) {
         "the gradient's size. Two consequences the controls test: multiplying the whole loss by B (the scaled "
         "penalty) should change nothing, and once the penalty's gradient dominates an α's, the α falls by about "
         "the learning rate every step whatever λ is";
-  if (steps_per_epoch > 0)
+  if (steps_per_epoch > 0) {
+    const double epochs_to_zero = 0.5 / lr / double(steps_per_epoch);
     md << " (at " << number_text(lr) << " a step, from 0.5 to 0 in " << format("%.0f", 0.5 / lr) << " steps, "
-       << format("%.2f", 0.5 / lr / double(steps_per_epoch)) << " of an epoch of " << steps_per_epoch << " steps)";
+       << (epochs_to_zero < 1.0 ? format("%.2f of an epoch", epochs_to_zero) : format("%.1f epochs", epochs_to_zero))
+       << " of " << steps_per_epoch << " steps)";
+  }
   md << ". The course report does not say which reduction it used; both are run here.\n\n";
 
   md << "### Statistics and rules\n\n"
