@@ -402,7 +402,7 @@ TEST_CASE("report: reads as a paper, its controls judged from the runs, its link
       "# How much non-linearity does a CNN keep when it pays for it?", "\n## In short\n", "\n## Question\n", "\n## Method\n",
       "\n### What the reduction does to the penalty\n", "\n## Results\n", "(figures/alpha-vs-lambda-e2.png)",
       "\n### Every setting\n", "\n### Where the alphas go, seed by seed\n",
-      "\n## The course report's claims, part by part\n", "\n## Controls\n",
+      "\n## The course report's claims, part by part\n", "\n## Controls\n", "(figures/controls-alpha-vs-lambda-e2.png)",
       "\n### Control: baselines trained as long as the long runs\n", "\n### Control: raw input (0..255)\n",
       "\n### Control: initial α of 0.9, 1 and 1.1\n", "\n### Control: the penalty scaled to the reduction\n",
       "\n### Control: SGD beside Adam\n", "\n## Open questions\n", "\n## Loss, accuracy and alphas over training\n",

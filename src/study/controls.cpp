@@ -411,9 +411,9 @@ std::string sgd_markdown(const StudySummary& study) {
 
 }  // namespace
 
-std::string controls_markdown(const StudySummary& study) {
+std::string controls_markdown(const StudySummary& study, const std::string& overview) {
   return "## Controls\n\nEach control changes one thing against the protocol to test a claim or an explanation; "
-         "each section gives its rule, its table and what the runs present say.\n\n" +
+         "each section gives its rule, its table and what the runs present say.\n\n" + overview +
          long_baselines_markdown(study) + raw_input_markdown(study) + alpha_init_markdown(study) +
          scaled_penalty_markdown(study) + sgd_markdown(study);
 }

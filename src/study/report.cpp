@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -216,21 +217,32 @@ Figure alpha_figure(const SettingSummary& s) {
   return {stem_of(s.setting) + "-alphas", title_of(s), {alphas}};
 }
 
-// The study's question in one figure: the final alphas against lambda, one panel per reduction,
-// for the runs of `epochs` epochs (each layer: the mean over seeds with markers, the band from
-// the lowest to the highest seed, each seed a dot).
-std::optional<Figure> alpha_overview_figure(const std::vector<SettingSummary>& settings, int epochs) {
+std::string image_markdown(const std::string& stem, const std::string& caption) {
+  return "![" + caption + "](figures/" + stem + ".png)\n\n*" + caption + "* ([SVG](figures/" + stem + ".svg))\n\n";
+}
+
+// A panel of final alpha against lambda: its title and the settings it draws.
+struct OverviewPanel {
+  std::string title;
+  std::function<bool(const Setting&)> draws;
+};
+
+// Final alphas against lambda, a panel each (each layer: the mean over seeds with markers, the
+// band from the lowest to the highest seed, each seed a dot); none when no panel has a setting.
+std::optional<Figure> alpha_overview_figure(const std::vector<const SettingSummary*>& settings,
+                                            const std::vector<OverviewPanel>& panel_specs, const std::string& name,
+                                            const std::string& title) {
   std::vector<Panel> panels;
-  for (const std::string reduction : {"mean", "sum"}) {
-    Panel panel{reduction + " reduction", "λ (log scale)", "final α", "outside right top", {}, {}, {}, true};
+  for (const OverviewPanel& spec : panel_specs) {
+    Panel panel{spec.title, "λ (log scale)", "final α", "outside right top", {}, {}, {}, true};
     double low = -0.05, high = 1.05;
     for (int k = 0; k < 3; ++k) {
       Curve mean{"α_" + std::to_string(k + 1), alpha_colors[k], Style::line_points, {}, k + 1, mean_line_width, {}};
       Curve seeds{"", alpha_colors[k], Style::points, {}, 1, 1.0, {}};
-      for (const SettingSummary& s : settings) {
+      for (const SettingSummary* summary : settings) {
+        const SettingSummary& s = *summary;
         const Setting& g = s.setting;
-        if (g.activation != "alpha" || g.reduction != reduction || g.epochs != epochs || g.input_scale != "unit")
-          continue;
+        if (g.activation != "alpha" || !spec.draws(g)) continue;
         std::vector<double> finals;
         for (const Run* run : s.runs) {
           finals.push_back(run->final_alphas()[k]);
@@ -262,12 +274,57 @@ std::optional<Figure> alpha_overview_figure(const std::vector<SettingSummary>& s
     panels.push_back(std::move(panel));
   }
   if (panels.empty()) return std::nullopt;
-  return Figure{"alpha-vs-lambda-e" + std::to_string(epochs),
-                "Final α against λ after " + epochs_text(epochs) + " (dots: each seed; band: their range)", panels};
+  return Figure{name, title + " (dots: each seed; band: their range)", panels};
 }
 
-std::string image_markdown(const std::string& stem, const std::string& caption) {
-  return "![" + caption + "](figures/" + stem + ".png)\n\n*" + caption + "* ([SVG](figures/" + stem + ".svg))\n\n";
+// The study's question in one figure: the final alphas against lambda after `epochs` epochs,
+// one panel per reduction, unit input.
+std::optional<Figure> alpha_overview_figure(const std::vector<SettingSummary>& settings, int epochs) {
+  std::vector<const SettingSummary*> list;
+  for (const SettingSummary& s : settings) list.push_back(&s);
+  std::vector<OverviewPanel> panels;
+  for (const std::string reduction : {"mean", "sum"})
+    panels.push_back({reduction + " reduction", [reduction, epochs](const Setting& g) {
+                        return g.reduction == reduction && g.epochs == epochs && g.input_scale == "unit";
+                      }});
+  return alpha_overview_figure(list, panels, "alpha-vs-lambda-e" + std::to_string(epochs),
+                               "Final α against λ after " + epochs_text(epochs));
+}
+
+// The mechanism the controls test, in one figure: final alphas against lambda after `epochs`
+// epochs under mean reduction, under sum reduction with the penalty scaled by the batch, and
+// under mean reduction with SGD; drawn when the study has the scaled or the SGD runs.
+std::string controls_overview_markdown(const StudySummary& study, const fs::path& figures) {
+  int epochs = 0;  // the scaled and SGD runs' (the protocol's short runs')
+  std::optional<double> protocol_init;
+  for (const SettingSummary& s : study.settings)
+    if (s.setting.alpha_init && !protocol_init) protocol_init = s.setting.alpha_init;
+  std::vector<const SettingSummary*> list;
+  for (const std::vector<SettingSummary>* group : {&study.settings, &study.controls})
+    for (const SettingSummary& s : *group) {
+      if (s.setting.net != report_net) continue;
+      list.push_back(&s);
+      if (s.setting.lambda_scale != "none" || s.setting.optimizer != "adam") epochs = s.setting.epochs;
+    }
+  if (epochs == 0) return "";
+  auto unit = [epochs, protocol_init](const Setting& g) {
+    return g.epochs == epochs && g.input_scale == "unit" && g.alpha_init == protocol_init.value_or(0.5f);
+  };
+  const std::vector<OverviewPanel> panels{
+      {"mean reduction, Adam",
+       [unit](const Setting& g) { return unit(g) && g.reduction == "mean" && g.optimizer == "adam" && g.lambda_scale == "none"; }},
+      {"sum reduction, penalty × batch, Adam",
+       [unit](const Setting& g) { return unit(g) && g.reduction == "sum" && g.optimizer == "adam" && g.lambda_scale != "none"; }},
+      {"mean reduction, SGD",
+       [unit](const Setting& g) { return unit(g) && g.reduction == "mean" && g.optimizer == "sgd"; }}};
+  const std::optional<Figure> figure =
+      alpha_overview_figure(list, panels, "controls-alpha-vs-lambda-e" + std::to_string(epochs),
+                            "Final α against λ after " + epochs_text(epochs) + ", the penalty scaled and SGD");
+  if (!figure) return "";
+  draw_figure(*figure, figures);
+  return image_markdown(figure->name, "The controls of the mechanism: final α against λ after " +
+                                          epochs_text(epochs) + " under mean reduction (Adam), sum reduction with "
+                                          "the penalty times the batch (Adam), and mean reduction with SGD");
 }
 
 std::string header_markdown(const std::vector<Run>& runs, const StudySummary& study) {
@@ -514,7 +571,7 @@ void write_report(const NetworkList& networks, const fs::path& dir) {
     md += method_markdown(study);
     md += results_markdown(study, figures);
     md += course_claims_markdown(study);
-    md += controls_markdown(study);
+    md += controls_markdown(study, controls_overview_markdown(study, figures));
   }
   md += first_attempt_markdown(study);
   if (report_network) md += open_questions_markdown(study);

@@ -82,7 +82,8 @@ std::string findings_markdown(const StudySummary& study);
 std::string course_claims_markdown(const StudySummary& study);
 // The controls of the study (controls.cpp), a section each, with its table and verdict; "not
 // enough runs yet" where the study lacks the runs a control needs.
-std::string controls_markdown(const StudySummary& study);
+// `overview`: the Markdown of a figure that opens the section (or empty).
+std::string controls_markdown(const StudySummary& study, const std::string& overview);
 // The questions the data raise (controls.cpp): each asked only when the runs show what prompts it.
 std::string open_questions_markdown(const StudySummary& study);
 // The section on the first attempt (first_attempt.cpp); empty when the study has no such run.
