@@ -82,13 +82,14 @@ std::string question_markdown() {
 }
 
 std::string method_markdown(const StudySummary& study) {
-  std::set<double> short_lambdas, long_lambdas, lrs;
+  std::set<double> short_lambdas, long_lambdas, lrs, inits;
   std::set<int> epochs, batches;
   std::set<std::string> reductions;
   long steps_per_epoch = 0;
   for (const SettingSummary& s : study.settings) {
     epochs.insert(s.setting.epochs);
     reductions.insert(s.setting.reduction);
+    if (s.setting.alpha_init) inits.insert(*s.setting.alpha_init);
     for (const Run* run : s.runs) {
       batches.insert(run->batch);
       if (run->lr > 0.0) lrs.insert(run->lr);
@@ -103,7 +104,9 @@ std::string method_markdown(const StudySummary& study) {
   md << "## Method\n\n### Protocol\n\n"
         "The network is the course report's: conv 1→8 (5x5, padding 2), conv 8→16 (5x5, padding 2), conv "
         "16→32 (3x3, padding 1), each followed by its ReLU_α, then one dense layer 25088→10; PyTorch's default "
-        "initialisation, α = 0.5 at the start, Adam with PyTorch's defaults (β 0.9 and 0.999, ε 1e-8)";
+        "initialisation";
+  if (!inits.empty()) md << ", α = " << list_text(inits, number_text) << " at the start";
+  md << ", Adam with PyTorch's defaults (β 0.9 and 0.999, ε 1e-8)";
   if (!lrs.empty()) md << ", learning rate " << list_text(lrs, number_text);
   if (!batches.empty()) md << ", batches of " << list_text(batches, [](int b) { return std::to_string(b); }) << " images";
   md << ". The baselines are the same network with ReLU (α fixed at 1) and without activations (linear, α fixed "
