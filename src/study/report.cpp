@@ -559,10 +559,9 @@ void write_report(const NetworkList& networks, const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(figures, ec);
   if (ec) throw Error(figures.string() + ": cannot create directory: " + ec.message());
-  // A study of the first attempt alone has no results of the report's network to tabulate, nor
-  // its feature maps to draw.
-  // The sections in reading order, one a line: a paper's (question, method, results, the claims
-  // answered, the controls, open questions), then every setting's figures and the feature maps.
+  // The sections in reading order, one a line: a paper's (in short, question, method, results,
+  // the claims answered, the controls, open questions), then every setting's figures and the
+  // feature maps. A study of the first attempt alone has only its section and figures.
   const bool report_network = !study.settings.empty();
   std::string md = header_markdown(runs, study);
   if (report_network) {
