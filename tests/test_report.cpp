@@ -311,9 +311,11 @@ TEST_CASE("report: table, findings and plot data from hand-written runs", "[cli]
                               "**consistent**, the gap is 9.00 points (95 % interval "));
   CHECK_THAT(report, Contains("| 0.5 | 2 | mean reduction, unit input | 0.65 / 0.98 / 1.01 | 3 of 3 | +0.00 (95 % "
                               "interval "));
-  CHECK_THAT(report, Contains(") | **undecided** |"));
+  // Each layer's mean alpha with its 95 % interval, t(2 df) = 4.303: alpha1 0.6, 0.7, 0.65 give
+  // 0.65 ± 4.303 x 0.05 / sqrt(3).
+  CHECK_THAT(report, Contains(") | **undecided** | [0.53, 0.77] / [0.91, 1.04] / [0.98, 1.04] |\n"));
   CHECK_THAT(report, Contains("| 0.5 | 2 | sum reduction, unit input | 0.00 / 0.02 / 0.50 | 0 of 1 | -6.00 (one seed: "
-                              "no interval) | **disagrees** (one seed) |"));
+                              "no interval) | **disagrees** (one seed) | one seed |"));
   CHECK_THAT(report, Contains("- unfinished: unfinished (1 of 3 epochs)"));
   CHECK_THAT(report, Contains("ReLU net: skipped, no model.safetensors in runs/rs"));  // sum preferred
 

@@ -246,6 +246,20 @@ struct AlphaParts {
   }
 };
 
+// "[0.41, 0.65] / [0.70, 0.88] / [0.93, 0.99]": the 95 % interval of each layer's mean final
+// alpha over the seeds (mean_interval); "one seed" without one.
+std::string alpha_intervals_cell(const SettingSummary& s) {
+  std::string cell;
+  for (int k = 0; k < 3; ++k) {
+    std::vector<double> finals;
+    for (const Run* run : s.runs) finals.push_back(run->final_alphas()[k]);
+    const std::optional<Interval> interval = mean_interval(finals);
+    if (!interval) return "one seed";
+    cell += (k ? " / " : "") + format("[%.2f, %.2f]", interval->low, interval->high);
+  }
+  return cell;
+}
+
 // The per-setting claims (the alphas' picture, part by part; ReLU_alpha as accurate as ReLU) as
 // bullets, then `more_bullets`, then the table of the settings.
 std::string setting_claims_markdown(const StudySummary& study, const std::string& more_bullets) {
@@ -270,7 +284,8 @@ std::string setting_claims_markdown(const StudySummary& study, const std::string
     table << "| " << lambda_text(*s->setting.lambda) << " | " << s->setting.epochs << " | " << group_of(s->setting)
           << " | " << format("%.2f / %.2f / %.2f", a[0].mean, a[1].mean, a[2].mean) << " | " << setting_parts.all
           << " of " << setting_parts.runs << " | "
-          << (relu ? difference_text(*s, *relu, versus_relu) + " | " + accuracy : "no ReLU run | ") << " |\n";
+          << (relu ? difference_text(*s, *relu, versus_relu) + " | " + accuracy : "no ReLU run | ") << " | "
+          << alpha_intervals_cell(*s) << " |\n";
   }
   if (count == 0) return more_bullets + "\n";
   std::ostringstream md;
@@ -285,7 +300,7 @@ std::string setting_claims_markdown(const StudySummary& study, const std::string
      << " settings (those with a ReLU run of the same reduction and input scale).\n"
      << more_bullets;
   md << "\n| λ | epochs | setting | α1 / α2 / α3 | runs with the whole α picture | accuracy vs ReLU (points) | "
-        "accuracy claim |\n|---:|---:|---|---|---:|---|---|\n"
+        "accuracy claim | 95 % intervals of α1 / α2 / α3 |\n|---:|---:|---|---|---:|---|---|---|\n"
      << table.str() << "\n";
   return md.str();
 }
