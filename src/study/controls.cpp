@@ -144,7 +144,9 @@ std::string long_baselines_markdown(const StudySummary& study) {
     for (const SettingSummary* s : alphas) verdicts.add(row(*s, true));
     md << "\nReLU_α over " << epochs_text(epochs) << " as accurate as ReLU over " << epochs_text(epochs) << ": "
        << verdicts.text() << ".";
-    if (linear) md << " The linear net over " << epochs_text(epochs) << ": ReLU - linear = " << linear_gap_text(*relu, *linear) << ".";
+    if (linear)
+      md << " The linear net over " << epochs_text(epochs) << ": ReLU - linear = " << linear_gap_text(*relu, *linear)
+         << ".";
     else md << " " << not_enough << " for the linear net over " << epochs_text(epochs) << ".";
     md << "\n\n";
   }
@@ -252,11 +254,15 @@ std::string alpha_init_markdown(const StudySummary& study) {
     }
     for (int k = 0; k < 3; ++k)
       md << "- α" << k + 1 << " held at 1 in " << held[k] << " of " << runs << " runs: "
-         << (held[k] == runs ? "**the claim holds**" : held[k] == 0 ? "**the claim does not hold**" : "**the claim holds in part**")
+         << (held[k] == runs ? "**the claim holds**"
+             : held[k] == 0  ? "**the claim does not hold**"
+                             : "**the claim holds in part**")
          << ".\n";
     md << "\n";
   }
-  if (!any) md << not_enough << ": no run started from another α than the protocol's " << format("%g", protocol_init) << ".\n\n";
+  if (!any)
+    md << not_enough << ": no run started from another α than the protocol's " << format("%g", protocol_init)
+       << ".\n\n";
   return md.str();
 }
 

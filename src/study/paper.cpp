@@ -248,16 +248,18 @@ std::string open_questions_markdown(const StudySummary& study) {
   if (!moving.empty()) {
     ++asked;
     md << asked << ". **Where do the moving alphas settle?** In " << moving.size()
-       << (moving.size() == 1 ? " setting" : " settings") << " an α of at least one seed is still moving at the end (a least-squares line through its last "
-          "epoch changes it by more than "
+       << (moving.size() == 1 ? " setting" : " settings")
+       << " an α of at least one seed is still moving at the end (a least-squares line through its last epoch "
+          "changes it by more than "
        << settled_change << "): their final values are not where training would leave them.\n";
     list(moving);
   }
   if (!split.empty()) {
     ++asked;
     md << asked << ". **What decides a seed's fate?** In " << split.size()
-       << (split.size() == 1 ? " setting" : " settings") << " the seeds of one λ end with an α in different classes (→0, between, →1): the outcome is not "
-          "a function of λ alone. The seed sets both the initial weights and the batches' order; runs that "
+       << (split.size() == 1 ? " setting" : " settings")
+       << " the seeds of one λ end with an α in different classes (→0, between, →1): the outcome is not a "
+          "function of λ alone. The seed sets both the initial weights and the batches' order; runs that "
           "hold one fixed and vary the other would tell which matters.\n";
     list(split);
   }

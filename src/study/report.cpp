@@ -312,9 +312,13 @@ std::string controls_overview_markdown(const StudySummary& study, const fs::path
   };
   const std::vector<OverviewPanel> panels{
       {"mean reduction, Adam",
-       [unit](const Setting& g) { return unit(g) && g.reduction == "mean" && g.optimizer == "adam" && g.lambda_scale == "none"; }},
+       [unit](const Setting& g) {
+         return unit(g) && g.reduction == "mean" && g.optimizer == "adam" && g.lambda_scale == "none";
+       }},
       {"sum reduction, penalty × batch, Adam",
-       [unit](const Setting& g) { return unit(g) && g.reduction == "sum" && g.optimizer == "adam" && g.lambda_scale != "none"; }},
+       [unit](const Setting& g) {
+         return unit(g) && g.reduction == "sum" && g.optimizer == "adam" && g.lambda_scale != "none";
+       }},
       {"mean reduction, SGD",
        [unit](const Setting& g) { return unit(g) && g.reduction == "mean" && g.optimizer == "sgd"; }}};
   const std::optional<Figure> figure =
