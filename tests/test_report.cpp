@@ -207,6 +207,7 @@ struct FakeRun {
   int planned_epochs = 0;                     // config.json's epochs; 0: one per accuracy
   int steps_per_epoch = 2;
   std::string net;                            // config.json's net; none written when empty
+  std::string controls;                       // more of config.json ("\"optimizer\": \"sgd\", ...")
 };
 
 // A run folder as `linconv train` writes it; the loss is 3 / step and the alphas go linearly from
@@ -220,7 +221,8 @@ void write_fake_run(const fs::path& runs, const std::string& name, const FakeRun
                  run.activation + "\", \"lambda\": " + std::to_string(run.lambda) +
                  ", \"epochs\": " + std::to_string(run.planned_epochs ? run.planned_epochs : epochs) + ", \"reduction\": \"" + run.reduction +
                  "\", \"input_scale\": \"unit\", \"batch\": 100, \"seed\": " + std::to_string(run.seed) +
-                 ", \"limit\": null, \"steps\": null, \"data\": \"/nonexistent\"}");
+                 ", \"limit\": null, \"steps\": null, \"data\": \"/nonexistent\"" +
+                 (run.controls.empty() ? "" : ", " + run.controls) + "}");
   std::string metrics = "step,epoch,loss,ce,penalty,alpha1,alpha2,alpha3,grad_alpha1,grad_alpha2,grad_alpha3\n";
   const int steps = run.steps_per_epoch * epochs;
   for (int s = 1; s <= steps; ++s) {
@@ -309,9 +311,11 @@ TEST_CASE("report: table, findings and plot data from hand-written runs", "[cli]
                               "**consistent**, the gap is 9.00 points (95 % interval "));
   CHECK_THAT(report, Contains("| 0.5 | 2 | mean reduction, unit input | 0.65 / 0.98 / 1.01 | 3 of 3 | +0.00 (95 % "
                               "interval "));
-  CHECK_THAT(report, Contains(") | **undecided** |"));
+  // Each layer's mean alpha with its 95 % interval, t(2 df) = 4.303: alpha1 0.6, 0.7, 0.65 give
+  // 0.65 ± 4.303 x 0.05 / sqrt(3).
+  CHECK_THAT(report, Contains(") | **undecided** | [0.53, 0.77] / [0.91, 1.04] / [0.98, 1.04] |\n"));
   CHECK_THAT(report, Contains("| 0.5 | 2 | sum reduction, unit input | 0.00 / 0.02 / 0.50 | 0 of 1 | -6.00 (one seed: "
-                              "no interval) | **disagrees** (one seed) |"));
+                              "no interval) | **disagrees** (one seed) | one seed |"));
   CHECK_THAT(report, Contains("- unfinished: unfinished (1 of 3 epochs)"));
   CHECK_THAT(report, Contains("ReLU net: skipped, no model.safetensors in runs/rs"));  // sum preferred
 
@@ -356,6 +360,115 @@ TEST_CASE("report: table, findings and plot data from hand-written runs", "[cli]
   CHECK_THAT(report, !Contains("first attempt"));  // no --net fashion-bn-pool run
 }
 
+TEST_CASE("report: reads as a paper, its controls judged from the runs, its links inside the folder", "[cli]") {
+  const TempDir dir;
+  const fs::path runs = dir / "runs";
+  // The protocol: baselines and ReLU_alpha at lambda 0.5 and 2 under mean reduction, 3 seeds of
+  // accuracies 80.0, 80.1 and 80.2 % (0.1 points apart: tight intervals).
+  const std::vector<double> accuracies{0.800, 0.801, 0.802};
+  for (int seed = 0; seed < 3; ++seed) {
+    const std::vector<double> accuracy{0.7, accuracies[std::size_t(seed)]};
+    write_fake_run(runs, "relu" + std::to_string(seed), {"relu", 0.5, "mean", seed, accuracy});
+    write_fake_run(runs, "linear" + std::to_string(seed), {"linear", 0.5, "mean", seed, {0.6, 0.72}});
+    write_fake_run(runs, "mean0.5-" + std::to_string(seed), {"alpha", 0.5, "mean", seed, accuracy, {0.0, 0.0, 0.0}});
+    write_fake_run(runs, "mean2-" + std::to_string(seed), {"alpha", 2.0, "mean", seed, accuracy, {0.0, 0.0, 0.0}});
+    // The scaled penalty: at lambda 0.5 the alphas end within 0.02 of mean reduction's, as
+    // accurate (matches); at lambda 2 they stay up (differs).
+    FakeRun scaled{"alpha", 0.5, "sum", seed, accuracy, {0.02, 0.01, 0.0}};
+    scaled.controls = "\"lambda_scale\": \"reduction\"";
+    write_fake_run(runs, "scaled0.5-" + std::to_string(seed), scaled);
+    scaled.lambda = 2.0;
+    scaled.final_alphas = {0.5, 0.9, 1.0};
+    write_fake_run(runs, "scaled2-" + std::to_string(seed), scaled);
+  }
+  // Initial alpha 0.9, 1 and 1.1 (sum reduction, lambda 0.5, one seed each): alpha2 and alpha3
+  // end at 1 or closer to it than they started, alpha1 far below.
+  write_fake_run(runs, "sum0.5", {"alpha", 0.5, "sum", 0, {0.7, 0.8}, {0.55, 0.9, 0.95}});
+  const std::vector<std::pair<std::string, std::array<double, 3>>> inits{
+      {"0.9", {0.5, 0.95, 1.0}}, {"1.0", {0.6, 1.0, 1.0}}, {"1.1", {0.7, 1.05, 1.0}}};
+  for (const auto& [init, finals] : inits) {
+    FakeRun run{"alpha", 0.5, "sum", 0, {0.7, 0.8}, finals};
+    run.controls = "\"alpha_init\": " + init;
+    write_fake_run(runs, "init" + init, run);
+  }
+  // A long ReLU_alpha setting without a long ReLU run.
+  write_fake_run(runs, "long", {"alpha", 0.5, "mean", 0, {0.7, 0.75, 0.78, 0.8}, {0.0, 0.0, 0.0}});
+
+  const Result r = linconv_cli("report " + dir.path().string());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const std::string report = read_file(dir / "report.md");
+
+  // A paper's sections, in order; the overview figure opens the results.
+  const std::vector<std::string> sections{
+      "# How much non-linearity does a CNN keep when it pays for it?", "\n## In short\n", "\n## Question\n", "\n## Method\n",
+      "\n### What the reduction does to the penalty\n", "\n## Results\n", "(figures/alpha-vs-lambda-e2.png)",
+      "\n### Every setting\n", "\n### Where the alphas go, seed by seed\n",
+      "\n## The course report's claims, part by part\n", "\n## Controls\n", "(figures/controls-alpha-vs-lambda-e2.png)",
+      "\n### Control: baselines trained as long as the long runs\n", "\n### Control: raw input (0..255)\n",
+      "\n### Control: initial α of 0.9, 1 and 1.1\n", "\n### Control: the penalty scaled to the reduction\n",
+      "\n### Control: SGD beside Adam\n", "\n## Open questions\n", "\n## Loss, accuracy and alphas over training\n",
+      "\n## Feature maps\n"};
+  std::size_t at = 0;
+  for (const std::string& section : sections) {
+    INFO(section);
+    const std::size_t found = report.find(section, at);
+    REQUIRE(found != std::string::npos);
+    at = found + section.size();
+  }
+  auto section_text = [&](const std::string& title) {
+    const std::size_t begin = report.find(title);
+    return report.substr(begin, report.find("\n### ", begin + title.size()) - begin);
+  };
+
+  // In short: each layer's fates over the 2-epoch runs of each reduction (mean: 3 seeds at lambda
+  // 0.5 and 2, every alpha to 0; sum: the one protocol run, ending at 0.55, 0.9 and 0.95).
+  CHECK_THAT(report, Contains("- **mean reduction, unit input** (λ 0.5 and 2, 6 runs): α1 →0 in 6; α2 →0 in 6; α3 →0 "
+                              "in 6.\n- **sum reduction, unit input** (λ 0.5, 1 run): α1 between in 1; α2 →1 in 1; "
+                              "α3 →1 in 1.\n"));
+
+  // The method states the protocol the runs present and the reduction's factor from their batch.
+  CHECK_THAT(report, Contains("The runs present: ReLU_α at λ 0.5 and 2 over 2 epochs, and at λ 0.5 over 4 epochs"));
+  CHECK_THAT(report, Contains("sum at λ is mean at λ / 100"));
+
+  // The scaled penalty: at lambda 0.5 the alphas within 0.02 of mean reduction's and as accurate
+  // (the same accuracies, std 0.1 points: Welch's interval 0 ± t(4 df) x 0.1 x sqrt(2/3) = ±0.23);
+  // at lambda 2 alpha3 1.0 away.
+  const std::string scaled = section_text("### Control: the penalty scaled to the reduction");
+  CHECK_THAT(scaled, Contains("| 0.5 | 2 | 3 | 80.10 ± 0.10 | 80.10 ± 0.10 | +0.00 (95 % interval -0.23 to +0.23, "));
+  CHECK_THAT(scaled, Contains("| 0.02 / 0.01 / 0.00 | 0.00 / 0.00 / 0.00 | 0.55 / 0.90 / 0.95 | 0.020 | **matches** |\n"));
+  CHECK_THAT(scaled, Contains("| 0.50 / 0.90 / 1.00 | 0.00 / 0.00 / 0.00 | no run | 1.000 | **differs** |\n"));
+  CHECK_THAT(scaled, Contains("The scaled penalty matches mean reduction at 1, differs at 1 and is undecided at 0 of "
+                              "2 λ compared."));
+
+  // Initial alpha: alpha1 never ends near 1; alpha2 and alpha3 always end at 1 or nearer to it.
+  const std::string init = section_text("### Control: initial α of 0.9, 1 and 1.1");
+  CHECK_THAT(init, Contains("| 0.5 (protocol) | 1 | 80.00 | 0.550 (1 between · 1 moving) |"));
+  CHECK_THAT(init, Contains("- α1 held at 1 in 0 of 3 runs: **the claim does not hold**.\n"
+                            "- α2 held at 1 in 3 of 3 runs: **the claim holds**.\n"
+                            "- α3 held at 1 in 3 of 3 runs: **the claim holds**.\n"));
+
+  // Controls without their runs say so.
+  CHECK_THAT(section_text("### Control: baselines trained as long as the long runs"),
+             Contains("**Not enough runs yet**: no ReLU run of 4 epochs here"));
+  CHECK_THAT(section_text("### Control: raw input (0..255)"), Contains("**Not enough runs yet**: no run with raw input."));
+  CHECK_THAT(section_text("### Control: SGD beside Adam"), Contains("**Not enough runs yet**: no run with SGD."));
+  CHECK_THAT(report, !Contains("## Runs left out"));  // every control is in its section
+
+  // Every link resolves inside the report's folder (its figures): none into runs/, none outside.
+  const std::regex link(R"(\]\(([^)]*)\))");
+  int links = 0;
+  for (auto it = std::sregex_iterator(report.begin(), report.end(), link); it != std::sregex_iterator(); ++it) {
+    const std::string target = (*it)[1];
+    INFO(target);
+    ++links;
+    CHECK(target.starts_with("figures/"));
+    CHECK(target.find("..") == std::string::npos);
+    CHECK(fs::exists(dir / target));
+  }
+  CHECK(links > 10);
+}
+
 TEST_CASE("report: the first attempt's section tests the course report's claim", "[cli]") {
   const TempDir dir;
   const fs::path runs = dir / "runs";
@@ -385,7 +498,7 @@ TEST_CASE("report: the first attempt's section tests the course report's claim",
   const std::size_t section = report.find("## The first attempt: batch norm and max pooling\n\n");
   REQUIRE(section != std::string::npos);
   // After the findings, before the figures; the results table holds the report's network only.
-  CHECK(report.find("## Findings") < section);
+  CHECK(report.find("## Results") < section);
   CHECK(section < report.find("## Loss, accuracy and alphas over training"));
   CHECK(table_row(report, "| relu |  | 1 | mean | unit |")[6] == "81.00 ± 1.41");
   CHECK(table_row(report, "| linear |  | 1 | mean | unit |")[6] == "72.00 ± 0.00");

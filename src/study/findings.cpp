@@ -5,27 +5,23 @@
 #include <map>
 #include <sstream>
 
+#include "judgements.hpp"
 #include "statistics.hpp"
 #include "study.hpp"
 
 namespace linconv::cli {
-namespace {
-
-// An alpha "goes to" 0 or 1 when its final mean is within this of it.
-constexpr double near = 0.1;
-// The course report's claims.
-constexpr double claimed_linear_gap_points = 7.5;
-constexpr double claimed_alpha1_low = 0.5, claimed_alpha1_high = 0.8;
-
-enum class Fate { zero, one, between, below_zero, above_one };
 
 Fate fate_of(double alpha) {
-  if (std::abs(alpha) <= near) return Fate::zero;
-  if (std::abs(alpha - 1.0) <= near) return Fate::one;
+  if (std::abs(alpha) <= near_alpha) return Fate::zero;
+  if (std::abs(alpha - 1.0) <= near_alpha) return Fate::one;
   if (alpha < 0.0) return Fate::below_zero;
   if (alpha > 1.0) return Fate::above_one;
   return Fate::between;
 }
+
+namespace {
+
+constexpr double claimed_alpha1_low = 0.5, claimed_alpha1_high = 0.8;
 
 const char* fate_text(Fate f) {
   switch (f) {
@@ -46,26 +42,12 @@ std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0
 
 std::string verdict(bool agrees) { return agrees ? "**agrees**" : "**disagrees**"; }
 
-// "mean reduction, unit input": the groups that the findings compare within.
-std::string group_of(const Setting& s) { return s.reduction + " reduction, " + s.input_scale + " input"; }
-
 
 std::vector<const SettingSummary*> alpha_settings(const StudySummary& study) {
   std::vector<const SettingSummary*> list;
   for (const SettingSummary& s : study.settings)
     if (s.setting.learns_alphas()) list.push_back(&s);
   return list;
-}
-
-// An alpha has settled when a least-squares line through its values over the run's last epoch
-// changes it by at most this much over that epoch (statistics.hpp, last_epoch_change).
-constexpr double settled_change = 0.01;
-
-double last_epoch_alpha_change(const Run& run, int k) {
-  std::vector<double> values;
-  for (const StepRow& row : run.steps)
-    if (row.epoch == run.epochs.back().epoch) values.push_back(row.alphas[k]);
-  return last_epoch_change(values);
 }
 
 const char* fate_short(Fate f) {
@@ -79,8 +61,17 @@ const char* fate_short(Fate f) {
   return "";
 }
 
-// "2 →0, 1 between · 1 moving": the fates of alpha k over a setting's seeds, and how many
-// seeds' alpha k had not settled.
+}  // namespace
+
+std::string group_of(const Setting& s) { return s.reduction + " reduction, " + s.input_scale + " input"; }
+
+double last_epoch_alpha_change(const Run& run, int k) {
+  std::vector<double> values;
+  for (const StepRow& row : run.steps)
+    if (row.epoch == run.epochs.back().epoch) values.push_back(row.alphas[k]);
+  return last_epoch_change(values);
+}
+
 std::string seed_fates_cell(const SettingSummary& s, int k) {
   std::map<Fate, int> counts;
   int moving = 0;
@@ -98,10 +89,12 @@ std::string seed_fates_cell(const SettingSummary& s, int k) {
   return cell.str();
 }
 
+namespace {
+
 std::string alphas_markdown(const StudySummary& study) {
   std::ostringstream md;
-  md << "### Where the alphas go, seed by seed\n\nEach seed's final α is classed: *→0* within " << near
-     << " of 0, *→1* within " << near << " of 1, *between* in between (*<0* and *>1* outside [0, 1]). Outcomes "
+  md << "### Where the alphas go, seed by seed\n\nEach seed's final α is classed: *→0* within " << near_alpha
+     << " of 0, *→1* within " << near_alpha << " of 1, *between* in between (*<0* and *>1* outside [0, 1]). Outcomes "
         "can differ between seeds of one setting, so each cell counts the seeds; an α is *moving* when a "
         "least-squares line through its values over the run's last epoch changes it by more than "
      << settled_change << " over that epoch: it has not settled where it ends.\n\n";
@@ -120,8 +113,8 @@ std::string alphas_markdown(const StudySummary& study) {
   return md.str();
 }
 
-// Welch's comparison of two settings' final test accuracies in points (a minus b); none when
-// either has a single seed.
+}  // namespace
+
 std::optional<Difference> accuracy_difference(const SettingSummary& a, const SettingSummary& b) {
   auto points = [](const SettingSummary& s) {
     std::vector<double> values;
@@ -131,9 +124,6 @@ std::optional<Difference> accuracy_difference(const SettingSummary& a, const Set
   return welch(points(a), points(b));
 }
 
-// "+1.23 (95 % interval -0.50 to +2.96, Welch p = 0.12)": the difference of two settings' mean
-// accuracies in points, with what the seeds say of it (`d`, accuracy_difference); the difference
-// alone for a single seed.
 std::string difference_text(const SettingSummary& a, const SettingSummary& b, const std::optional<Difference>& d) {
   const std::string points = points_text(100 * (a.accuracy.mean - b.accuracy.mean));
   if (!d) return points + " (one seed: no interval)";
@@ -143,6 +133,8 @@ std::string difference_text(const SettingSummary& a, const SettingSummary& b, co
 std::string difference_text(const SettingSummary& a, const SettingSummary& b) {
   return difference_text(a, b, accuracy_difference(a, b));
 }
+
+namespace {
 
 // Each ReLU setting with the linear setting it is compared with, and the accuracy gap in points.
 struct BaselinePair {
@@ -227,10 +219,8 @@ std::string reductions_markdown(const StudySummary& study) {
   return md.str();
 }
 
-// A claim that two settings are as accurate, against the 95 % interval of their difference: it
-// agrees when the interval lies within +-same_accuracy_points, disagrees when it lies wholly
-// outside, and the seeds cannot tell when it straddles the edge. A single seed has only the
-// difference itself.
+}  // namespace
+
 std::string equivalence_verdict(const std::optional<Difference>& d, double difference) {
   if (!d) return verdict(std::abs(difference) <= same_accuracy_points) + " (one seed)";
   const Interval& interval = d->interval;
@@ -239,11 +229,13 @@ std::string equivalence_verdict(const std::optional<Difference>& d, double diffe
   return "**undecided**";
 }
 
+namespace {
+
 // The parts of the course report's picture of the alphas, held or not by one run's final alphas.
 struct AlphaParts {
   int runs = 0, alpha3_one = 0, alpha2_one = 0, alpha1_in = 0, ordered = 0, all = 0;
   void add(const std::array<double, 3>& a) {
-    const bool three = std::abs(a[2] - 1.0) <= near, two = std::abs(a[1] - 1.0) <= near;
+    const bool three = std::abs(a[2] - 1.0) <= near_alpha, two = std::abs(a[1] - 1.0) <= near_alpha;
     const bool one = a[0] >= claimed_alpha1_low && a[0] <= claimed_alpha1_high, order = a[2] >= a[1] && a[1] >= a[0];
     ++runs;
     alpha3_one += three;
@@ -253,6 +245,20 @@ struct AlphaParts {
     all += three && two && one && order;
   }
 };
+
+// "[0.41, 0.65] / [0.70, 0.88] / [0.93, 0.99]": the 95 % interval of each layer's mean final
+// alpha over the seeds (mean_interval); "one seed" without one.
+std::string alpha_intervals_cell(const SettingSummary& s) {
+  std::string cell;
+  for (int k = 0; k < 3; ++k) {
+    std::vector<double> finals;
+    for (const Run* run : s.runs) finals.push_back(run->final_alphas()[k]);
+    const std::optional<Interval> interval = mean_interval(finals);
+    if (!interval) return "one seed";
+    cell += (k ? " / " : "") + format("[%.2f, %.2f]", interval->low, interval->high);
+  }
+  return cell;
+}
 
 // The per-setting claims (the alphas' picture, part by part; ReLU_alpha as accurate as ReLU) as
 // bullets, then `more_bullets`, then the table of the settings.
@@ -278,7 +284,8 @@ std::string setting_claims_markdown(const StudySummary& study, const std::string
     table << "| " << lambda_text(*s->setting.lambda) << " | " << s->setting.epochs << " | " << group_of(s->setting)
           << " | " << format("%.2f / %.2f / %.2f", a[0].mean, a[1].mean, a[2].mean) << " | " << setting_parts.all
           << " of " << setting_parts.runs << " | "
-          << (relu ? difference_text(*s, *relu, versus_relu) + " | " + accuracy : "no ReLU run | ") << " |\n";
+          << (relu ? difference_text(*s, *relu, versus_relu) + " | " + accuracy : "no ReLU run | ") << " | "
+          << alpha_intervals_cell(*s) << " |\n";
   }
   if (count == 0) return more_bullets + "\n";
   std::ostringstream md;
@@ -293,7 +300,7 @@ std::string setting_claims_markdown(const StudySummary& study, const std::string
      << " settings (those with a ReLU run of the same reduction and input scale).\n"
      << more_bullets;
   md << "\n| λ | epochs | setting | α1 / α2 / α3 | runs with the whole α picture | accuracy vs ReLU (points) | "
-        "accuracy claim |\n|---:|---:|---|---|---:|---|---|\n"
+        "accuracy claim | 95 % intervals of α1 / α2 / α3 |\n|---:|---:|---|---|---:|---|---|---|\n"
      << table.str() << "\n";
   return md.str();
 }
@@ -316,21 +323,26 @@ std::string linear_claim_markdown(const StudySummary& study) {
 
 std::string claims_markdown(const StudySummary& study) {
   std::ostringstream md;
-  md << "### The course report's claims\n\nThe report claims that for every λ α2 and α3 go to 1 and α1 settles in ["
+  md << "## The course report's claims, part by part\n\nThe report claims that for every λ α2 and α3 go to 1 and α1 settles in ["
      << claimed_alpha1_low << ", " << claimed_alpha1_high << "], with α3 > α2 > α1, that ReLU_α is as accurate as "
      << "ReLU, and that the linear net is " << claimed_linear_gap_points << " % less accurate than the ReLU net "
      << "(read here as points of accuracy). Each part is judged on every seed's run: α2, α3 *go to 1* when within "
-     << near << " of 1; *as accurate* means within " << same_accuracy_points << " point, and a 95 % interval "
+     << near_alpha << " of 1; *as accurate* means within " << same_accuracy_points << " point, and a 95 % interval "
      << "(Welch) that crosses that edge leaves the claim undecided; the linear gap is *consistent* with the "
-     << "report's when its 95 % interval holds " << claimed_linear_gap_points << ".\n\n";
+     << "report's when its 95 % interval holds " << claimed_linear_gap_points << ". That α = 1 is an "
+     << "equilibrium is tested by the control *initial α* below"
+     << (study.first_attempt.empty() ? "" : "; that ReLU and linear performed the same on the first attempt, by "
+                                            "its own section")
+     << ".\n\n";
   return md.str() + setting_claims_markdown(study, linear_claim_markdown(study));
 }
 
 }  // namespace
 
 std::string findings_markdown(const StudySummary& study) {
-  return "## Findings\n\nGenerated from the numbers above.\n\n" + alphas_markdown(study) + linear_markdown(study) +
-         reductions_markdown(study) + claims_markdown(study);
+  return alphas_markdown(study) + linear_markdown(study) + reductions_markdown(study);
 }
+
+std::string course_claims_markdown(const StudySummary& study) { return claims_markdown(study); }
 
 }  // namespace linconv::cli

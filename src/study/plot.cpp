@@ -72,6 +72,13 @@ std::string plot_commands(const Figure& figure, const fs::path& data) {
     if (panel.yrange) gp << "set yrange [" << panel.yrange->first << ":" << panel.yrange->second << "]\n";
     else gp << "set autoscale y\n";
     gp << (panel.log_x ? "set logscale x\n" : "unset logscale x\n");
+    if (panel.xtics.empty()) {
+      gp << "set xtics autofreq\n";
+    } else {
+      gp << "set xtics (";
+      for (std::size_t i = 0; i < panel.xtics.size(); ++i) gp << (i ? ", " : "") << panel.xtics[i];
+      gp << ")\n";
+    }
     gp << "plot ";
     // Bands first, under every line.
     const char* separator = "";

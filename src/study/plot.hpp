@@ -33,6 +33,7 @@ struct Panel {
   std::optional<std::pair<double, double>> xrange;  // default: the curves' own
   std::optional<std::pair<double, double>> yrange;  // default: gnuplot's autoscale
   bool log_x = false;                               // a logarithmic x axis
+  std::vector<double> xtics;                        // ticks at these x, labelled with them; empty: gnuplot's
 };
 
 struct Figure {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -216,21 +217,32 @@ Figure alpha_figure(const SettingSummary& s) {
   return {stem_of(s.setting) + "-alphas", title_of(s), {alphas}};
 }
 
-// The study's question in one figure: the final alphas against lambda, one panel per reduction,
-// for the runs of `epochs` epochs (each layer: the mean over seeds with markers, the band from
-// the lowest to the highest seed, each seed a dot).
-std::optional<Figure> alpha_overview_figure(const std::vector<SettingSummary>& settings, int epochs) {
+std::string image_markdown(const std::string& stem, const std::string& caption) {
+  return "![" + caption + "](figures/" + stem + ".png)\n\n*" + caption + "* ([SVG](figures/" + stem + ".svg))\n\n";
+}
+
+// A panel of final alpha against lambda: its title and the settings it draws.
+struct OverviewPanel {
+  std::string title;
+  std::function<bool(const Setting&)> draws;
+};
+
+// Final alphas against lambda, a panel each (each layer: the mean over seeds with markers, the
+// band from the lowest to the highest seed, each seed a dot); none when no panel has a setting.
+std::optional<Figure> alpha_overview_figure(const std::vector<const SettingSummary*>& settings,
+                                            const std::vector<OverviewPanel>& panel_specs, const std::string& name,
+                                            const std::string& title) {
   std::vector<Panel> panels;
-  for (const std::string reduction : {"mean", "sum"}) {
-    Panel panel{reduction + " reduction", "λ (log scale)", "final α", "outside right top", {}, {}, {}, true};
+  for (const OverviewPanel& spec : panel_specs) {
+    Panel panel{spec.title, "λ (log scale)", "final α", "outside right top", {}, {}, {}, true};
     double low = -0.05, high = 1.05;
     for (int k = 0; k < 3; ++k) {
       Curve mean{"α_" + std::to_string(k + 1), alpha_colors[k], Style::line_points, {}, k + 1, mean_line_width, {}};
       Curve seeds{"", alpha_colors[k], Style::points, {}, 1, 1.0, {}};
-      for (const SettingSummary& s : settings) {
+      for (const SettingSummary* summary : settings) {
+        const SettingSummary& s = *summary;
         const Setting& g = s.setting;
-        if (g.activation != "alpha" || g.reduction != reduction || g.epochs != epochs || g.input_scale != "unit")
-          continue;
+        if (g.activation != "alpha" || !spec.draws(g)) continue;
         std::vector<double> finals;
         for (const Run* run : s.runs) {
           finals.push_back(run->final_alphas()[k]);
@@ -255,22 +267,75 @@ std::optional<Figure> alpha_overview_figure(const std::vector<SettingSummary>& s
         last = std::max(last, lambda);
       }
     panel.xrange = std::pair(first / 1.3, last * 1.3);
+    std::set<double> lambdas;  // a tick at each lambda run: a log axis over less than a decade has none
+    for (const Curve& c : panel.curves)
+      for (const auto& point : c.xy) lambdas.insert(point.first);
+    panel.xtics.assign(lambdas.begin(), lambdas.end());
     panels.push_back(std::move(panel));
   }
   if (panels.empty()) return std::nullopt;
-  return Figure{"alpha-vs-lambda-e" + std::to_string(epochs),
-                "Final α against λ after " + epochs_text(epochs) + " (dots: each seed; band: their range)", panels};
+  return Figure{name, title + " (dots: each seed; band: their range)", panels};
 }
 
-std::string image_markdown(const std::string& stem, const std::string& caption) {
-  return "![" + caption + "](figures/" + stem + ".png)\n\n*" + caption + "* ([SVG](figures/" + stem + ".svg))\n\n";
+// The study's question in one figure: the final alphas against lambda after `epochs` epochs,
+// one panel per reduction, unit input.
+std::optional<Figure> alpha_overview_figure(const std::vector<SettingSummary>& settings, int epochs) {
+  std::vector<const SettingSummary*> list;
+  for (const SettingSummary& s : settings) list.push_back(&s);
+  std::vector<OverviewPanel> panels;
+  for (const std::string reduction : {"mean", "sum"})
+    panels.push_back({reduction + " reduction", [reduction, epochs](const Setting& g) {
+                        return g.reduction == reduction && g.epochs == epochs && g.input_scale == "unit";
+                      }});
+  return alpha_overview_figure(list, panels, "alpha-vs-lambda-e" + std::to_string(epochs),
+                               "Final α against λ after " + epochs_text(epochs));
+}
+
+// The mechanism the controls test, in one figure: final alphas against lambda after `epochs`
+// epochs under mean reduction, under sum reduction with the penalty scaled by the batch, and
+// under mean reduction with SGD; drawn when the study has the scaled or the SGD runs.
+std::string controls_overview_markdown(const StudySummary& study, const fs::path& figures) {
+  int epochs = 0;  // the scaled and SGD runs' (the protocol's short runs')
+  std::optional<double> protocol_init;
+  for (const SettingSummary& s : study.settings)
+    if (s.setting.alpha_init && !protocol_init) protocol_init = s.setting.alpha_init;
+  std::vector<const SettingSummary*> list;
+  for (const std::vector<SettingSummary>* group : {&study.settings, &study.controls})
+    for (const SettingSummary& s : *group) {
+      if (s.setting.net != report_net) continue;
+      list.push_back(&s);
+      if (s.setting.lambda_scale != "none" || s.setting.optimizer != "adam") epochs = s.setting.epochs;
+    }
+  if (epochs == 0) return "";
+  auto unit = [epochs, protocol_init](const Setting& g) {
+    return g.epochs == epochs && g.input_scale == "unit" && g.alpha_init == protocol_init.value_or(0.5f);
+  };
+  const std::vector<OverviewPanel> panels{
+      {"mean reduction, Adam",
+       [unit](const Setting& g) {
+         return unit(g) && g.reduction == "mean" && g.optimizer == "adam" && g.lambda_scale == "none";
+       }},
+      {"sum reduction, penalty × batch, Adam",
+       [unit](const Setting& g) {
+         return unit(g) && g.reduction == "sum" && g.optimizer == "adam" && g.lambda_scale != "none";
+       }},
+      {"mean reduction, SGD",
+       [unit](const Setting& g) { return unit(g) && g.reduction == "mean" && g.optimizer == "sgd"; }}};
+  const std::optional<Figure> figure =
+      alpha_overview_figure(list, panels, "controls-alpha-vs-lambda-e" + std::to_string(epochs),
+                            "Final α against λ after " + epochs_text(epochs) + ", the penalty scaled and SGD");
+  if (!figure) return "";
+  draw_figure(*figure, figures);
+  return image_markdown(figure->name, "The controls of the mechanism: final α against λ after " +
+                                          epochs_text(epochs) + " under mean reduction (Adam), sum reduction with "
+                                          "the penalty times the batch (Adam), and mean reduction with SGD");
 }
 
 std::string header_markdown(const std::vector<Run>& runs, const StudySummary& study) {
   std::size_t finished = 0;
   std::set<long> limits;
   bool whole_set = false;
-  for (const std::vector<SettingSummary>* settings : {&study.settings, &study.first_attempt})
+  for (const std::vector<SettingSummary>* settings : {&study.settings, &study.controls, &study.first_attempt})
     for (const SettingSummary& s : *settings)
       for (const Run* run : s.runs) {
         ++finished;
@@ -278,9 +343,11 @@ std::string header_markdown(const std::vector<Run>& runs, const StudySummary& st
         else whole_set = true;
       }
   std::ostringstream md;
-  md << "# The ReLU_α study\n\nGenerated by `linconv report` from the " << finished << " finished runs in `runs/` ("
-     << study.settings.size() + study.first_attempt.size() << " settings; " << runs.size() - finished
-     << " left out). Test accuracy is the "
+  md << "# How much non-linearity does a CNN keep when it pays for it? A ReLU_α study on FashionMNIST\n\n"
+     << "Generated by `linconv report` from the " << finished << " finished runs of a study ("
+     << study.settings.size() + study.controls.size() + study.first_attempt.size() << " settings; "
+     << runs.size() - finished << " left out): every number and verdict below is computed from those runs, "
+     << "whose folders are not part of this report. Test accuracy is the "
      << "accuracy on the test set after the last epoch, in percent; each cell gives the mean ± the sample standard "
      << "deviation over the seeds of a setting (the mean alone for one seed). Training images: ";
   if (whole_set) md << "the whole training set" << (limits.empty() ? "" : "; ");
@@ -293,9 +360,27 @@ std::string header_markdown(const std::vector<Run>& runs, const StudySummary& st
   return md.str();
 }
 
-std::string results_markdown(const StudySummary& study) {
+// The figures of final alpha against lambda, one for each number of epochs: the answer to the
+// study's question, drawn into `figures`.
+std::string overview_markdown(const StudySummary& study, const fs::path& figures) {
   std::ostringstream md;
-  md << "## Results\n\n| activation | λ | epochs | reduction | input | seeds | test accuracy (%) | vs ReLU (points) "
+  std::set<int> alpha_epochs;
+  for (const SettingSummary& s : study.settings)
+    if (s.setting.activation == "alpha") alpha_epochs.insert(s.setting.epochs);
+  for (int epochs : alpha_epochs)
+    if (const std::optional<Figure> overview = alpha_overview_figure(study.settings, epochs)) {
+      draw_figure(*overview, figures);
+      md << image_markdown(overview->name, "How much non-linearity training keeps: each layer's final α against λ, "
+                                           "after " + epochs_text(epochs) + ", for each reduction");
+    }
+  return md.str();
+}
+
+// The results: the overview figures, the table of every setting, then the findings.
+std::string results_markdown(const StudySummary& study, const fs::path& figures) {
+  std::ostringstream md;
+  md << "## Results\n\n" << overview_markdown(study, figures)
+     << "### Every setting\n\n| activation | λ | epochs | reduction | input | seeds | test accuracy (%) | vs ReLU (points) "
         "| α1 | α2 | α3 |\n|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|\n";
   for (const SettingSummary& s : study.settings) {
     const Setting& g = s.setting;
@@ -310,24 +395,15 @@ std::string results_markdown(const StudySummary& study) {
     md << '\n';
   }
   md << "\n\"vs ReLU\": the difference of the mean accuracy to the ReLU net of the same reduction and input scale "
-        "(of the same number of epochs where there is one).\n\n";
+        "(of the same number of epochs where there is one).\n\n"
+     << findings_markdown(study);
   return md.str();
 }
 
 // Draws the figures of every setting; returns their section.
 std::string figures_markdown(const StudySummary& study, const fs::path& figures) {
   std::ostringstream md;
-  md << "## Loss, accuracy and alphas over training\n\n";
-  std::set<int> alpha_epochs;
-  for (const SettingSummary& s : study.settings)
-    if (s.setting.activation == "alpha") alpha_epochs.insert(s.setting.epochs);
-  for (int epochs : alpha_epochs)
-    if (const std::optional<Figure> overview = alpha_overview_figure(study.settings, epochs)) {
-      draw_figure(*overview, figures);
-      md << image_markdown(overview->name, "How much non-linearity training keeps: each layer's final α against λ, "
-                                           "after " + epochs_text(epochs) + ", for each reduction");
-    }
-  md << "The course report's Fig. 1-14, for every setting: the mean over the seeds (thick), the range from the lowest "
+  md << "## Loss, accuracy and alphas over training\n\nThe course report's Fig. 1-14, for every setting: the mean over the seeds (thick), the range from the lowest "
         "to the highest seed (band) and each seed (thin lines, dots). The cross-entropy is per image whatever the "
         "reduction (the summed one divided by the batch size); the penalty is λ Σ|α| as the loss adds it. Every "
         "accuracy panel has the same scale, with the ReLU and linear baselines of the same reduction and input "
@@ -447,13 +523,12 @@ std::string feature_maps_markdown(const NetworkList& networks, const StudySummar
   return md.str();
 }
 
+// The runs that no section reports on. The controls' runs (StudySummary::controls) are in their
+// sections.
 std::string left_out_markdown(const StudySummary& study) {
-  if (study.left_out.empty() && study.controls.empty()) return "";
+  if (study.left_out.empty()) return "";
   std::string md = "## Runs left out\n\n";
   for (const std::string& line : study.left_out) md += "- " + line + "\n";
-  for (const SettingSummary& s : study.controls)
-    md += "- " + s.setting.describe() + " (" + std::to_string(s.runs.size()) +
-          (s.runs.size() == 1 ? " run" : " runs") + "): a control outside the protocol, not in these sections\n";
   return md + "\n";
 }
 
@@ -468,6 +543,7 @@ ProtocolScope scope_of(const fs::path& dir) {
   try {
     scope.alpha_init = j.at("alpha_init").get<float>();
     scope.input_scales = j.at("input_scale").get<std::vector<std::string>>();
+    scope.epochs = j.at("epochs").get<int>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(file.string() + ": not the settings of a linconv sweep (" + e.what() + ")");
   }
@@ -487,13 +563,24 @@ void write_report(const NetworkList& networks, const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(figures, ec);
   if (ec) throw Error(figures.string() + ": cannot create directory: " + ec.message());
-  // A study of the first attempt alone has no results of the report's network to tabulate, nor
-  // its feature maps to draw.
+  // The sections in reading order, one a line: a paper's (in short, question, method, results,
+  // the claims answered, the controls, open questions), then every setting's figures and the
+  // feature maps. A study of the first attempt alone has only its section and figures.
   const bool report_network = !study.settings.empty();
-  const std::string md = header_markdown(runs, study) +
-                         (report_network ? results_markdown(study) + findings_markdown(study) : "") +
-                         first_attempt_markdown(study) + figures_markdown(study, figures) +
-                         (report_network ? feature_maps_markdown(networks, study, figures) : "") + left_out_markdown(study);
+  std::string md = header_markdown(runs, study);
+  if (report_network) {
+    md += summary_markdown(study);
+    md += question_markdown();
+    md += method_markdown(study);
+    md += results_markdown(study, figures);
+    md += course_claims_markdown(study);
+    md += controls_markdown(study, controls_overview_markdown(study, figures));
+  }
+  md += first_attempt_markdown(study);
+  if (report_network) md += open_questions_markdown(study);
+  md += figures_markdown(study, figures);
+  if (report_network) md += feature_maps_markdown(networks, study, figures);
+  md += left_out_markdown(study);
   write_file_atomically(dir / "report.md", {std::as_bytes(std::span(md))});
 }
 

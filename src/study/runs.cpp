@@ -128,6 +128,7 @@ Run read_run(const fs::path& dir) {
     s.lambda_scale = j.value("lambda_scale", std::string("none"));
     run.seed = j.at("seed");
     run.batch = j.at("batch");
+    run.lr = j.value("lr", 0.0);
     run.data = j.value("data", std::string());
     if (j.contains("limit") && !j.at("limit").is_null()) run.limit = j.at("limit").get<long>();
     if (j.contains("steps") && !j.at("steps").is_null()) max_steps = j.at("steps").get<long>();

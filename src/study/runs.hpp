@@ -57,6 +57,7 @@ struct Run {
   std::uint64_t seed = 0;
   std::optional<long> limit;  // --limit of the run: training images used
   int batch = 0;              // images per step
+  double lr = 0.0;            // the optimiser's learning rate (0 in runs that did not record it)
   std::filesystem::path data;
   std::vector<StepRow> steps;
   std::vector<EpochRow> epochs;

@@ -73,6 +73,7 @@ bool ProtocolScope::covers(const Setting& s) const {
 
 StudySummary summarise(const std::vector<Run>& runs, const ProtocolScope& scope) {
   StudySummary study;
+  study.protocol_epochs = scope.epochs;
   std::map<Setting, std::vector<const Run*>> by_setting;
   for (const Run& run : runs) {
     const std::string name = run.dir.filename().string();

@@ -35,6 +35,7 @@ struct StudySummary {
   std::vector<SettingSummary> first_attempt;  // of its first attempt (--net fashion-bn-pool)
   std::vector<SettingSummary> controls;       // runs outside the protocol (ProtocolScope), by setting
   std::vector<std::string> left_out;          // one line each: unfinished or duplicate runs, and why
+  int protocol_epochs = 0;  // the protocol's short runs' epochs (ProtocolScope::epochs; 0: unknown)
 };
 
 // The runs of the protocol, which the report's sections compare: Adam, the penalty as given,
@@ -43,6 +44,7 @@ struct StudySummary {
 struct ProtocolScope {
   double alpha_init = 0.5f;
   std::vector<std::string> input_scales;  // empty: any
+  int epochs = 0;  // the short runs' --epochs (the long runs are longer); 0: not known
 
   bool covers(const Setting& s) const;
 };
@@ -65,8 +67,25 @@ std::string points_text(double points);
 // "1 epoch", "3 epochs"
 std::string epochs_text(int epochs);
 
-// The Markdown of the findings section.
+// "In short" (paper.cpp): where each layer's alpha ends, by reduction, counted over the runs.
+std::string summary_markdown(const StudySummary& study);
+// The question the study asks (paper.cpp).
+std::string question_markdown();
+// The method (paper.cpp): the protocol as the runs present show it (lambdas, epochs, seeds,
+// batch, learning rate), what the reductions and Adam do to the penalty, the statistics and
+// rules, the controls and why each exists.
+std::string method_markdown(const StudySummary& study);
+// The findings under the results (where the alphas go seed by seed, linear against ReLU, mean
+// against sum reduction), each a ### section computed from the summaries.
 std::string findings_markdown(const StudySummary& study);
+// The course report's claims, part by part, each judged on the runs with the rule stated.
+std::string course_claims_markdown(const StudySummary& study);
+// The controls of the study (controls.cpp), a section each, with its table and verdict; "not
+// enough runs yet" where the study lacks the runs a control needs.
+// `overview`: the Markdown of a figure that opens the section (or empty).
+std::string controls_markdown(const StudySummary& study, const std::string& overview);
+// The questions the data raise (controls.cpp): each asked only when the runs show what prompts it.
+std::string open_questions_markdown(const StudySummary& study);
 // The section on the first attempt (first_attempt.cpp); empty when the study has no such run.
 std::string first_attempt_markdown(const StudySummary& study);
 
