@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include "commands.hpp"
 #include "gnuplot.hpp"
@@ -22,6 +21,7 @@ constexpr const char* diverging_palette =
     "(0 '#2166ac', 1 '#4393c3', 2 '#92c5de', 3 '#d1e5f0', 4 '#f7f7f7', 5 '#fddbc7', 6 '#f4a582', 7 '#d6604d', "
     "8 '#b2182b')";
 
+// Scales and alphas in the figure's text: 3 significant digits.
 std::string number(double value) {
   char text[32];
   std::snprintf(text, sizeof text, "%.3g", value);
