@@ -71,7 +71,7 @@ void plot_row(std::ostream& gp, const FeatureMaps::Layer& layer, const Row& row,
   auto x = [&](double pixels) { return "screen " + std::to_string(pixels / width); };
   auto y = [&](double pixels) { return "screen " + std::to_string(1.0 - pixels / height); };
   gp << "\n# " << layer.name << "\nset label 1 " << gnuplot_string(row_label(layer)) << " at " << x(margin) << ", "
-     << y(row.tiles_top - 14) << " left font ',16'\n"
+     << y(row.tiles_top - 20) << " left font ',16'\n"
      << "set lmargin at " << x(margin) << "\nset rmargin at " << x(margin + row.width) << "\nset tmargin at "
      << y(row.tiles_top) << "\nset bmargin at " << y(bottom) << "\n"
      << "set xrange [-0.5:" << layer.channels * (layer.width + gap) - gap - 0.5 << "]\nset yrange ["

@@ -27,7 +27,7 @@ namespace linconv::cli {
 struct FeatureLayout {
   static constexpr int tile = 84;  // a tile's longer side: 3 pixels per value of a 28x28 channel
   static constexpr int gap = 6;    // between tiles
-  static constexpr int margin = 30, title = 80, label = 40, numbers = 24, row_gap = 18;
+  static constexpr int margin = 30, title = 80, label = 46, numbers = 24, row_gap = 18;
   static constexpr int colorbox_gap = 14, colorbox = 16, colorbox_tics = 90;
   static constexpr int min_width = 1200;
 };
