@@ -12,7 +12,7 @@ if(LINCONV_BUILD_BENCH)
   find_package(benchmark REQUIRED)                     # libbenchmark-dev
 endif()
 find_package(CLI11 2.1 REQUIRED)                       # libcli11-dev: the command line
-find_package(PNG 1.6 REQUIRED)                         # libpng-dev: feature-map images
+find_package(PNG 1.6 REQUIRED)                         # libpng-dev: the tests read figures back
 set(MPI_CXX_SKIP_MPICXX ON)                             # the C API only, not the removed C++ bindings
 find_package(MPI COMPONENTS CXX)                       # libopenmpi-dev, optional: `linconv sweep` under mpirun
 if(NOT MPI_CXX_FOUND)

@@ -12,11 +12,14 @@
 #include <cstdio>
 #include <map>
 #include <regex>
+#include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "linconv/checkpoint.hpp"
 #include "linconv/fashion_net.hpp"
+#include "feature_maps.hpp"
 #include "support/cli.hpp"
 
 namespace {
@@ -26,46 +29,102 @@ using Catch::Contains;
 
 struct Png {
   int width = 0, height = 0;
-  std::vector<std::uint8_t> pixels;  // grey, row-major
-  int at(int x, int y) const { return pixels[std::size_t(y) * width + x]; }
+  std::vector<std::uint8_t> pixels;  // grey, or RGB, row-major
 };
 
-Png read_png(const fs::path& file) {
+Png read_png(const fs::path& file, std::uint32_t format = PNG_FORMAT_GRAY) {
   png_image image{};
   image.version = PNG_IMAGE_VERSION;
   REQUIRE(png_image_begin_read_from_file(&image, file.c_str()) != 0);
-  image.format = PNG_FORMAT_GRAY;
+  image.format = format;
   Png png{int(image.width), int(image.height), std::vector<std::uint8_t>(PNG_IMAGE_SIZE(image))};
   REQUIRE(png_image_finish_read(&image, nullptr, png.pixels.data(), 0, nullptr) != 0);
   return png;
 }
 
-// The grid layout of feature_maps.hpp: tiles of 28x28 pixels upscaled twice, 4 pixels apart and
-// around, 16 a row, 16 pixels between the bands (input, act1 [8], act2 [16], act3 [32]).
-constexpr int tile = 56, step = 60, gap = 4;
-constexpr int band_y[] = {gap, gap + tile + 16, gap + 2 * (tile + 16), gap + 3 * (tile + 16)};
-constexpr int grid_width = gap + 16 * step, grid_height = band_y[3] + 2 * step - gap + gap;
-
-// Tile c of band b, pixel (x, y) of the 28x28 channel.
-int tile_pixel(const Png& png, int band, int c, int x, int y) {
-  return png.at(gap + (c % 16) * step + 2 * x, band_y[band] + (c / 16) * step + 2 * y);
+// The pixels of an RGB image that are clearly red (positive values) and clearly blue (negative).
+std::pair<int, int> red_and_blue(const Png& rgb) {
+  int red = 0, blue = 0;
+  for (std::size_t i = 0; i + 2 < rgb.pixels.size(); i += 3) {
+    const int r = rgb.pixels[i], b = rgb.pixels[i + 2];
+    red += r > b + 60;
+    blue += b > r + 60;
+  }
+  return {red, blue};
 }
 
-// What test image `index` of write_dataset() looks like, scaled to 0..255 by its own range.
-std::vector<int> normalised_image(int index) {
-  std::vector<int> pixels(784);
-  for (int k = 0; k < 784; ++k) pixels[k] = std::uint8_t((std::size_t(index) * 784 + k) * 7);
-  const auto [low, high] = std::minmax_element(pixels.begin(), pixels.end());
-  std::vector<int> out(784);
-  for (int k = 0; k < 784; ++k) out[k] = int(std::lround(255.0 * (pixels[k] - *low) / (*high - *low)));
-  return out;
+// A feature figure's data (feature_maps.hpp): one block per channel, layer after layer, each
+// starting with "# <layer> channel <c>: <h> lines of <w> values".
+struct Block {
+  std::string layer;
+  int channel = 0, height = 0, width = 0;
+  std::vector<double> values;
+};
+std::vector<Block> feature_blocks(const fs::path& file) {
+  std::vector<Block> blocks;
+  std::istringstream lines(read_file(file));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("# ")) {
+      Block& b = blocks.emplace_back();
+      char layer[32] = {};
+      REQUIRE(std::sscanf(line.c_str(), "# %31s channel %d: %d lines of %d values", layer, &b.channel, &b.height,
+                          &b.width) == 4);
+      b.layer = layer;
+    } else if (!line.empty()) {
+      REQUIRE(!blocks.empty());
+      std::istringstream row(line);
+      std::size_t n = 0;
+      for (double v; row >> v; ++n) blocks.back().values.push_back(v);
+      CHECK(int(n) == blocks.back().width);
+    }
+  }
+  for (const Block& b : blocks) CHECK(b.values.size() == std::size_t(b.height * b.width));
+  return blocks;
+}
+
+// The colour scale a figure's script sets for `layer`: [low, high] of "set cbrange" in its section.
+std::pair<double, double> color_range(const std::string& script, const std::string& layer) {
+  const std::size_t section = script.find("\n# " + layer + "\n");
+  REQUIRE(section != std::string::npos);
+  double low = 0, high = 0;
+  REQUIRE(std::sscanf(script.c_str() + script.find("set cbrange [", section), "set cbrange [%lf:%lf]", &low, &high) == 2);
+  return {low, high};
+}
+
+// Test image `index` of write_dataset(), as the network sees it (pixels / 255).
+std::vector<double> unit_image(int index) {
+  std::vector<double> pixels(784);
+  for (int k = 0; k < 784; ++k) pixels[std::size_t(k)] = std::uint8_t((std::size_t(index) * 784 + k) * 7) / 255.0;
+  return pixels;
+}
+
+// A file name as gnuplot's enhanced text shows it as it is: _ (and the like) escaped.
+std::string enhanced_literal(const std::string& text) { return std::regex_replace(text, std::regex("_"), "\\_"); }
+
+// A number as the figure's script writes it: 3 significant digits.
+std::string number_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g", value);
+  return text;
+}
+
+// Values as the data file writes them: 4 significant digits.
+bool close(double written, double exact) { return std::abs(written - exact) <= 5e-4 * std::max(1.0, std::abs(exact)); }
+
+// How many of `values` differ from f(k), k the value's index.
+template <class F>
+int mismatches(const std::vector<double>& values, F f) {
+  int off = 0;
+  for (std::size_t k = 0; k < values.size(); ++k) off += !close(values[k], f(k));
+  return off;
 }
 
 // A checkpoint whose convolutions pass the image through channel 0 unchanged and negated through
 // channel 1 (a single centre tap of +1 / -1); the other channels are constant (their bias); the
 // classifier always says class 7 (Sneaker).
+// `alphas`, for a network that learns them: act1, act2 and act3's.
 template <class Net>
-void write_hand_made_checkpoint(const fs::path& file) {
+void write_hand_made_checkpoint(const fs::path& file, std::vector<float> alphas = {}) {
   linconv::Params<Net> params;
   auto tensor = [&](const std::string& name) {
     for (const linconv::NetTensor& t : Net::tensors)
@@ -89,15 +148,17 @@ void write_hand_made_checkpoint(const fs::path& file) {
   tensor("conv3.weight")[(0 * 16 + 0) * 9 + 4] = 1.0f;
   tensor("conv3.weight")[(1 * 16 + 1) * 9 + 4] = 1.0f;
   tensor("fc1.bias")[7] = 1.0f;
+  for (std::size_t k = 0; k < alphas.size(); ++k) std::ranges::fill(tensor("act" + std::to_string(k + 1) + ".alpha"), alphas[k]);
   linconv::save_checkpoint(file, params, R"({"input_scale": "unit"})");
 }
 
 }  // namespace
 
-TEST_CASE("features: tiles of a hand-made network show the input, negated where the weights say", "[cli]") {
+TEST_CASE("features: the figure's data are the hand-made network's maps, each layer on one symmetric scale", "[cli]") {
   const TempDir dir;
   write_dataset(dir, 30);
-  const std::vector<int> image = normalised_image(9);
+  const std::vector<double> image = unit_image(9);
+  const double brightest = *std::ranges::max_element(image);
   const std::string common = " --index 9 --data " + dir.path().string() + " --out ";
 
   write_hand_made_checkpoint<linconv::FashionNetWith<linconv::ReLU>>(dir / "relu.safetensors");
@@ -105,37 +166,86 @@ TEST_CASE("features: tiles of a hand-made network show the input, negated where 
                                   (dir / "relu.png").string());
   INFO(relu.err);
   REQUIRE(relu.status == 0);
-  CHECK_THAT(relu.out, Contains("predicted Sneaker"));
-  const Png r = read_png(dir / "relu.png");
-  REQUIRE(r.width == grid_width);
-  REQUIRE(r.height == grid_height);
-  for (int y = 0; y < 28; ++y)
-    for (int x = 0; x < 28; ++x) {
-      const int expected = image[y * 28 + x];
-      CHECK(tile_pixel(r, 0, 0, x, y) == expected);  // the input
-      CHECK(tile_pixel(r, 1, 0, x, y) == expected);  // act1 channel 0: ReLU(x) = x
-      CHECK(tile_pixel(r, 2, 0, x, y) == expected);
-      CHECK(tile_pixel(r, 3, 0, x, y) == expected);
-      CHECK(tile_pixel(r, 1, 1, x, y) == 0);  // ReLU(-x) = 0: constant, black
-      CHECK(tile_pixel(r, 1, 5, x, y) == 0);  // the bias alone: constant
-    }
+  CHECK_THAT(relu.out, Contains("test image 9 (Ankle boot): predicted Sneaker"));
+  std::vector<Block> blocks = feature_blocks(dir / "data" / "relu.dat");
+  REQUIRE(blocks.size() == 1 + 8 + 16 + 32);
+  for (const Block& b : blocks) CHECK((b.height == 28 && b.width == 28));
+  // Blocks: 0 the input, 1-8 act1, 9-24 act2, 25-56 act3.
+  CHECK(blocks[0].layer == "input");
+  CHECK((blocks[1].layer == "act1" && blocks[1].channel == 0 && blocks[9].layer == "act2" && blocks[25].layer == "act3"));
+  CHECK((blocks[56].layer == "act3" && blocks[56].channel == 31));
+  auto pixel = [&](std::size_t k) { return image[k]; };
+  auto zero = [](std::size_t) { return 0.0; };
+  CHECK(mismatches(blocks[0].values, pixel) == 0);
+  CHECK(mismatches(blocks[1].values, pixel) == 0);  // act1 channel 0: ReLU(x) = x
+  CHECK(mismatches(blocks[2].values, zero) == 0);   // channel 1: ReLU(-x) = 0
+  for (int c = 2; c < 8; ++c) CHECK(mismatches(blocks[std::size_t(1 + c)].values, [c](std::size_t) { return c; }) == 0);
+  CHECK(mismatches(blocks[9].values, pixel) == 0);   // act2 channel 0
+  CHECK(mismatches(blocks[25].values, pixel) == 0);  // act3 channel 0
+  // One scale per activation layer, symmetric about 0 at the 99th percentile of its |values|:
+  // act1's is its largest, the bias 7 (more than 1% of the values), with nothing beyond it; act2
+  // and act3 have x in one channel of 16 and 32 and 0 elsewhere: the largest 1% of x are beyond.
+  const std::string script = read_file(dir / "data" / "relu.gp");
+  CHECK(color_range(script, "act1") == std::pair(-7.0, 7.0));
+  CHECK_THAT(script, Contains("set cbtics ('-7' -7, '0' 0, '7' 7)"));
+  for (const auto& [layer, first, count] : {std::tuple("act2", 9, 16), std::tuple("act3", 25, 32)}) {
+    INFO(layer);
+    std::vector<double> sizes;
+    for (int b = first; b < first + count; ++b)
+      for (double v : blocks[std::size_t(b)].values) sizes.push_back(std::abs(v));
+    std::ranges::sort(sizes);
+    const double percentile = sizes[std::size_t(std::ceil(0.99 * double(sizes.size()))) - 1];
+    const auto [low, high] = color_range(script, layer);
+    CHECK(low == -high);
+    CHECK(std::abs(high - percentile) <= 5e-3 * percentile);  // as the script writes it: 3 digits
+    CHECK(percentile < sizes.back());
+    CHECK_THAT(script, Contains("set cbtics ('≤ -" + number_text(high) + "' -" + number_text(high) + ", '0' 0, '≥ " +
+                                number_text(high) + "' " + number_text(high) + ")"));
+  }
+  CHECK(color_range(script, "input") == std::pair(0.0, std::stod(number_text(brightest))));  // grey from 0
+  CHECK_THAT(script, Contains("'layer 1: ReLU   (act1, 8 channels of 28×28)'") &&
+                         Contains("'layer 3: ReLU   (act3, 32 channels of 28×28)'") && Contains("'input (28×28)'") &&
+                         Contains("multiplot title '" + enhanced_literal((dir / "relu.safetensors").string()) +
+                                  ": Ankle boot (test image 9), predicted Sneaker'") &&
+                         Contains("set output 'relu.png'"));
+  // One row per layer: the figure is as wide as the 32 tiles of act3 in one row, and coloured.
+  const Png png = read_png(dir / "relu.png", PNG_FORMAT_RGB);
+  using Layout = linconv::cli::FeatureLayout;
+  CHECK(png.width == Layout::margin + 32 * Layout::tile + 31 * Layout::gap + Layout::colorbox_gap + Layout::colorbox +
+                         Layout::colorbox_tics);
+  CHECK(png.height == Layout::title + 4 * (Layout::label + Layout::tile + Layout::numbers) + 3 * Layout::row_gap +
+                          Layout::margin);
+  // Red: act1's biases 3 to 7 (of 7) and channel 0 of act2 and act3; blue: only the colour bars'
+  // lower halves (3 bars of 16 x 42 pixels).
+  CHECK(red_and_blue(png).first > 5 * Layout::tile * Layout::tile);
+  CHECK(red_and_blue(png).second < 3 * Layout::colorbox * Layout::tile / 2);
 
+  // The identity: channel 1 is -x in every layer, in blue.
   write_hand_made_checkpoint<linconv::FashionNetWith<linconv::Identity>>(dir / "linear.safetensors");
   REQUIRE(linconv_cli("features --checkpoint " + (dir / "linear.safetensors").string() + common +
                       (dir / "linear.png").string()).status == 0);
-  const Png l = read_png(dir / "linear.png");
-  int differences = 0;
-  for (int y = 0; y < 28; ++y)
-    for (int x = 0; x < 28; ++x)
-      for (int band = 1; band <= 3; ++band) {
-        const int expected = 255 - image[y * 28 + x];  // -x, scaled to its own range
-        CHECK(std::abs(tile_pixel(l, band, 1, x, y) - expected) <= 1);
-        differences += tile_pixel(l, band, 1, x, y) != expected;
-      }
-  CHECK(differences < 10);  // only ties of the rounding may differ
+  blocks = feature_blocks(dir / "data" / "linear.dat");
+  REQUIRE(blocks.size() == 57);
+  for (std::size_t block : {2, 10, 26}) CHECK(mismatches(blocks[block].values, [&](std::size_t k) { return -image[k]; }) == 0);
+  CHECK_THAT(read_file(dir / "data" / "linear.gp"), Contains("'layer 2: identity (linear)   (act2, 16 channels of 28×28)'"));
+  // Blue: channel 1 of act2 and act3, where -x is below a third of the scale, about half of them.
+  CHECK(red_and_blue(read_png(dir / "linear.png", PNG_FORMAT_RGB)).second > 3 * Layout::colorbox * Layout::tile / 2 + Layout::tile * Layout::tile);
+
+  // ReLU_alpha: channel 1 is -(1 - alpha_1) x after act1; each row names its alpha.
+  write_hand_made_checkpoint<linconv::FashionNet>(dir / "alpha.safetensors", {0.25f, 0.5f, 0.875f});
+  REQUIRE(linconv_cli("features --checkpoint " + (dir / "alpha.safetensors").string() + common +
+                      (dir / "alpha.png").string()).status == 0);
+  blocks = feature_blocks(dir / "data" / "alpha.dat");
+  REQUIRE(blocks.size() == 57);
+  CHECK(mismatches(blocks[2].values, [&](std::size_t k) { return -0.75 * image[k]; }) == 0);
+  CHECK(mismatches(blocks[10].values, [&](std::size_t k) { return -0.75 * 0.5 * image[k]; }) == 0);
+  CHECK(mismatches(blocks[26].values, [&](std::size_t k) { return -0.75 * 0.5 * 0.125 * image[k]; }) == 0);
+  CHECK_THAT(read_file(dir / "data" / "alpha.gp"), Contains("'layer 1: ReLU_α, α_1 = 0.25   (act1, ") &&
+                                                       Contains("'layer 2: ReLU_α, α_2 = 0.5   (act2, ") &&
+                                                       Contains("'layer 3: ReLU_α, α_3 = 0.875   (act3, "));
 }
 
-TEST_CASE("features: the first attempt's bands are as large as its activations: 28 then 14 then 7", "[cli]") {
+TEST_CASE("features: the first attempt's rows are its activations before each pool: 28, 14, then 7 wide", "[cli]") {
   const TempDir dir;
   write_dataset(dir, 30);
   write_hand_made_checkpoint<linconv::FashionNetBnPoolWith<linconv::ReLU>>(dir / "bn.safetensors");
@@ -144,17 +254,14 @@ TEST_CASE("features: the first attempt's bands are as large as its activations: 
   INFO(r.err);
   REQUIRE(r.status == 0);
   CHECK_THAT(r.out, Contains("predicted Sneaker"));
-  // Bands of 1 tile of 28x28, 8 of 28x28, 16 of 14x14 and 32 of 7x7 (two rows), upscaled twice.
-  const Png png = read_png(dir / "bn.png");
-  constexpr int bands[] = {gap, gap + 56 + 16, gap + 2 * (56 + 16), gap + 2 * (56 + 16) + 28 + 16};
-  CHECK(png.width == gap + 16 * (28 + gap));
-  CHECK(png.height == bands[3] + 2 * (14 + gap) - gap + gap);
+  const std::vector<Block> blocks = feature_blocks(dir / "data" / "bn.dat");
+  REQUIRE(blocks.size() == 1 + 8 + 16 + 32);
+  CHECK((blocks[1].width == 28 && blocks[9].width == 14 && blocks[9].height == 14 && blocks[25].width == 7));
 
-  // Channel 0 is the image at each activation; a 2x2 max pool halves it before the next one.
-  std::vector<int> raw(784);
-  for (int k = 0; k < 784; ++k) raw[k] = std::uint8_t((9 * 784 + k) * 7);
-  auto pooled = [](const std::vector<int>& plane, int size) {
-    std::vector<int> out(std::size_t(size / 2) * (size / 2));
+  // Channel 0 is the image at each activation (batch norm scales it by 1 / sqrt(1 + eps)); a 2x2
+  // max pool halves it before the next one.
+  auto pooled = [](const std::vector<double>& plane, int size) {
+    std::vector<double> out(std::size_t(size / 2) * (size / 2));
     for (int y = 0; y < size / 2; ++y)
       for (int x = 0; x < size / 2; ++x)
         out[std::size_t(y * (size / 2) + x)] = std::max({plane[std::size_t(2 * y * size + 2 * x)],
@@ -163,18 +270,17 @@ TEST_CASE("features: the first attempt's bands are as large as its activations: 
                                                          plane[std::size_t((2 * y + 1) * size + 2 * x + 1)]});
     return out;
   };
-  std::vector<int> plane = raw;
-  for (int band = 1, size = 28; band <= 3; ++band, plane = pooled(plane, size), size /= 2) {
-    INFO("band " << band);
-    const auto [low, high] = std::minmax_element(plane.begin(), plane.end());
-    int off = 0;
-    for (int y = 0; y < size; ++y)
-      for (int x = 0; x < size; ++x) {
-        const int expected = int(std::lround(255.0 * (plane[std::size_t(y * size + x)] - *low) / (*high - *low)));
-        off += std::abs(png.at(gap + 2 * x, bands[band] + 2 * y) - expected) > 1;
-      }
-    CHECK(off == 0);
+  std::vector<double> plane = unit_image(9);
+  for (std::size_t block : {1, 9, 25}) {
+    INFO("block " << block);
+    CHECK(mismatches(blocks[block].values, [&](std::size_t k) { return plane[k]; }) == 0);
+    plane = pooled(plane, blocks[block].width);
   }
+  // Every tile is as large as a 28x28 one: the rows are as wide as their channels' count says.
+  const Png png = read_png(dir / "bn.png");
+  using Layout = linconv::cli::FeatureLayout;
+  CHECK(png.width == Layout::margin + 32 * Layout::tile + 31 * Layout::gap + Layout::colorbox_gap + Layout::colorbox +
+                         Layout::colorbox_tics);
 }
 
 TEST_CASE("features: bad input exits with one line naming the flag or file", "[cli]") {
@@ -192,7 +298,13 @@ TEST_CASE("features: bad input exits with one line naming the flag or file", "[c
   require_error(linconv_cli("features --index 0 --checkpoint " + (dir / "bad.safetensors").string() + data), 1,
                 "bad.safetensors");
   require_error(linconv_cli("features" + model + data + " --index 0 --out " + (dir / "no" / "x.png").string()), 1,
-                "x.png");
+                "x.png: cannot write: no directory " + (dir / "no").string());
+  const std::string path = std::getenv("PATH");
+  setenv("PATH", "/nonexistent", 1);
+  const Result without_gnuplot = linconv_cli("features" + model + data + " --index 0 --out " + (dir / "x.png").string());
+  setenv("PATH", path.c_str(), 1);
+  require_error(without_gnuplot, 1, "gnuplot not found on PATH: linconv draws its figures with it");
+  CHECK_FALSE(fs::exists(dir / "x.png"));
 }
 
 namespace {
@@ -607,17 +719,37 @@ TEST_CASE("report: real runs, with feature maps of the three models", "[cli]") {
     std::snprintf(expected, sizeof expected, "%.2f ± %.2f", 100 * mean, 100 * std);
     CHECK(table_row(report, prefix)[6] == expected);
   }
-  // Fig. 15-23: three test images (first of classes 9, 6, 1: indices 9, 6, 1) through three models.
+  // Fig. 15-23: three test images (first of classes 9, 6, 1: indices 9, 6, 1) through three models,
+  // each row labelled; the ReLU_alpha net's rows with the alphas of its checkpoint (seed 0's).
+  const fs::path figures = dir / "study" / "figures";
+  const linconv::SafetensorsFile alpha_model = linconv::read_safetensors(dir / "study" / "runs" / "run0alph" / "model.safetensors");
   int figure = 15;
-  for (const char* image : {"boot", "shirt", "trousers"})
-    for (const char* model : {"relu", "linear", "alpha"}) {
-      const Png png = read_png(dir / "study" / "figures" / ("features-" + std::string(model) + "-" + image + ".png"));
-      CHECK(png.width == grid_width);
-      CHECK(png.height == grid_height);
+  for (const std::string image : {"boot", "shirt", "trousers"})
+    for (const std::string model : {"relu", "linear", "alpha"}) {
+      const std::string stem = "features-" + model + "-" + image;
+      INFO(stem);
+      CHECK(read_png(figures / (stem + ".png")).width > 2000);
+      CHECK(feature_blocks(figures / "data" / (stem + ".dat")).size() == 57);
+      const std::string script = read_file(figures / "data" / (stem + ".gp"));
+      CHECK_THAT(script, Contains("set output '" + stem + ".png'"));
+      for (int k = 1; k <= 3; ++k) {
+        const std::string act = "act" + std::to_string(k), layer = "'layer " + std::to_string(k) + ": ";
+        if (model == "relu") CHECK_THAT(script, Contains(layer + "ReLU   (" + act));
+        if (model == "linear") CHECK_THAT(script, Contains(layer + "identity (linear)   (" + act));
+        if (model != "alpha") continue;
+        char alpha[32];
+        std::snprintf(alpha, sizeof alpha, "%.3g", double(alpha_model.find(act + ".alpha")->values.at(0)));
+        CHECK_THAT(script, Contains(layer + "ReLU_α, α_" + std::to_string(k) + " = " + alpha + "   (" + act));
+      }
       CHECK_THAT(report, Contains("*Fig. " + std::to_string(figure++) + ": "));
     }
+  CHECK_THAT(read_file(figures / "data" / "features-alpha-boot.gp"),
+             Contains("multiplot title 'ReLU_α net, λ = 0.5 (mean reduction, 2 epochs, seed 0): Ankle boot (test image "
+                      "9), predicted "));
+  // The caption names the run; runs/ is not part of a committed study.
   CHECK_THAT(report, Contains("Ankle boot (test image 9) through the ReLU net (relu, 2 epochs, mean reduction, "
-                              "unit input, seed 0, `runs/run0relu`): predicted **"));
+                              "unit input, seed 0, run run0relu): predicted **"));
+  CHECK_THAT(report, !Contains("runs/run"));
   CHECK_THAT(report, !Contains("Not drawn"));
 }
 

@@ -1,33 +1,16 @@
 #include "plot.hpp"
 
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <fcntl.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "gnuplot.hpp"
 #include "linconv/error.hpp"
-
-extern char** environ;
 
 namespace linconv::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A string as a gnuplot string literal: single quotes, which take no escapes but '' for '.
-std::string quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
 
 // One data block per curve (gnuplot's `index`), blocks separated by two blank lines: x, y and,
 // for a curve with a band, its low and high.
@@ -62,11 +45,11 @@ const char* style_text(Style style) {
 // The multiplot commands of the figure, for the current terminal and output.
 std::string plot_commands(const Figure& figure, const fs::path& data) {
   std::ostringstream gp;
-  gp << "set multiplot layout 1," << figure.panels.size() << " title " << quoted(figure.title) << " font ',13'\n";
+  gp << "set multiplot layout 1," << figure.panels.size() << " title " << gnuplot_string(figure.title) << " font ',13'\n";
   int block = 0;
   for (const Panel& panel : figure.panels) {
-    gp << "set title " << quoted(panel.title) << "\nset xlabel " << quoted(panel.xlabel) << "\nset ylabel "
-       << quoted(panel.ylabel) << "\nset key " << panel.key << " opaque box spacing 1.3\n";
+    gp << "set title " << gnuplot_string(panel.title) << "\nset xlabel " << gnuplot_string(panel.xlabel) << "\nset ylabel "
+       << gnuplot_string(panel.ylabel) << "\nset key " << panel.key << " opaque box spacing 1.3\n";
     if (panel.xrange) gp << "set xrange [" << panel.xrange->first << ":" << panel.xrange->second << "]\n";
     else gp << "set autoscale xfix\n";  // the data's own range: plain autoscale rounds up, past the last step
     if (panel.yrange) gp << "set yrange [" << panel.yrange->first << ":" << panel.yrange->second << "]\n";
@@ -84,15 +67,15 @@ std::string plot_commands(const Figure& figure, const fs::path& data) {
     const char* separator = "";
     for (std::size_t c = 0; c < panel.curves.size(); ++c)
       if (!panel.curves[c].band.empty()) {
-        gp << separator << quoted(data.string()) << " index " << block + int(c)
+        gp << separator << gnuplot_string(data.string()) << " index " << block + int(c)
            << " using 1:3:4 with filledcurves fs transparent solid 0.18 noborder lc rgb "
-           << quoted(panel.curves[c].color) << " notitle";
+           << gnuplot_string(panel.curves[c].color) << " notitle";
         separator = ", \\\n     ";
       }
     for (const Curve& curve : panel.curves) {
-      gp << separator << quoted(data.string()) << " index " << block++ << " using 1:2 with " << style_text(curve.style)
-         << " lw " << curve.width << " dt " << curve.dash << " lc rgb " << quoted(curve.color) << ' '
-         << (curve.title.empty() ? "notitle" : "title " + quoted(curve.title));
+      gp << separator << gnuplot_string(data.string()) << " index " << block++ << " using 1:2 with " << style_text(curve.style)
+         << " lw " << curve.width << " dt " << curve.dash << " lc rgb " << gnuplot_string(curve.color) << ' '
+         << (curve.title.empty() ? "notitle" : "title " + gnuplot_string(curve.title));
       separator = ", \\\n     ";
     }
     gp << "\n";
@@ -110,51 +93,13 @@ void write_script(const Figure& figure, const fs::path& script, const fs::path& 
   std::ofstream out(script);
   out << "# " << figure.title << "\nset encoding utf8\nset grid\n"
       << "set terminal pngcairo enhanced font 'sans,11'" << size << "\nset output "
-      << quoted(figure.name + ".png") << "\n" << plots
+      << gnuplot_string(figure.name + ".png") << "\n" << plots
       << "set terminal svg enhanced dynamic font 'sans,11' background '#ffffff'" << size << "\nset output "
-      << quoted(figure.name + ".svg") << "\n" << plots << "set output\n";
+      << gnuplot_string(figure.name + ".svg") << "\n" << plots << "set output\n";
   if (!out) throw Error(script.string() + ": cannot write");
 }
 
-// The last non-empty line of a file (gnuplot ends its error report with the message).
-std::string last_line(const fs::path& file) {
-  std::ifstream in(file);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (line.find_first_not_of(" \t") != std::string::npos) last = line;
-  return last;
-}
-
-// Runs gnuplot in `dir` on the script, its output to `log`.
-void run_gnuplot(const fs::path& dir, const fs::path& script, const fs::path& log) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  std::string program = "gnuplot", path = fs::absolute(script).string();
-  char* argv[] = {program.data(), path.data(), nullptr};
-  pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, "gnuplot", &actions, nullptr, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) throw Error("cannot run gnuplot: " + std::string(std::strerror(spawned)));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) throw Error("waiting for gnuplot: " + std::string(std::strerror(errno)));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw Error("gnuplot failed on " + script.string() + ": " + last_line(log));
-}
-
 }  // namespace
-
-void require_gnuplot() {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "");
-  for (std::string dir; std::getline(dirs, dir, ':');)
-    if (!dir.empty() && ::access((fs::path(dir) / "gnuplot").c_str(), X_OK) == 0) return;
-  throw Error("gnuplot not found on PATH: the report draws its figures with it (Debian: apt-get install "
-              "gnuplot-nox, or scripts/setup)");
-}
 
 void draw_figure(const Figure& figure, const fs::path& dir) {
   const fs::path data_dir = dir / "data";
@@ -164,7 +109,7 @@ void draw_figure(const Figure& figure, const fs::path& dir) {
   const fs::path data = fs::path("data") / (figure.name + ".dat"), script = data_dir / (figure.name + ".gp");
   write_data(figure, dir / data);
   write_script(figure, script, data);
-  run_gnuplot(dir, script, fs::absolute(data_dir / (figure.name + ".log")));
+  run_gnuplot(dir, script, data_dir / (figure.name + ".log"));
 }
 
 }  // namespace linconv::cli

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "gnuplot.hpp"  // require_gnuplot
+
 namespace linconv::cli {
 
 // How a curve's points are drawn: joined, joined with a marker at each, or markers alone.
@@ -44,9 +46,6 @@ struct Figure {
 
 // Curves of more points than this are thinned to every k-th point (and the last) for drawing.
 inline constexpr std::size_t max_points_per_curve = 2000;
-
-// Throws linconv::Error, saying how to install it, when gnuplot is not on PATH.
-void require_gnuplot();
 
 // Writes dir/<name>.png, dir/<name>.svg and their data and script under dir/data/; throws
 // linconv::Error with gnuplot's message when gnuplot fails.

@@ -471,18 +471,24 @@ int first_image_of(const Dataset& data, int label) {
   return int(it - data.labels.begin());
 }
 
-// One grid of the report, written to figures/; returns its Markdown.
+// One figure of the report, drawn into figures/; returns its Markdown. The run is named, not
+// linked: runs/ is not part of a committed study.
 std::string feature_figure(const LoadedModel& loaded, const FeatureImage& image, int number, const fs::path& figures) {
   const Run& run = *loaded.model->run;
   const int index = first_image_of(*loaded.test, image.label);
   const FeatureMaps maps = feature_maps(loaded.checkpoint, loaded.test->images, index);
   const std::string stem = "features-" + loaded.model->file_name + "-" + image.name;
-  write_png(figures / (stem + ".png"), feature_grid(maps));
+  const std::string truth(class_name(image.label)), predicted(class_name(maps.predicted));
+  const std::string run_name = run.dir.filename().string();
+  draw_feature_maps(maps,
+                    loaded.model->label + " (" + run.setting.reduction + " reduction, " +
+                        epochs_text(run.setting.epochs) + ", seed " + std::to_string(run.seed) + "): " + truth +
+                        " (test image " + std::to_string(index) + "), predicted " + predicted,
+                    figures, stem + ".png");
   std::ostringstream md;
-  md << "![" << loaded.model->label << ", " << class_name(image.label) << "](figures/" << stem << ".png)\n\n*Fig. "
-     << number << ": " << class_name(image.label) << " (test image " << index << ") through the "
-     << loaded.model->label << " (" << run.setting.describe() << ", seed " << run.seed << ", `runs/"
-     << run.dir.filename().string() << "`): predicted **" << class_name(maps.predicted) << "**"
+  md << "![" << loaded.model->label << ", " << truth << "](figures/" << stem << ".png)\n\n*Fig. " << number << ": "
+     << truth << " (test image " << index << ") through the " << loaded.model->label << " (" << run.setting.describe()
+     << ", seed " << run.seed << ", run " << run_name << "): predicted **" << predicted << "**"
      << (maps.predicted == image.label ? "" : " (wrong)") << ".*\n\n";
   return md.str();
 }
@@ -493,9 +499,11 @@ std::string feature_maps_markdown(const NetworkList& networks, const StudySummar
                                          {"ReLU_α net, λ = 0.5", "alpha", feature_run(study, "alpha", 0.5f)}};
   std::ostringstream md;
   md << "## Feature maps\n\nThe course report's Fig. 15-23: the first ankle boot, shirt and trouser of the test set "
-        "through the three conv + activation layers. In each grid the top row is the input, then one band per "
-        "layer, one tile per channel, each tile scaled to its own range (black: its minimum, white: its "
-        "maximum; a constant channel is black).\n\n";
+        "through the three conv + activation layers, one row per layer, one tile per channel: the input in grey, "
+        "each activation layer on one colour scale shared by its channels and symmetric about 0 (blue negative, "
+        "white 0, red positive, up to the 99th percentile of the layer's |values|, larger ones in the end colours; "
+        "the colour bar at the end of its row), so that sign and magnitude compare across the channels of a "
+        "layer. Each row says its activation and the alpha the model learnt.\n\n";
   std::map<fs::path, Dataset> test_sets;
   std::vector<LoadedModel> loaded;
   std::string skipped;
