@@ -155,11 +155,11 @@ void add_fold_command(CLI::App& app, const NetworkList& networks) {
                 network.flops_per_image / folded.network->flops_per_image);
 
     const InputScale scale = info.input_scale(options->input_scale);
-    const std::vector<float> original = network.predict(info.contents, info.file, test.images, count, scale, options->threads);
+    const std::vector<float> original = predict(network, info.contents, info.file, test.images, count, scale, options->threads);
     const std::vector<float> snapped =
-        network.predict(snapped_contents(info.contents, folded), info.file, test.images, count, scale, options->threads);
+        predict(network, snapped_contents(info.contents, folded), info.file, test.images, count, scale, options->threads);
     const std::vector<float> after =
-        folded.network->predict(read_safetensors(*out), *out, test.images, count, scale, options->threads);
+        predict(*folded.network, read_safetensors(*out), *out, test.images, count, scale, options->threads);
     const auto labels = std::span(test.labels).first(std::size_t(count));
     const int classes = network.output_shape.size();
     std::printf("test set, %d images: accuracy %.4f original, %.4f snapped, %.4f folded\n", count,
