@@ -10,3 +10,12 @@ using LeNet = linconv::Sequential<linconv::Input<1, 28, 28>,
                                   linconv::Dense<120>, linconv::ReLU,
                                   linconv::Dense<84>, linconv::ReLU,
                                   linconv::Dense<10>>;
+
+// The same with a learnable ReLU_alpha, the study's activation, in place of every ReLU.
+using LeNetAlpha = linconv::Sequential<linconv::Input<1, 28, 28>,
+                                       linconv::Conv<6, 5, 1, 2>, linconv::ReLUAlpha, linconv::MaxPool2d<2>,
+                                       linconv::Conv<16, 5>, linconv::ReLUAlpha, linconv::MaxPool2d<2>,
+                                       linconv::Flatten,
+                                       linconv::Dense<120>, linconv::ReLUAlpha,
+                                       linconv::Dense<84>, linconv::ReLUAlpha,
+                                       linconv::Dense<10>>;

@@ -193,41 +193,53 @@ NetworkOps inference_ops() {
           .fold = nullptr};
 }
 
-// The folded forms of Entry's network, indexed by snap_pattern_index.
+}  // namespace detail
+
+// Every form `fold` can make of Entry's network, one per snap pattern (3^alphas of them), and
+// the fold that picks one. They are most of what a network with alphas compiles: a program may
+// compile them in a file of their own, which a parallel build compiles beside the network's,
+// with `template struct linconv::cli::FoldedForms<Entry>;` there and
+// `extern template struct linconv::cli::FoldedForms<Entry>;` where network_ops<Entry> is.
 template <class Entry>
-std::span<const NetworkOps> folded_ops() {
+struct FoldedForms {
+  // The folded networks' operations, indexed by snap_pattern_index.
+  static std::span<const NetworkOps> all();
+  static FoldedNetwork fold(const SafetensorsFile& contents, const std::filesystem::path& file, float eps);
+};
+
+// (Defined outside the class, so not inline: an extern template then keeps them out of a file.)
+template <class Entry>
+std::span<const NetworkOps> FoldedForms<Entry>::all() {
   using N = typename Entry::type;
   static const auto ops = []<std::size_t... P>(std::index_sequence<P...>) {
-    return std::array<NetworkOps, sizeof...(P)>{inference_ops<Entry, Folded<N, snap_pattern_number<N>(P)>>()...};
+    return std::array<NetworkOps, sizeof...(P)>{detail::inference_ops<Entry, Folded<N, snap_pattern_number<N>(P)>>()...};
   }(std::make_index_sequence<snap_pattern_count<N>>{});
   return ops;
 }
 
 template <class Entry>
-FoldedNetwork fold(const SafetensorsFile& contents, const std::filesystem::path& file, float eps) {
+FoldedNetwork FoldedForms<Entry>::fold(const SafetensorsFile& contents, const std::filesystem::path& file, float eps) {
   using N = typename Entry::type;
   const Params<N> params = params_from_checkpoint<N>(contents, file);
   const SnapPattern<N> pattern = snap_pattern(params, eps);
   return with_snap_pattern<N>(pattern, [&]<SnapPattern<N> P>() {
-    return FoldedNetwork{.network = &folded_ops<Entry>()[snap_pattern_index<N>(P)],
-                         .params = stored(linconv::fold<N, P>(params)),
+    return FoldedNetwork{.network = &all()[snap_pattern_index<N>(P)],
+                         .params = detail::stored(linconv::fold<N, P>(params)),
                          .snapped_alphas = snapped_alphas<N>(P),
                          .folded_layers = folded_layers<N, P>(),
                          .folded_convolutions = folded_convolutions<N, P>()};
   });
 }
 
-}  // namespace detail
-
 // The NetworkOps of an entry cli::Net<Name, Type, Activation>.
 template <class Entry>
 NetworkOps network_ops() {
   using N = typename Entry::type;
   NetworkOps ops = detail::inference_ops<Entry, N>();
-  ops.folded = detail::folded_ops<Entry>();
+  ops.folded = FoldedForms<Entry>::all();
   ops.train = [](const RunConfig& c, const TrainingData& d, const RunOptions& o) { train_run<N>(c, d, o); };
   ops.gradients = detail::gradients<N>;
-  ops.fold = detail::fold<Entry>;
+  ops.fold = FoldedForms<Entry>::fold;
   return ops;
 }
 
