@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "feature_maps.hpp"
+#include "fold_table.hpp"
 #include "linconv/atomic_file.hpp"
 #include "plot.hpp"
 #include "study.hpp"
@@ -493,6 +494,7 @@ void write_report(const NetworkList& networks, const fs::path& dir) {
   const std::string md = header_markdown(runs, study) +
                          (report_network ? results_markdown(study) + findings_markdown(study) : "") +
                          first_attempt_markdown(study) + figures_markdown(study, figures) +
+                         fold_table_markdown(networks, runs) +
                          (report_network ? feature_maps_markdown(networks, study, figures) : "") + left_out_markdown(study);
   write_file_atomically(dir / "report.md", {std::as_bytes(std::span(md))});
 }
