@@ -20,6 +20,8 @@
 #include "linconv/checkpoint.hpp"
 #include "linconv/fashion_net.hpp"
 #include "feature_maps.hpp"
+#include "linconv/fold.hpp"
+#include "linconv/model.hpp"
 #include "support/cli.hpp"
 
 namespace {
@@ -320,6 +322,7 @@ struct FakeRun {
   int steps_per_epoch = 2;
   std::string net;                            // config.json's net; none written when empty
   std::string controls;                       // more of config.json ("\"optimizer\": \"sgd\", ...")
+  std::string data = "/nonexistent";          // config.json's data
 };
 
 // A run folder as `linconv train` writes it; the loss is 3 / step and the alphas go linearly from
@@ -333,7 +336,7 @@ void write_fake_run(const fs::path& runs, const std::string& name, const FakeRun
                  run.activation + "\", \"lambda\": " + std::to_string(run.lambda) +
                  ", \"epochs\": " + std::to_string(run.planned_epochs ? run.planned_epochs : epochs) + ", \"reduction\": \"" + run.reduction +
                  "\", \"input_scale\": \"unit\", \"batch\": 100, \"seed\": " + std::to_string(run.seed) +
-                 ", \"limit\": null, \"steps\": null, \"data\": \"/nonexistent\"" +
+                 ", \"limit\": null, \"steps\": null, \"data\": \"" + run.data + "\"" +
                  (run.controls.empty() ? "" : ", " + run.controls) + "}");
   std::string metrics = "step,epoch,loss,ce,penalty,alpha1,alpha2,alpha3,grad_alpha1,grad_alpha2,grad_alpha3\n";
   const int steps = run.steps_per_epoch * epochs;
@@ -774,4 +777,81 @@ TEST_CASE("report: long runs are thinned for drawing, keeping the first and the 
   for (int step = 4481; step <= 4500; ++step) last += 3.0 / step / 20;
   CHECK(ce.back().first == 1.0);
   CHECK(ce.back().second == Approx(last).epsilon(1e-3));  // metrics.csv holds 6 digits
+}
+
+namespace {
+
+// FashionNet's accuracy on the test images of write_dataset(), image by image through Model:
+// the reference the fold table's accuracies are checked against.
+double model_accuracy(const linconv::Params<linconv::FashionNet>& params, const fs::path& data) {
+  const linconv::Dataset test = linconv::load_fashion_mnist(data, linconv::Split::test);
+  const linconv::Model<linconv::FashionNet> model(params);
+  int correct = 0;
+  std::vector<float> image(784);
+  for (int i = 0; i < test.size(); ++i) {
+    const std::uint32_t index = std::uint32_t(i);
+    linconv::gather_batch(test.images, std::span(&index, 1), linconv::InputScale::unit, image.data());
+    correct += model.classify(std::span<const float, 784>(image)) == test.labels[std::size_t(i)];
+  }
+  return double(correct) / test.size();
+}
+
+}  // namespace
+
+TEST_CASE("report: the fold table snaps and folds each alpha run, with the snapped network's accuracy", "[cli]") {
+  using linconv::FashionNet;
+  const TempDir dir;
+  write_dataset(dir, 30);
+  const fs::path runs = dir / "study" / "runs";
+  // Run "zero": every alpha exactly 0, so the whole network is one 784 -> 10 map and snapping
+  // changes nothing. Run "mixed": act2 within 1e-3 of 1 (ReLU), act3 within it of 0 (identity),
+  // act1 kept: conv3 and fc1 fold into one Dense behind act2, and snapping moves the logits.
+  struct Case {
+    std::string name;
+    std::array<float, 3> alphas;
+    std::string folded_architecture, folded_flops;
+  };
+  const std::vector<Case> cases{
+      {"zero", {0.0f, 0.0f, 0.0f}, "Input<1,28,28>,Flatten,Dense<10>", "15.7 k"},
+      {"mixed", {0.5f, 1.0f - 4e-4f, 3e-4f},
+       "Input<1,28,28>,Conv<8,5,1,2>,ReLUAlpha,Conv<16,5,1,2>,ReLU,Flatten,Dense<10>", "5.6 M"}};
+  std::map<std::string, double> snapped_accuracy;
+  for (int seed = 0; const Case& c : cases) {
+    linconv::Params<FashionNet> params = linconv::init_like_pytorch<FashionNet>(7);
+    const auto alphas = linconv::alpha_tensors<FashionNet>();
+    for (std::size_t k = 0; k < 3; ++k) params.values()[alphas[k].offset] = c.alphas[k];
+    const double before = model_accuracy(params, dir.path());
+    snapped_accuracy[c.name] =
+        model_accuracy(linconv::snapped(params, linconv::snap_pattern(params, 1e-3f)), dir.path());
+    write_fake_run(runs, c.name,
+                   {.activation = "alpha", .lambda = 0.5, .reduction = "mean", .seed = seed++, .accuracy = {before},
+                    .final_alphas = {c.alphas[0], c.alphas[1], c.alphas[2]}, .data = dir.path().string()});
+    linconv::save_checkpoint(runs / c.name / "model.safetensors", params, R"({"input_scale": "unit"})");
+  }
+  // The baselines, as in a study (without checkpoints: the fold table is of alpha runs only).
+  write_fake_run(runs, "relu", {"relu", 0.5, "mean", 0, {0.8}});
+  write_fake_run(runs, "linear", {"linear", 0.5, "mean", 0, {0.7}});
+
+  const Result r = linconv_cli("report " + (dir / "study").string());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const std::string report = read_file(dir / "study" / "report.md");
+  REQUIRE_THAT(report, Contains("## Folded networks"));
+  for (const Case& c : cases) {
+    INFO(c.name);
+    const std::vector<std::string> row = table_row(report, "| " + c.name + " |");
+    REQUIRE(row.size() == 10);
+    char before[16], after[16];
+    std::snprintf(before, sizeof before, "%.4f",
+                  std::stod(csv_column(read_file(runs / c.name / "epochs.csv"), "test_acc", 1)));
+    std::snprintf(after, sizeof after, "%.4f", snapped_accuracy[c.name]);
+    CHECK(row[1] == before);
+    CHECK(row[2] == after);
+    CHECK(row[3] == "30");
+    CHECK(row[4] == "`" + c.folded_architecture + "`");
+    CHECK(row[5] == "13.2 M");
+    CHECK(row[6] == c.folded_flops);
+  }
+  // The run of alphas exactly 0 computes the same before and after.
+  CHECK(table_row(report, "| zero |")[1] == table_row(report, "| zero |")[2]);
 }

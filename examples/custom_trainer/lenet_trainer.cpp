@@ -9,8 +9,9 @@
 
 using namespace linconv;
 
-using LeNetAlpha = Sequential<Input<1, 28, 28>, Conv<6, 5, 1, 2>, ReLUAlpha, MaxPool2d<2>, Conv<16, 5>, ReLUAlpha,
-                              MaxPool2d<2>, Flatten, Dense<120>, ReLUAlpha, Dense<84>, ReLUAlpha, Dense<10>>;
+// LeNetAlpha's 81 folded forms (`fold`, one per snap pattern of its four alphas) compile in
+// lenet_alpha_folded.cpp, beside this file.
+extern template struct cli::FoldedForms<cli::Net<"lenet-alpha", LeNetAlpha>>;
 
 int main(int argc, char** argv) {
   return cli::main<cli::Net<"lenet", LeNet>, cli::Net<"lenet-alpha", LeNetAlpha>>(argc, argv);

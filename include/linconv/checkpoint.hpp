@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "linconv/error.hpp"
@@ -88,65 +90,23 @@ void save_checkpoint(const std::filesystem::path& file, const Params<Net>& param
   stage_checkpoint(file, params, config_json).commit();
 }
 
+// The state of a network with these tensors and architecture from a checkpoint read from
+// `file`, into arenas laid out as the tensors say: every tensor checked (name, shape, dtype, the
+// sign of non-negative buffers) before it is copied, and a tensor the network lacks refused.
+// Compiled once (src/checkpoint.cpp) for every network type, which params_from_checkpoint only
+// describes.
+void read_state(const SafetensorsFile& contents, const std::filesystem::path& file, std::string_view architecture,
+                std::uint64_t architecture_hash, std::span<const NetTensor> tensors,
+                std::span<const NetTensor> buffer_tensors, std::span<float> values, std::span<float> buffers,
+                std::span<std::int64_t> counters);
+
 // The parameters of Net from a checkpoint read from `file`. A file without architecture
 // metadata (a PyTorch state_dict saved with safetensors) is accepted when its tensors match.
 template <class Net>
 Params<Net> params_from_checkpoint(const SafetensorsFile& contents, const std::filesystem::path& file) {
-  const std::string where = file.string() + ": ";
-  if (auto it = contents.metadata.find("architecture_hash");
-      it != contents.metadata.end() && it->second != hash_text(Net::architecture_hash)) {
-    auto arch = contents.metadata.find("architecture");
-    throw Error(where + "made for another network (" +
-                (arch != contents.metadata.end() ? arch->second : "hash " + it->second) +
-                "), expected " + std::string(Net::architecture.view()));
-  }
   Params<Net> params;
-  auto find = [&](const NetTensor& t) {
-    const Tensor* found = contents.find(t.name());
-    const std::vector<std::int64_t> expected = detail::dims_of(t.tensor);
-    const DType dtype = detail::dtype_of(t.tensor);
-    if (!found)
-      throw Error(where + "tensor " + t.name() + " is missing (expected shape " +
-                  detail::shape_text(expected) + ")");
-    if (found->shape != expected)
-      throw Error(where + "tensor " + t.name() + " has shape " + detail::shape_text(found->shape) +
-                  ", expected " + detail::shape_text(expected));
-    if (found->dtype != dtype)
-      throw Error(where + "tensor " + t.name() + " has dtype " + std::string(dtype_name(found->dtype)) +
-                  ", expected " + std::string(dtype_name(dtype)));
-    return found;
-  };
-  for (const NetTensor& t : Net::tensors) {
-    const Tensor* found = find(t);
-    std::copy(found->values.begin(), found->values.end(), params.tensor(t).begin());
-  }
-  for (const NetTensor& t : Net::buffer_tensors) {
-    const Tensor* found = find(t);
-    auto check_sign = [&](const auto& values) {
-      const auto negative = std::ranges::find_if(values, [](auto v) { return v < 0; });
-      if (t.tensor.non_negative && negative != values.end())
-        throw Error(where + "tensor " + t.name() + " holds a negative value at index " +
-                    std::to_string(negative - values.begin()) + " (" + std::to_string(*negative) +
-                    "), which it cannot");
-    };
-    if (t.tensor.integer) {
-      check_sign(found->integers);
-      std::copy(found->integers.begin(), found->integers.end(), params.counter(t).begin());
-    } else {
-      check_sign(found->values);
-      std::copy(found->values.begin(), found->values.end(), params.tensor(t).begin());
-    }
-  }
-  if (contents.tensors.size() != Net::tensors.size() + Net::buffer_tensors.size()) {
-    auto known = [](const std::string& name) {
-      auto named = [&](const NetTensor& t) { return t.name() == name; };
-      return std::ranges::any_of(Net::tensors, named) || std::ranges::any_of(Net::buffer_tensors, named);
-    };
-    for (const Tensor& tensor : contents.tensors)
-      if (!known(tensor.name))
-        throw Error(where + "unexpected tensor " + tensor.name + " (the network " +
-                    std::string(Net::architecture.view()) + " has no such tensor)");
-  }
+  read_state(contents, file, Net::architecture.view(), Net::architecture_hash, Net::tensors, Net::buffer_tensors,
+             params.values(), params.buffers(), params.counters());
   return params;
 }
 

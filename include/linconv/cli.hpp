@@ -14,12 +14,13 @@
 // Link linconv::command_line (find_package(linconv)).
 //
 // This header compiles, for each listed network, what the commands do with it (NetworkOps:
-// train, load, evaluate, predict, gradients, feature maps, fold; and every folded form of the
+// train, load, inference, gradients, feature maps, fold; and every folded form of the
 // network, one per snap pattern, for its folded checkpoints); the commands themselves (flags,
 // help, messages) are compiled once in the command_line library. It includes no CLI11 or JSON.
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,6 +62,16 @@ struct Gradients {
 
 struct NetworkOps;
 
+// A network's state, loaded and ready to give the logits of batches of scaled images (evaluation
+// mode): the one forward pass compiled for each network and each folded form, which predict,
+// evaluate (below) and the study's latencies run.
+class Inference {
+ public:
+  virtual ~Inference() = default;
+  // logits [n, classes] of images [n, input size], n at most the capacity it was made for.
+  virtual void logits(const float* images, int n, float* logits) = 0;
+};
+
 // A checkpoint folded (fold.hpp): its alphas snapped and its linear suffix folded into one Dense.
 struct FoldedNetwork {
   const NetworkOps* network = nullptr;  // the folded network, one of the source's `folded`
@@ -87,12 +98,9 @@ struct NetworkOps {
 
   void (*train)(const RunConfig& config, const TrainingData& data, const RunOptions& options) = nullptr;
   StoredParams (*load)(const SafetensorsFile& contents, const std::filesystem::path& file) = nullptr;
-  // Mean cross-entropy and accuracy on the first `count` images, in batches of 100.
-  Evaluation (*evaluate)(const SafetensorsFile& contents, const std::filesystem::path& file, const Dataset& data,
-                         int count, InputScale scale, int threads) = nullptr;
-  // Logits [count, classes] of the first `count` images (images of the input's height and width).
-  std::vector<float> (*predict)(const SafetensorsFile& contents, const std::filesystem::path& file,
-                                const IdxImages& images, int count, InputScale scale, int threads) = nullptr;
+  // The checkpoint's state, for batches of up to `capacity` images on `threads` threads.
+  std::unique_ptr<Inference> (*inference)(const SafetensorsFile& contents, const std::filesystem::path& file,
+                                          int capacity, int threads) = nullptr;
   // The gradient of the training loss on the first `count` images as one batch (training mode).
   Gradients (*gradients)(const SafetensorsFile& contents, const std::filesystem::path& file, const Dataset& data,
                          int count, InputScale scale, const TrainOptions& options, int threads) = nullptr;
@@ -118,33 +126,28 @@ StoredParams load(const SafetensorsFile& contents, const std::filesystem::path& 
 }
 
 template <class N>
-Evaluation evaluate(const SafetensorsFile& contents, const std::filesystem::path& file, const Dataset& data,
-                    int count, InputScale scale, int threads) {
-  const Params<N> params = params_from_checkpoint<N>(contents, file);
-  ThreadPool pool(threads);
-  Workspace<N> workspace(100, pool.size());
-  return evaluate_dataset(params, data, count, scale, workspace, pool);
-}
+class InferenceOf final : public Inference {
+ public:
+  InferenceOf(Params<N> params, int capacity, int threads)
+      : params_(std::move(params)), pool_(threads), workspace_(capacity, pool_.size()), unused_labels_(capacity, 0) {}
+  void logits(const float* images, int n, float* logits) override {
+    constexpr int classes = N::output_shape.size();
+    linconv::evaluate(params_, Batch<N::input_shape>{images, n}, unused_labels_.data(), workspace_, pool_);
+    for (int i = 0; i < n; ++i)
+      std::copy_n(workspace_.activation(N::layer_count, i), classes, logits + std::size_t(i) * classes);
+  }
+
+ private:
+  Params<N> params_;
+  ThreadPool pool_;
+  Workspace<N> workspace_;
+  std::vector<std::uint8_t> unused_labels_;
+};
 
 template <class N>
-std::vector<float> predict(const SafetensorsFile& contents, const std::filesystem::path& file,
-                           const IdxImages& images, int count, InputScale scale, int threads) {
-  const Params<N> params = params_from_checkpoint<N>(contents, file);
-  constexpr int batch = 100, classes = N::output_shape.size();
-  ThreadPool pool(threads);
-  Workspace<N> workspace(batch, pool.size());
-  std::vector<float> inputs(std::size_t(batch) * N::input_shape.size()), logits(std::size_t(count) * classes);
-  std::vector<std::uint8_t> unused_labels(batch, 0);
-  std::vector<std::uint32_t> order(batch);
-  for (int first = 0; first < count; first += batch) {
-    const int n = std::min(batch, count - first);
-    std::iota(order.begin(), order.begin() + n, std::uint32_t(first));
-    gather_batch(images, std::span(order).first(n), scale, inputs.data());
-    linconv::evaluate(params, Batch<N::input_shape>{inputs.data(), n}, unused_labels.data(), workspace, pool);
-    for (int i = 0; i < n; ++i)
-      std::copy_n(workspace.activation(N::layer_count, i), classes, logits.begin() + std::size_t(first + i) * classes);
-  }
-  return logits;
+std::unique_ptr<Inference> inference(const SafetensorsFile& contents, const std::filesystem::path& file,
+                                     int capacity, int threads) {
+  return std::make_unique<InferenceOf<N>>(params_from_checkpoint<N>(contents, file), capacity, threads);
 }
 
 template <class N>
@@ -184,50 +187,70 @@ NetworkOps inference_ops() {
           .folded = {},
           .train = nullptr,
           .load = detail::load<N>,
-          .evaluate = detail::evaluate<N>,
-          .predict = detail::predict<N>,
+          .inference = detail::inference<N>,
           .gradients = nullptr,
           .feature_maps = detail::maps<N>,
           .fold = nullptr};
 }
 
-// The folded forms of Entry's network, indexed by snap_pattern_index.
+}  // namespace detail
+
+// Every form `fold` can make of Entry's network, one per snap pattern (3^alphas of them), and
+// the fold that picks one. They are most of what a network with alphas compiles: a program may
+// compile them in a file of their own, which a parallel build compiles beside the network's,
+// with `template struct linconv::cli::FoldedForms<Entry>;` there and
+// `extern template struct linconv::cli::FoldedForms<Entry>;` where network_ops<Entry> is.
 template <class Entry>
-std::span<const NetworkOps> folded_ops() {
+struct FoldedForms {
+  // The folded networks' operations, indexed by snap_pattern_index.
+  static std::span<const NetworkOps> all();
+  static FoldedNetwork fold(const SafetensorsFile& contents, const std::filesystem::path& file, float eps);
+};
+
+// (Defined outside the class, so not inline: an extern template then keeps them out of a file.)
+template <class Entry>
+std::span<const NetworkOps> FoldedForms<Entry>::all() {
   using N = typename Entry::type;
   static const auto ops = []<std::size_t... P>(std::index_sequence<P...>) {
-    return std::array<NetworkOps, sizeof...(P)>{inference_ops<Entry, Folded<N, snap_pattern_number<N>(P)>>()...};
+    return std::array<NetworkOps, sizeof...(P)>{detail::inference_ops<Entry, Folded<N, snap_pattern_number<N>(P)>>()...};
   }(std::make_index_sequence<snap_pattern_count<N>>{});
   return ops;
 }
 
 template <class Entry>
-FoldedNetwork fold(const SafetensorsFile& contents, const std::filesystem::path& file, float eps) {
+FoldedNetwork FoldedForms<Entry>::fold(const SafetensorsFile& contents, const std::filesystem::path& file, float eps) {
   using N = typename Entry::type;
   const Params<N> params = params_from_checkpoint<N>(contents, file);
   const SnapPattern<N> pattern = snap_pattern(params, eps);
   return with_snap_pattern<N>(pattern, [&]<SnapPattern<N> P>() {
-    return FoldedNetwork{.network = &folded_ops<Entry>()[snap_pattern_index<N>(P)],
-                         .params = stored(linconv::fold<N, P>(params)),
+    return FoldedNetwork{.network = &all()[snap_pattern_index<N>(P)],
+                         .params = detail::stored(linconv::fold<N, P>(params)),
                          .snapped_alphas = snapped_alphas<N>(P),
                          .folded_layers = folded_layers<N, P>(),
                          .folded_convolutions = folded_convolutions<N, P>()};
   });
 }
 
-}  // namespace detail
-
 // The NetworkOps of an entry cli::Net<Name, Type, Activation>.
 template <class Entry>
 NetworkOps network_ops() {
   using N = typename Entry::type;
   NetworkOps ops = detail::inference_ops<Entry, N>();
-  ops.folded = detail::folded_ops<Entry>();
+  ops.folded = FoldedForms<Entry>::all();
   ops.train = [](const RunConfig& c, const TrainingData& d, const RunOptions& o) { train_run<N>(c, d, o); };
   ops.gradients = detail::gradients<N>;
-  ops.fold = detail::fold<Entry>;
+  ops.fold = FoldedForms<Entry>::fold;
   return ops;
 }
+
+// Logits [count, classes] of the first `count` images (of the network's input height and width),
+// in batches of 100.
+std::vector<float> predict(const NetworkOps& network, const SafetensorsFile& contents,
+                           const std::filesystem::path& file, const IdxImages& images, int count, InputScale scale,
+                           int threads);
+// Mean cross-entropy and accuracy on the first `count` images, from their logits.
+Evaluation evaluate(const NetworkOps& network, const SafetensorsFile& contents, const std::filesystem::path& file,
+                    const Dataset& data, int count, InputScale scale, int threads);
 
 class NetworkList;  // the networks as the commands see them (the command_line library)
 

@@ -65,16 +65,18 @@ inline void check_image_shape(const IdxImages& images, Shape input, const std::s
                 std::to_string(input.h) + "x" + std::to_string(input.w));
 }
 
-// Refuses (Error) a dataset whose images are not Net's input or whose labels are not all below
-// Net's output count; `what` names the set.
-template <class Net>
-void check_dataset_fits(const Dataset& data, const std::string& what) {
-  check_image_shape(data.images, Net::input_shape, what);
-  constexpr int classes = Net::output_shape.size();
+// Refuses (Error) a dataset whose images are not a network's input or whose labels are not all
+// below its output count (`classes`); `what` names the set.
+inline void check_dataset_fits(const Dataset& data, Shape input, int classes, const std::string& what) {
+  check_image_shape(data.images, input, what);
   const auto largest = std::max_element(data.labels.begin(), data.labels.end());
   if (largest != data.labels.end() && *largest >= classes)
     throw Error(what + ": label " + std::to_string(*largest) + " needs at least " + std::to_string(*largest + 1) +
                 " outputs, the network has " + std::to_string(classes));
+}
+template <class Net>
+void check_dataset_fits(const Dataset& data, const std::string& what) {
+  check_dataset_fits(data, Net::input_shape, Net::output_shape.size(), what);
 }
 
 // Mean cross-entropy and accuracy of the first `count` images of a dataset, in batches of the
@@ -105,6 +107,16 @@ std::optional<Evaluation> evaluate_dataset_until(const Params<Net>& params, cons
     total.correct += part.correct;
   }
   return Evaluation{total.sum / count, double(total.correct) / count};
+}
+
+// The same from the logits of the first labels.size() images ([n, classes]), summed image by
+// image: for a program that computes logits anyway (cli.hpp's eval), equal to evaluate_dataset
+// but for the order of the sum.
+inline Evaluation evaluation_of_logits(std::span<const float> logits, std::span<const std::uint8_t> labels,
+                                       int classes) {
+  const CrossEntropy total =
+      softmax_cross_entropy(logits.data(), labels.data(), int(labels.size()), classes, nullptr, 1.0f);
+  return Evaluation{total.sum / double(labels.size()), double(total.correct) / double(labels.size())};
 }
 
 template <class Net>

@@ -269,7 +269,13 @@ Params<Folded<Net, Pattern>> fold(const Params<Net>& params) {
       boost::hana::for_each(boost::hana::reverse(suffix), [&](auto index) {
         constexpr std::size_t i = decltype(index)::value;
         using L = typename Net::template layer<i>;
-        if constexpr (!detail::is_activation<L>) {
+        if constexpr (detail::is_activation<L>) {
+          return;
+        } else if constexpr (requires { L::input_gradient; }) {  // a convolution: its input gradient alone
+          L::input_gradient(tensors(i), Images<L::in>{zeros.data(), 1}, Images<L::out>{a.data(), 1},
+                            ImagesOut<L::in>{b.data(), 1}, context);
+          std::swap(a, b);
+        } else {
           L::backward(tensors(i), Images<L::in>{zeros.data(), 1}, Images<L::out>{zeros.data(), 1},
                       Images<L::out>{a.data(), 1}, ImagesOut<L::in>{b.data(), 1}, context);
           std::swap(a, b);

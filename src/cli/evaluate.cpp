@@ -21,7 +21,7 @@ void add_eval_command(CLI::App& app, const NetworkList& networks) {
     const CheckpointInfo info = read_checkpoint_info(networks, options->checkpoint, options->net, options->activation);
     const Dataset test = load_fashion_mnist(*data, Split::test);
     const int count = options->count(test.size(), "test images");
-    const Evaluation e = info.network->evaluate(info.contents, info.file, test, count,
+    const Evaluation e = evaluate(*info.network, info.contents, info.file, test, count,
                                                 info.input_scale(options->input_scale), options->threads);
     std::printf("test accuracy %.4f  test loss %.4f  (%d images)\n", e.accuracy, e.loss, count);
   });
@@ -40,7 +40,7 @@ void add_predict_command(CLI::App& app, const NetworkList& networks) {
     const IdxImages images = read_idx_images(*images_file);
     const int count = options->count(images.count, "images of " + images_file->string());
     check_image_shape(images, info.network->input_shape, images_file->string());
-    const std::vector<float> logits = info.network->predict(info.contents, info.file, images, count,
+    const std::vector<float> logits = predict(*info.network, info.contents, info.file, images, count,
                                                             info.input_scale(options->input_scale), options->threads);
     write_npy(*output, logits, {count, info.network->output_shape.size()});
     std::printf("wrote logits of %d images to %s\n", count, output->c_str());

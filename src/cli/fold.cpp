@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "fold.hpp"
+
 #include "commands.hpp"
 #include "common.hpp"
 
@@ -26,18 +28,6 @@ std::size_t parameter_count(const NetworkOps& network) {
   std::size_t count = 0;
   for (const NetTensor& t : network.tensors) count += t.tensor.count();
   return count;
-}
-
-// "13.1 M", "15.7 k", "950".
-std::string with_unit(double value) {
-  char text[32];
-  if (value >= 1e6)
-    std::snprintf(text, sizeof text, "%.1f M", value / 1e6);
-  else if (value >= 1e3)
-    std::snprintf(text, sizeof text, "%.1f k", value / 1e3);
-  else
-    std::snprintf(text, sizeof text, "%.0f", value);
-  return text;
 }
 
 // The source with each snapped alpha set to its snapped value: the unfolded network that the
@@ -72,15 +62,6 @@ std::string folded_text(const FoldedNetwork& folded) {
          std::to_string(weight.tensor.dims[0]) + ")";
 }
 
-double accuracy(std::span<const float> logits, std::span<const std::uint8_t> labels, int classes) {
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    const auto row = logits.subspan(i * std::size_t(classes), std::size_t(classes));
-    correct += std::size_t(std::ranges::max_element(row) - row.begin()) == labels[i];
-  }
-  return double(correct) / double(labels.size());
-}
-
 double largest_difference(std::span<const float> a, std::span<const float> b) {
   double largest = 0.0;
   for (std::size_t i = 0; i < a.size(); ++i) largest = std::max(largest, std::abs(double(a[i]) - double(b[i])));
@@ -93,7 +74,32 @@ double largest_magnitude(std::span<const float> values) {
   return largest;
 }
 
+double accuracy(std::span<const float> logits, std::span<const std::uint8_t> labels, int classes) {
+  return evaluation_of_logits(logits, labels, classes).accuracy;
+}
+
 }  // namespace
+
+std::string with_unit(double value) {
+  char text[32];
+  if (value >= 1e6)
+    std::snprintf(text, sizeof text, "%.1f M", value / 1e6);
+  else if (value >= 1e3)
+    std::snprintf(text, sizeof text, "%.1f k", value / 1e3);
+  else
+    std::snprintf(text, sizeof text, "%.0f", value);
+  return text;
+}
+
+SafetensorsFile folded_contents(const FoldedNetwork& folded) {
+  const StoredParams& p = folded.params;
+  SafetensorsFile contents;
+  for (const TensorView& view :
+       state_views(folded.network->tensors, folded.network->buffer_tensors, p.values, p.buffers, p.counters))
+    contents.tensors.push_back({view.name, view.shape, {view.values.begin(), view.values.end()}, view.dtype,
+                                {view.integers.begin(), view.integers.end()}});
+  return contents;
+}
 
 void add_fold_command(CLI::App& app, const NetworkList& networks) {
   auto options = std::make_shared<CheckpointOptions>();
@@ -155,11 +161,11 @@ void add_fold_command(CLI::App& app, const NetworkList& networks) {
                 network.flops_per_image / folded.network->flops_per_image);
 
     const InputScale scale = info.input_scale(options->input_scale);
-    const std::vector<float> original = network.predict(info.contents, info.file, test.images, count, scale, options->threads);
+    const std::vector<float> original = predict(network, info.contents, info.file, test.images, count, scale, options->threads);
     const std::vector<float> snapped =
-        network.predict(snapped_contents(info.contents, folded), info.file, test.images, count, scale, options->threads);
+        predict(network, snapped_contents(info.contents, folded), info.file, test.images, count, scale, options->threads);
     const std::vector<float> after =
-        folded.network->predict(read_safetensors(*out), *out, test.images, count, scale, options->threads);
+        predict(*folded.network, read_safetensors(*out), *out, test.images, count, scale, options->threads);
     const auto labels = std::span(test.labels).first(std::size_t(count));
     const int classes = network.output_shape.size();
     std::printf("test set, %d images: accuracy %.4f original, %.4f snapped, %.4f folded\n", count,

@@ -17,6 +17,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "feature_maps.hpp"
+#include "fold_table.hpp"
 #include "linconv/atomic_file.hpp"
 #include "plot.hpp"
 #include "study.hpp"
@@ -585,6 +586,7 @@ void write_report(const NetworkList& networks, const fs::path& dir) {
     md += controls_markdown(study, controls_overview_markdown(study, figures));
   }
   md += first_attempt_markdown(study);
+  md += fold_table_markdown(networks, runs);
   if (report_network) md += open_questions_markdown(study);
   md += figures_markdown(study, figures);
   if (report_network) md += feature_maps_markdown(networks, study, figures);

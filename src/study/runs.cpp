@@ -131,6 +131,7 @@ Run read_run(const fs::path& dir) {
     run.lr = j.value("lr", 0.0);
     run.data = j.value("data", std::string());
     if (j.contains("limit") && !j.at("limit").is_null()) run.limit = j.at("limit").get<long>();
+    if (j.contains("test_limit") && !j.at("test_limit").is_null()) run.test_limit = j.at("test_limit").get<int>();
     if (j.contains("steps") && !j.at("steps").is_null()) max_steps = j.at("steps").get<long>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(file.string() + ": not a linconv training configuration (" + e.what() + ")");

@@ -56,6 +56,7 @@ struct Run {
   Setting setting;
   std::uint64_t seed = 0;
   std::optional<long> limit;  // --limit of the run: training images used
+  std::optional<int> test_limit;  // --test-limit: the first test images each epoch was evaluated on
   int batch = 0;              // images per step
   double lr = 0.0;            // the optimiser's learning rate (0 in runs that did not record it)
   std::filesystem::path data;

@@ -74,6 +74,18 @@ struct Conv {
       convolve_backward(t.params, x.data, dy.data, dx.data, t.dparams, x.n, ctx.scratch);
     }
 
+    // The input gradient alone, dx = W^T dy (the transposed convolution): what fold.hpp's passes
+    // through a linear suffix need, without compiling the weight gradient's kernels for them.
+    // The im2col kernels (strided geometries) have no such half: they also add the weight
+    // gradient of x to t.dparams.
+    static void input_gradient(const LayerTensors& t, Images<In> x, Images<out> dy, ImagesOut<In> dx,
+                               const Context& ctx) {
+      if constexpr (Direct::applies)
+        Direct::input_gradient(t.params, dy.data, dx.data, dy.n, ctx.scratch);
+      else
+        convolve_backward(t.params, x.data, dy.data, dx.data, t.dparams, dy.n, ctx.scratch);
+    }
+
     // Fused with the activation Act after it, image by image while the image's output is in
     // cache: pre = conv(x) + b, post = Act(pre). The same arithmetic in the same order as the
     // two layers one after the other, so the results are bit-identical. When no backward pass

@@ -1,0 +1,138 @@
+#include "fold_table.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "common.hpp"
+#include "fold.hpp"
+
+namespace linconv::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr float snap_eps = 1e-3f;  // `linconv fold`'s default --snap
+// Each network's one-image passes stop after this much time (or at most_passes), so that a
+// study of 190 runs reports in seconds; the median of at least least_passes is its latency.
+constexpr double latency_budget_seconds = 0.025;
+constexpr int least_passes = 5, most_passes = 1000;
+
+// The median wall time of one-image forward passes (one thread, after one pass to warm up) of
+// the network a checkpoint's contents hold, on `image` (scaled as the network was trained).
+double one_image_latency(const NetworkOps& network, const SafetensorsFile& contents, const fs::path& file,
+                         std::span<const float> image) {
+  using Clock = std::chrono::steady_clock;
+  const std::unique_ptr<Inference> inference = network.inference(contents, file, 1, 1);
+  std::vector<float> logits(std::size_t(network.output_shape.size()));
+  inference->logits(image.data(), 1, logits.data());
+  std::vector<double> seconds;
+  const Clock::time_point start = Clock::now();
+  while (int(seconds.size()) < most_passes &&
+         (int(seconds.size()) < least_passes ||
+          std::chrono::duration<double>(Clock::now() - start).count() < latency_budget_seconds)) {
+    const Clock::time_point before = Clock::now();
+    inference->logits(image.data(), 1, logits.data());
+    seconds.push_back(std::chrono::duration<double>(Clock::now() - before).count());
+  }
+  const auto middle = seconds.begin() + std::ptrdiff_t(seconds.size() / 2);
+  std::nth_element(seconds.begin(), middle, seconds.end());
+  return *middle;
+}
+
+// "1.23 ms", "4.5 us".
+std::string duration_text(double seconds) {
+  char text[32];
+  if (seconds >= 1e-3)
+    std::snprintf(text, sizeof text, "%.2f ms", seconds * 1e3);
+  else
+    std::snprintf(text, sizeof text, "%.1f us", seconds * 1e6);
+  return text;
+}
+
+struct FoldRow {
+  std::string run;
+  double accuracy_before = 0.0, accuracy_after = 0.0;
+  int test_images = 0;
+  std::string folded_architecture;
+  double flops = 0.0, folded_flops = 0.0;
+  double latency = 0.0, folded_latency = 0.0;
+};
+
+FoldRow fold_row(const NetworkList& networks, const Run& run, const Dataset& test) {
+  const CheckpointInfo info = read_checkpoint_info(networks, run.dir / "model.safetensors", "", "");
+  const NetworkOps& network = *info.network;
+  if (!network.fold) throw Error(info.file.string() + ": already " + folded_network_text(network));
+  const FoldedNetwork folded = network.fold(info.contents, info.file, snap_eps);
+  const SafetensorsFile folded_state = folded_contents(folded);
+  const InputScale scale = info.input_scale("");
+  const int count = std::min(run.test_limit.value_or(test.size()), test.size());
+
+  FoldRow row{.run = run.dir.filename().string(),
+              .accuracy_before = run.test_acc(),
+              .test_images = count,
+              .folded_architecture = std::string(folded.network->architecture),
+              .flops = network.flops_per_image,
+              .folded_flops = folded.network->flops_per_image};
+  // The snapped network is the run's own when no alpha was snapped; otherwise its folded form
+  // computes it (to float rounding) at a fraction of the cost.
+  row.accuracy_after = folded.snapped_alphas.empty()
+                           ? row.accuracy_before
+                           : evaluate(*folded.network, folded_state, info.file, test, count, scale, default_thread_count()).accuracy;
+  std::vector<float> image(std::size_t(network.input_shape.size()));
+  const std::uint32_t first = 0;
+  gather_batch(test.images, std::span(&first, 1), scale, image.data());
+  row.latency = one_image_latency(network, info.contents, info.file, image);
+  row.folded_latency = one_image_latency(*folded.network, folded_state, info.file, image);
+  return row;
+}
+
+}  // namespace
+
+std::string fold_table_markdown(const NetworkList& networks, const std::vector<Run>& runs) {
+  std::map<fs::path, Dataset> test_sets;
+  std::vector<FoldRow> rows;
+  std::string skipped;
+  for (const Run& run : runs) {
+    if (!run.finished || run.setting.activation != "alpha") continue;
+    if (!fs::exists(run.dir / "model.safetensors")) {
+      skipped += "- " + run.dir.filename().string() + ": no model.safetensors\n";
+      continue;
+    }
+    const fs::path data = run.data.empty() ? default_data_dir() : run.data;
+    if (!test_sets.contains(data)) test_sets.emplace(data, load_fashion_mnist(data, Split::test));
+    rows.push_back(fold_row(networks, run, test_sets.at(data)));
+  }
+  if (rows.empty() && skipped.empty()) return "";
+
+  std::ostringstream md;
+  md << "## Folded networks\n\n"
+        "What `linconv fold` makes of each finished run with one learnable alpha a layer: alphas within "
+     << snap_eps
+     << " of 0 or 1 snapped to the identity or ReLU, and the layers behind the last non-linearity folded into one "
+        "dense layer. *Before*: the run's final test accuracy (epochs.csv); *after*: the snapped network's on the "
+        "same test images, computed by its folded form (exact up to float rounding). FLOPs of one image's forward "
+        "pass. Latency: the median of one-image forward passes on one thread (as many as fit in "
+     << latency_budget_seconds * 1e3 << " ms, at least " << least_passes
+     << "), measured while the report is written, so on a busy machine it is noisy; the ratio is what folding "
+        "buys.\n\n"
+        "| run | accuracy before | after | test images | folded architecture | FLOPs/image | folded | latency | "
+        "folded | speedup |\n"
+        "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const FoldRow& r : rows) {
+    char numbers[64];
+    std::snprintf(numbers, sizeof numbers, "| %.4f | %.4f | %d |", r.accuracy_before, r.accuracy_after, r.test_images);
+    char speedup[32];
+    std::snprintf(speedup, sizeof speedup, "%.1fx", r.latency / r.folded_latency);
+    md << "| " << r.run << " " << numbers << " `" << r.folded_architecture << "` | " << with_unit(r.flops) << " | "
+       << with_unit(r.folded_flops) << " | " << duration_text(r.latency) << " | " << duration_text(r.folded_latency)
+       << " | " << speedup << " |\n";
+  }
+  md << "\n";
+  if (!skipped.empty()) md << "Not folded:\n\n" << skipped << "\n";
+  return md.str();
+}
+
+}  // namespace linconv::cli
