@@ -806,6 +806,7 @@ TEST_CASE("report: the fold table snaps and folds each alpha run, with the snapp
   // Run "zero": every alpha exactly 0, so the whole network is one 784 -> 10 map and snapping
   // changes nothing. Run "mixed": act2 within 1e-3 of 1 (ReLU), act3 within it of 0 (identity),
   // act1 kept: conv3 and fc1 fold into one Dense behind act2, and snapping moves the logits.
+  // Run "kept": no alpha near 0 or 1, nothing folds, and no speedup is claimed.
   struct Case {
     std::string name;
     std::array<float, 3> alphas;
@@ -814,7 +815,8 @@ TEST_CASE("report: the fold table snaps and folds each alpha run, with the snapp
   const std::vector<Case> cases{
       {"zero", {0.0f, 0.0f, 0.0f}, "Input<1,28,28>,Flatten,Dense<10>", "15.7 k"},
       {"mixed", {0.5f, 1.0f - 4e-4f, 3e-4f},
-       "Input<1,28,28>,Conv<8,5,1,2>,ReLUAlpha,Conv<16,5,1,2>,ReLU,Flatten,Dense<10>", "5.6 M"}};
+       "Input<1,28,28>,Conv<8,5,1,2>,ReLUAlpha,Conv<16,5,1,2>,ReLU,Flatten,Dense<10>", "5.6 M"},
+      {"kept", {0.5f, 0.25f, 0.75f}, std::string(FashionNet::architecture.view()), "13.2 M"}};
   std::map<std::string, double> snapped_accuracy;
   for (int seed = 0; const Case& c : cases) {
     linconv::Params<FashionNet> params = linconv::init_like_pytorch<FashionNet>(7);
@@ -851,6 +853,11 @@ TEST_CASE("report: the fold table snaps and folds each alpha run, with the snapp
     CHECK(row[4] == "`" + c.folded_architecture + "`");
     CHECK(row[5] == "13.2 M");
     CHECK(row[6] == c.folded_flops);
+    // A ratio where folding removes FLOPs ("210.0x"), none where it does not.
+    if (c.name == "kept")
+      CHECK(row[9] == "-");
+    else
+      CHECK((row[9].size() > 1 && row[9].back() == 'x' && std::stod(row[9]) > 0));
   }
   // The run of alphas exactly 0 computes the same before and after.
   CHECK(table_row(report, "| zero |")[1] == table_row(report, "| zero |")[2]);

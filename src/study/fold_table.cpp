@@ -117,15 +117,17 @@ std::string fold_table_markdown(const NetworkList& networks, const std::vector<R
         "pass. Latency: the median of one-image forward passes on one thread (as many as fit in "
      << latency_budget_seconds * 1e3 << " ms, at least " << least_passes
      << "), measured while the report is written, so on a busy machine it is noisy; the ratio is what folding "
-        "buys.\n\n"
+        "buys, given only where folding removes FLOPs (elsewhere the two latencies differ by noise alone).\n\n"
         "| run | accuracy before | after | test images | folded architecture | FLOPs/image | folded | latency | "
         "folded | speedup |\n"
         "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const FoldRow& r : rows) {
     char numbers[64];
     std::snprintf(numbers, sizeof numbers, "| %.4f | %.4f | %d |", r.accuracy_before, r.accuracy_after, r.test_images);
-    char speedup[32];
-    std::snprintf(speedup, sizeof speedup, "%.1fx", r.latency / r.folded_latency);
+    // Where folding removes no FLOPs the two networks do the same work, and their latencies
+    // differ by the machine's noise only: no ratio to report.
+    char speedup[32] = "-";
+    if (r.folded_flops < r.flops) std::snprintf(speedup, sizeof speedup, "%.1fx", r.latency / r.folded_latency);
     md << "| " << r.run << " " << numbers << " `" << r.folded_architecture << "` | " << with_unit(r.flops) << " | "
        << with_unit(r.folded_flops) << " | " << duration_text(r.latency) << " | " << duration_text(r.folded_latency)
        << " | " << speedup << " |\n";
