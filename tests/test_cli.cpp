@@ -709,11 +709,17 @@ TEST_CASE("cli: fold --merge-convs merges a linear run's three convolutions into
   REQUIRE(eval.status == 0);
   CHECK(number_after(eval.out, "test accuracy ") == Approx(after).margin(1e-4));
 
-  // Without --out nothing is written.
-  const Result dry = linconv_cli(merge);
-  CHECK(dry.status == 0);
-  CHECK_THAT(dry.out, Contains("not written (no --out)"));
-  CHECK_FALSE(fs::exists(dir / "linear" / "merged.safetensors"));
+  // Fine-tuned one epoch with the run's settings (its 500 images); without --out nothing is written.
+  const Result tuned = linconv_cli(merge + " --fine-tune 1");
+  INFO(tuned.out << tuned.err);
+  REQUIRE(tuned.status == 0);
+  CHECK_THAT(tuned.out, Contains("fine-tuning 1 epoch (adam, lr 0.001, batch 50, 500 training images)") &&
+                            Contains("after 1 epoch of fine-tuning: accuracy ") && Contains("not written (no --out)"));
+  const double fine_tuned = number_after(tuned.out, "of fine-tuning: accuracy ");
+  CHECK(fine_tuned > 0.3);
+  CHECK(number_after(tuned.out, "merged (") == Approx(after).margin(1e-4));
+  require_error(linconv_cli("fold --fine-tune 1 --out " + (dir / "f").string() + " --checkpoint " + model.string()), 2,
+                "--fine-tune: only with --merge-convs");
 }
 
 TEST_CASE("cli: fold --merge-convs refuses an alpha away from 0 and a network without convolutions to merge", "[cli][e2e]") {

@@ -98,7 +98,7 @@ struct NetworkOps {
   // no `train`, `gradients` or `fold`: it is for inference (eval, predict, export, features).
   std::span<const NetworkOps> folded;
   // The form `fold --merge-convs` makes (fold.hpp, MergedConvs), when the network has convolutions
-  // to merge: one entry or none. Like a folded form, for inference, and `train` to fine-tune it.
+  // to merge: one entry or none. Like a folded form, for inference; its `train` fine-tunes it.
   std::span<const NetworkOps> merged;
 
   void (*train)(const RunConfig& config, const TrainingData& data, const RunOptions& options) = nullptr;
@@ -248,7 +248,11 @@ FoldedNetwork FoldedForms<Entry>::fold(const SafetensorsFile& contents, const st
 template <class Entry>
 std::span<const NetworkOps> FoldedForms<Entry>::merged() {
   using M = MergedConvs<typename Entry::type>;
-  static const std::array<NetworkOps, 1> ops{detail::inference_ops<Entry, M>()};
+  static const std::array<NetworkOps, 1> ops{[] {
+    NetworkOps merged = detail::inference_ops<Entry, M>();
+    merged.train = [](const RunConfig& c, const TrainingData& d, const RunOptions& o) { train_run<M>(c, d, o); };
+    return merged;
+  }()};
   return ops;
 }
 

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <stdlib.h>
 #include <string>
 #include <vector>
 
@@ -119,15 +120,67 @@ void write_folded(const std::filesystem::path& file, const FoldedNetwork& folded
                     metadata);
 }
 
-// `fold --merge-convs`: the merged network's sizes and test accuracy, its checkpoint written to
-// `out` unless that is empty.
+// A directory of its own under the system's temporary directory, removed with everything in it.
+class TemporaryDirectory {
+ public:
+  TemporaryDirectory() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "linconv-fold-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw Error(pattern + ": cannot create a temporary directory");
+    path_ = pattern;
+  }
+  ~TemporaryDirectory() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The merged network after `epochs` epochs of training from its merged weights, with the source
+// run's settings (Adam, lr, batch, reduction, --limit, seed: its config metadata, else the
+// defaults) on the training set in `data`: its state, read from the run's checkpoint.
+StoredParams fine_tuned(const CheckpointInfo& info, const FoldedNetwork& merged,
+                        const std::map<std::string, std::string>& metadata, int epochs,
+                        const std::filesystem::path& data, int threads, int test_count) {
+  const TemporaryDirectory temporary;
+  RunConfig config;
+  if (const auto source = info.contents.metadata.find("config"); source != info.contents.metadata.end()) {
+    std::filesystem::create_directory(temporary.path() / "source");
+    write_file_atomically(temporary.path() / "source" / "config.json",
+                          {std::as_bytes(std::span(source->second))});
+    config = read_run_config(temporary.path() / "source");
+  }
+  config.data = data;
+  config.epochs = epochs;
+  config.steps.reset();
+  config.threads = threads;
+  config.test_limit = test_count;
+  config.init = temporary.path() / "merged.safetensors";
+  config.out = temporary.path() / "run";
+  config.force = false;
+  write_folded(config.init, merged, metadata);
+  std::printf("fine-tuning %d epoch%s (%s, lr %g, batch %d, %s training images)...\n", epochs, epochs == 1 ? "" : "s",
+              config.optimizer.c_str(), double(config.lr), config.batch,
+              config.limit ? std::to_string(*config.limit).c_str() : "all");
+  std::fflush(stdout);
+  merged.network->train(config, load_training_data(data), RunOptions{});
+  return merged.network->load(read_safetensors(config.out / "model.safetensors"), config.out / "model.safetensors");
+}
+
+// `fold --merge-convs`: the merged network's sizes and test accuracy, before and after
+// `fine_tune` epochs of training; its checkpoint (the fine-tuned one, if any) written to `out`
+// unless that is empty.
 void merge_convs(const CheckpointInfo& info, const CheckpointOptions& options, const std::filesystem::path& out,
-                 float snap, const Dataset& test, int count) {
+                 float snap, int fine_tune, const std::filesystem::path& data, const Dataset& test, int count) {
   const NetworkOps& network = *info.network;
   if (!network.merge_convs)
     throw Error(info.file.string() + ": --merge-convs: " + std::string(network.architecture) +
                 " has no two stride-1 convolutions with an activation between them that can be the identity");
-  const FoldedNetwork merged = network.merge_convs(info.contents, info.file, snap);
+  FoldedNetwork merged = network.merge_convs(info.contents, info.file, snap);
   std::map<std::string, std::string> metadata = fold_metadata(info, merged, snap);
   metadata["fold.merged"] = merged.folded_convolutions;
 
@@ -149,6 +202,14 @@ void merge_convs(const CheckpointInfo& info, const CheckpointOptions& options, c
               accuracy(original, labels, classes), accuracy(snapped, labels, classes), accuracy(after, labels, classes));
   std::printf("largest |logit difference|: merged - snapped %.3g (largest |logit| %.3g)\n",
               largest_difference(after, snapped), largest_magnitude(snapped));
+  if (fine_tune > 0) {
+    merged.params = fine_tuned(info, merged, metadata, fine_tune, data, options.threads, count);
+    metadata["fold.fine_tune_epochs"] = std::to_string(fine_tune);
+    const std::vector<float> tuned =
+        predict(*merged.network, folded_contents(merged), info.file, test.images, count, scale, options.threads);
+    std::printf("after %d epoch%s of fine-tuning: accuracy %.4f merged (%.4f before)\n", fine_tune,
+                fine_tune == 1 ? "" : "s", accuracy(tuned, labels, classes), accuracy(after, labels, classes));
+  }
   if (out.empty()) {
     std::printf("not written (no --out)\n");
     return;
@@ -186,6 +247,7 @@ void add_fold_command(CLI::App& app, const NetworkList& networks) {
   auto snap = std::make_shared<float>(1e-3f);
   auto data = std::make_shared<std::filesystem::path>(default_data_dir());
   auto merge = std::make_shared<bool>(false);
+  auto fine_tune = std::make_shared<int>(0);
   CLI::App* cmd = app.add_subcommand(
       "fold", "Snap alphas near 0 or 1 to the identity or ReLU and fold the linear layers behind the last "
               "non-linearity into one dense layer; write the smaller network's checkpoint. With --merge-convs, "
@@ -197,16 +259,22 @@ void add_fold_command(CLI::App& app, const NetworkList& networks) {
                 "Every alpha within --snap of 0 (or a linear network): merge each two stride-1 convolutions with the "
                 "identity between them into one, kernel K1 + K2 - 1, padding P1 + P2 (exact but for the outer ring "
                 "where zero padding differs); report the merged network's test accuracy; write it only with --out");
+  cmd->add_option("--fine-tune", *fine_tune,
+                  "With --merge-convs: train the merged network this many epochs (Adam and the source run's settings: "
+                  "lr, batch, reduction, --limit, seed) and report its test accuracy again; 0: none")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--snap", *snap, "Alphas within this of 0 become the identity, within this of 1 ReLU")
       ->check(finite_float(Bound::at_least, 0))
       ->capture_default_str();
   cmd->add_option("--data", *data, "FashionMNIST directory (the test set the logits are compared on)")
       ->capture_default_str();
-  cmd->callback([options, out, snap, data, merge, &networks] {
+  cmd->callback([options, out, snap, data, merge, fine_tune, &networks] {
     if (*snap >= 0.5f)
       throw UsageError("--snap " + CLI::detail::to_string(*snap) +
                        ": must be less than 0.5, or an alpha could be within it of both 0 and 1");
     if (out->empty() && !*merge) throw UsageError("--out: required (the folded network's checkpoint) unless --merge-convs");
+    if (*fine_tune > 0 && !*merge) throw UsageError("--fine-tune: only with --merge-convs");
     if (std::error_code ec; std::filesystem::equivalent(*out, options->checkpoint, ec))
       throw UsageError("--out " + out->string() + ": is the checkpoint to fold; write the folded network elsewhere");
     const CheckpointInfo info = read_checkpoint_info(networks, options->checkpoint, options->net, options->activation);
@@ -214,7 +282,7 @@ void add_fold_command(CLI::App& app, const NetworkList& networks) {
     if (!network.fold) throw Error(info.file.string() + ": already " + folded_network_text(network));
     const Dataset test = load_fashion_mnist(*data, Split::test);
     const int count = options->count(test.size(), "test images");
-    if (*merge) return merge_convs(info, *options, *out, *snap, test, count);
+    if (*merge) return merge_convs(info, *options, *out, *snap, *fine_tune, *data, test, count);
 
     const FoldedNetwork folded = network.fold(info.contents, info.file, *snap);
     std::map<std::string, std::string> metadata = fold_metadata(info, folded, *snap);
