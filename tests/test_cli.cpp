@@ -681,6 +681,58 @@ TEST_CASE("cli: fold snaps alphas near 1 to ReLU and folds nothing in front of a
   CHECK(linconv_cli("eval --limit 100 --checkpoint " + folded.string()).status == 0);
 }
 
+TEST_CASE("cli: fold --merge-convs merges a linear run's three convolutions into one and reports accuracies", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path model = trained_model(dir, "linear", "--activation linear");
+  const fs::path merged = dir / "merged.safetensors";
+  const std::string merge = "fold --merge-convs --limit 1000 --checkpoint " + model.string();
+  const Result r = linconv_cli(merge + " --out " + merged.string());
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Contains("merged conv1+conv2+conv3 into one convolution each") &&
+                        Contains("after         254794         6.6 M") &&
+                        Contains("Input<1,28,28>,Conv<32,11,1,5>,Identity,Flatten,Dense<10>\n") &&
+                        Contains("test set, 1000 images: accuracy "));
+  const double snapped = number_after(r.out, "original, "), after = number_after(r.out, "snapped, ");
+  CHECK(snapped > 0.3);  // a trained network, and merged: near it (the border ring differs)
+  CHECK(after > 0.3);
+  CHECK(std::abs(after - snapped) < 0.2);
+
+  const linconv::SafetensorsFile file = linconv::read_safetensors(merged);
+  CHECK(file.metadata.at("architecture") == "Input<1,28,28>,Conv<32,11,1,5>,Identity,Flatten,Dense<10>");
+  CHECK(file.metadata.at("fold.merged") == "conv1+conv2+conv3");
+  CHECK(file.metadata.at("fold.source") == model.string());
+  CHECK(file.find("conv1.weight")->shape == std::vector<std::int64_t>{32, 1, 11, 11});
+  // Read as any checkpoint, by its architecture.
+  const Result eval = linconv_cli("eval --limit 1000 --checkpoint " + merged.string());
+  INFO(eval.err);
+  REQUIRE(eval.status == 0);
+  CHECK(number_after(eval.out, "test accuracy ") == Approx(after).margin(1e-4));
+
+  // Fine-tuned one epoch with the run's settings (its 500 images); without --out nothing is written.
+  const Result tuned = linconv_cli(merge + " --fine-tune 1");
+  INFO(tuned.out << tuned.err);
+  REQUIRE(tuned.status == 0);
+  CHECK_THAT(tuned.out, Contains("fine-tuning 1 epoch (adam, lr 0.001, batch 50, 500 training images)") &&
+                            Contains("after 1 epoch of fine-tuning: accuracy ") && Contains("not written (no --out)"));
+  const double fine_tuned = number_after(tuned.out, "of fine-tuning: accuracy ");
+  CHECK(fine_tuned > 0.3);
+  CHECK(number_after(tuned.out, "merged (") == Approx(after).margin(1e-4));
+  require_error(linconv_cli("fold --fine-tune 1 --out " + (dir / "f").string() + " --checkpoint " + model.string()), 2,
+                "--fine-tune: only with --merge-convs");
+}
+
+TEST_CASE("cli: fold --merge-convs refuses an alpha away from 0 and a network without convolutions to merge", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path model = with_alphas(dir, trained_model(dir, "run"), "act2", {0.0f, 0.3f, 0.0f});
+  require_error(linconv_cli("fold --merge-convs --limit 10 --checkpoint " + model.string()), 1,
+                model.string() + ": act2.alpha 0.3 is not within --snap 0.001 of 0; --merge-convs merges only "
+                                 "networks whose alphas all snap to the identity");
+  const fs::path relu = trained_model(dir, "relu", "--activation relu --steps 1");
+  require_error(linconv_cli("fold --merge-convs --limit 10 --checkpoint " + relu.string()), 1,
+                "has no two stride-1 convolutions with an activation between them that can be the identity");
+}
+
 TEST_CASE("cli: fold refuses a --snap of 0.5 or more, a negative one and an --out that is its checkpoint", "[cli]") {
   const TempDir dir;
   const fs::path model = dir / "model.safetensors";

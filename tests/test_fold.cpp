@@ -152,3 +152,167 @@ TEST_CASE("fold: FLOPs per image of the report's network and of its folded forms
   STATIC_REQUIRE(flops_per_image<Net>() == convs + fc + activations);
   STATIC_REQUIRE(flops_per_image<Folded<Net, pattern(I, I, I)>>() == 2.0 * 10 * 785);
 }
+
+// Merging convolutions (fold.hpp, MergedConvs and merge_convs) against an independent reference:
+// conv2(conv1(x)) computed in double by the loops below, straight from the definition of
+// cross-correlation with zero padding, on random weights, biases and inputs.
+//
+// Where they agree: conv2 reads conv1's map through its own zero padding, the merged
+// convolution reads x through padding P1 + P2. The two are the same map wherever conv2's window
+// stays inside conv1's output: output rows and columns q with P2 <= q < H - P2 (for "same"
+// convolutions). In the outer ring of width P2 they differ (there conv2 sees zeros where the
+// merged convolution sees b1 plus conv1 of x), so a chain conv1, conv2, conv3 differs in a ring
+// of width P2 + P3. The bound where they agree: the merged layer sums n = C*K*K + 1 float terms
+// (its weights each rounded once from the exact double sum), so its error is at most
+// (n + 1) * 2^-24 * S, S the absolute-value map sum |W| |x| + |b| (the classic bound for float
+// summation in any order); the double reference adds nothing visible.
+namespace {
+
+struct RefConv {
+  int out, in, k, pad;
+  std::vector<double> w, b;
+};
+
+RefConv random_conv(Rng& rng, int out, int in, int k, int pad) {
+  RefConv c{out, in, k, pad, std::vector<double>(std::size_t(out) * in * k * k), std::vector<double>(std::size_t(out))};
+  for (double& v : c.w) v = rng.uniform(-0.5f, 0.5f);
+  for (double& v : c.b) v = rng.uniform(-0.5f, 0.5f);
+  return c;
+}
+
+// y[o, i, j] = b[o] + sum_{c, u, v} w[o, c, u, v] x[c, i + u - pad, j + v - pad], zero padded ("same" size).
+std::vector<double> correlate(const RefConv& c, const std::vector<double>& x, int h, int w) {
+  std::vector<double> y(std::size_t(c.out) * h * w);
+  for (int o = 0; o < c.out; ++o)
+    for (int i = 0; i < h; ++i)
+      for (int j = 0; j < w; ++j) {
+        double sum = c.b[std::size_t(o)];
+        for (int ch = 0; ch < c.in; ++ch)
+          for (int u = 0; u < c.k; ++u)
+            for (int v = 0; v < c.k; ++v) {
+              const int yy = i + u - c.pad, xx = j + v - c.pad;
+              if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+              sum += c.w[((std::size_t(o) * c.in + ch) * c.k + u) * c.k + v] * x[(std::size_t(ch) * h + yy) * w + xx];
+            }
+        y[(std::size_t(o) * h + i) * w + j] = sum;
+      }
+  return y;
+}
+
+template <class Net>
+Params<Net> params_of(const std::vector<RefConv>& convs) {
+  Params<Net> params;
+  std::size_t at = 0;
+  for (const RefConv& c : convs) {
+    for (const double v : c.w) params.values()[at++] = float(v);
+    for (const double v : c.b) params.values()[at++] = float(v);
+  }
+  REQUIRE(at == Net::param_count);
+  return params;
+}
+
+// Layer 0 of a network whose only layer is a convolution, applied by the library to one image.
+template <class Net>
+std::vector<float> apply_conv(const Params<Net>& params, const std::vector<float>& x) {
+  using L = typename Net::template layer<0>;
+  std::vector<float> y(L::out.size()), scratch(L::scratch_floats + 1);
+  const Context context{Mode::evaluation, 0, nullptr, scratch.data(), nullptr};
+  L::forward(LayerTensors{params.values().data(), nullptr, nullptr, nullptr}, Images<L::in>{x.data(), 1},
+             ImagesOut<L::out>{y.data(), 1}, context);
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("merge: the merged types, chains merged left to right, others kept", "[fold][merge]") {
+  STATIC_REQUIRE(std::is_same_v<MergedConvs<Net>, Sequential<Input<1, 28, 28>, Conv<32, 11, 1, 5>, Identity, Flatten, Dense<10>>>);
+  STATIC_REQUIRE(std::is_same_v<MergedConvs<FashionNetWith<Identity>>, MergedConvs<Net>>);
+  STATIC_REQUIRE(merged_conv_count<Net> == 4);  // two convolutions and two identities go
+  STATIC_REQUIRE(merged_conv_count<FashionNetWith<ReLU>> == 0);
+  STATIC_REQUIRE(merged_conv_count<FashionNetBnPool> == 0);
+  using Strided = Sequential<Input<1, 16, 16>, Conv<4, 3, 2, 1>, ReLUAlpha, Conv<4, 3, 1, 1>, ReLUAlpha, Conv<2, 5, 1, 2>>;
+  STATIC_REQUIRE(std::is_same_v<MergedConvs<Strided>, Sequential<Input<1, 16, 16>, Conv<4, 3, 2, 1>, Identity, Conv<2, 7, 1, 3>>>);
+  CHECK(merged_chains<Net>() == std::vector<std::string>{"conv1+conv2+conv3"});
+  CHECK(merged_chains<Strided>() == std::vector<std::string>{"conv2+conv3"});
+}
+
+TEST_CASE("merge: the merged convolution is conv2 after conv1 but for the outer ring, bias included", "[fold][merge]") {
+  constexpr int H = 12;
+  using Two = Sequential<Input<3, H, H>, Conv<4, 5, 1, 2>, Identity, Conv<5, 3, 1, 1>>;
+  using One = MergedConvs<Two>;
+  STATIC_REQUIRE(std::is_same_v<One, Sequential<Input<3, H, H>, Conv<5, 7, 1, 3>>>);
+  Rng rng(11);
+  const RefConv c1 = random_conv(rng, 4, 3, 5, 2), c2 = random_conv(rng, 5, 4, 3, 1);
+  const Params<One> merged = merge_convs<Two>(params_of<Two>({c1, c2}));
+
+  // The bias formula, b[o] = b2[o] + sum_m b1[m] sum_v W2[o, m, v], from the reference's numbers.
+  for (int o = 0; o < 5; ++o) {
+    double expected = c2.b[std::size_t(o)];
+    for (int m = 0; m < 4; ++m)
+      for (int v = 0; v < 9; ++v) expected += c1.b[std::size_t(m)] * c2.w[(std::size_t(o) * 4 + m) * 9 + std::size_t(v)];
+    CHECK(merged.values()[5 * 3 * 49 + std::size_t(o)] == Approx(expected).epsilon(1e-6));
+  }
+
+  int ring_differs = 0;
+  for (int trial = 0; trial < 3; ++trial) {
+    std::vector<double> x(3 * H * H);
+    for (double& v : x) v = rng.uniform(-1.0f, 1.0f);
+    const std::vector<double> expected = correlate(c2, correlate(c1, x, H, H), H, H);
+    const std::vector<float> got = apply_conv(merged, std::vector<float>(x.begin(), x.end()));
+    for (int o = 0; o < 5; ++o)
+      for (int i = 0; i < H; ++i)
+        for (int j = 0; j < H; ++j) {
+          const std::size_t at = (std::size_t(o) * H + i) * H + j;
+          double s = std::abs(double(merged.values()[5 * 3 * 49 + std::size_t(o)]));
+          for (int ch = 0; ch < 3; ++ch)
+            for (int u = 0; u < 7; ++u)
+              for (int v = 0; v < 7; ++v) {
+                const int yy = i + u - 3, xx = j + v - 3;
+                if (yy >= 0 && yy < H && xx >= 0 && xx < H)
+                  s += std::abs(double(merged.values()[((std::size_t(o) * 3 + ch) * 7 + u) * 7 + v]) *
+                                x[(std::size_t(ch) * H + yy) * H + xx]);
+              }
+          const double bound = (3 * 49 + 2) * 0x1.0p-24 * s, difference = std::abs(double(got[at]) - expected[at]);
+          const bool ring = i < 1 || i >= H - 1 || j < 1 || j >= H - 1;  // P2 = 1
+          if (!ring) {
+            INFO("o " << o << " i " << i << " j " << j);
+            CHECK(difference <= bound);
+          } else {
+            ring_differs += difference > bound;
+          }
+        }
+  }
+  CHECK(ring_differs > 0);  // the ring is where zero padding differs, and it does
+}
+
+TEST_CASE("merge: the report's three convolutions merge into one, exact in the interior", "[fold][merge]") {
+  // The network as far as conv3 (the rest is kept as it is): conv3(conv2(conv1(x))) against the
+  // merged Conv<32, 11, 1, 5>, on the interior 3 <= q < 25 (ring P2 + P3 = 3).
+  using Three = Sequential<Input<1, 28, 28>, Conv<8, 5, 1, 2>, ReLUAlpha, Conv<16, 5, 1, 2>, ReLUAlpha, Conv<32, 3, 1, 1>>;
+  using One = MergedConvs<Three>;
+  STATIC_REQUIRE(std::is_same_v<One, Sequential<Input<1, 28, 28>, Conv<32, 11, 1, 5>>>);
+  Params<Three> params = init_like_pytorch<Three>(5, {.alpha = 0.0f});
+  const Params<One> merged = merge_convs<Three>(params);
+  auto ref = [&](std::size_t layer, int out, int in, int k, int pad) {
+    const float* p = params.values().data() + Three::param_offsets[layer];
+    const std::size_t weights = std::size_t(out) * in * k * k;
+    return RefConv{out, in, k, pad, {p, p + weights}, {p + weights, p + weights + std::size_t(out)}};
+  };
+  Rng rng(3);
+  std::vector<double> x(28 * 28);
+  for (double& v : x) v = rng.uniform(0.0f, 1.0f);
+  const std::vector<double> expected =
+      correlate(ref(4, 32, 16, 3, 1), correlate(ref(2, 16, 8, 5, 2), correlate(ref(0, 8, 1, 5, 2), x, 28, 28), 28, 28), 28, 28);
+  const std::vector<float> got = apply_conv(merged, std::vector<float>(x.begin(), x.end()));
+  double largest = 0.0, largest_interior = 0.0;
+  for (int o = 0; o < 32; ++o)
+    for (int i = 0; i < 28; ++i)
+      for (int j = 0; j < 28; ++j) {
+        const std::size_t at = (std::size_t(o) * 28 + i) * 28 + j;
+        const double d = std::abs(double(got[at]) - expected[at]);
+        largest = std::max(largest, std::abs(expected[at]));
+        if (i >= 3 && i < 25 && j >= 3 && j < 25) largest_interior = std::max(largest_interior, d);
+      }
+  // S is at most (n + 1) * max|W| * max|x| ~ 122 * 0.2 here; 1e-5 * max|y| is far below a wrong tap.
+  CHECK(largest_interior <= 1e-5 * std::max(1.0, largest));
+}

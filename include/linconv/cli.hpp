@@ -19,6 +19,7 @@
 // help, messages) are compiled once in the command_line library. It includes no CLI11 or JSON.
 #include <array>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -72,13 +73,14 @@ class Inference {
   virtual void logits(const float* images, int n, float* logits) = 0;
 };
 
-// A checkpoint folded (fold.hpp): its alphas snapped and its linear suffix folded into one Dense.
+// A checkpoint folded (fold.hpp): its alphas snapped and its linear suffix folded into one Dense,
+// or (fold --merge-convs) its alphas snapped to the identity and its convolutions merged.
 struct FoldedNetwork {
-  const NetworkOps* network = nullptr;  // the folded network, one of the source's `folded`
+  const NetworkOps* network = nullptr;  // the folded network, one of the source's `folded` or `merged`
   StoredParams params;                  // its state
   std::vector<std::pair<std::string, float>> snapped_alphas;  // "act1.alpha" -> 0 (identity) or 1 (ReLU)
   std::vector<std::string> folded_layers;                     // the source's layers in the last Dense
-  std::string folded_convolutions;                            // "conv3", "conv2+conv3", "all" or "none"
+  std::string folded_convolutions;  // "conv3", "conv2+conv3", "all" or "none"; merged: "conv1+conv2+conv3"
 };
 
 // One listed network: what it is and what the commands do with it. Every function reads the
@@ -95,6 +97,9 @@ struct NetworkOps {
   // networks are found among by their architecture. A folded network's own entry has none, and
   // no `train`, `gradients` or `fold`: it is for inference (eval, predict, export, features).
   std::span<const NetworkOps> folded;
+  // The form `fold --merge-convs` makes (fold.hpp, MergedConvs), when the network has convolutions
+  // to merge: one entry or none. Like a folded form, for inference; its `train` fine-tunes it.
+  std::span<const NetworkOps> merged;
 
   void (*train)(const RunConfig& config, const TrainingData& data, const RunOptions& options) = nullptr;
   StoredParams (*load)(const SafetensorsFile& contents, const std::filesystem::path& file) = nullptr;
@@ -109,6 +114,9 @@ struct NetworkOps {
   // Alphas within `eps` of 0 or 1 snapped to the identity or ReLU, then the layers behind the last
   // non-linearity folded into one Dense.
   FoldedNetwork (*fold)(const SafetensorsFile& contents, const std::filesystem::path& file, float eps) = nullptr;
+  // Every alpha within `eps` of 0 snapped to the identity (else an Error naming the alpha), then
+  // each chain of stride-1 convolutions with the identity between them merged into one.
+  FoldedNetwork (*merge_convs)(const SafetensorsFile& contents, const std::filesystem::path& file, float eps) = nullptr;
 };
 
 namespace detail {
@@ -185,12 +193,14 @@ NetworkOps inference_ops() {
           .alpha_count = alpha_tensors<N>().size(),
           .flops_per_image = linconv::flops_per_image<N>(),
           .folded = {},
+          .merged = {},
           .train = nullptr,
           .load = detail::load<N>,
           .inference = detail::inference<N>,
           .gradients = nullptr,
           .feature_maps = detail::maps<N>,
-          .fold = nullptr};
+          .fold = nullptr,
+          .merge_convs = nullptr};
 }
 
 }  // namespace detail
@@ -205,6 +215,10 @@ struct FoldedForms {
   // The folded networks' operations, indexed by snap_pattern_index.
   static std::span<const NetworkOps> all();
   static FoldedNetwork fold(const SafetensorsFile& contents, const std::filesystem::path& file, float eps);
+  // MergedConvs<N>'s operations (one form, whatever the alphas: the one with all of them 0), and
+  // the merge; only for networks that have convolutions to merge.
+  static std::span<const NetworkOps> merged();
+  static FoldedNetwork merge_convs(const SafetensorsFile& contents, const std::filesystem::path& file, float eps);
 };
 
 // (Defined outside the class, so not inline: an extern template then keeps them out of a file.)
@@ -231,6 +245,45 @@ FoldedNetwork FoldedForms<Entry>::fold(const SafetensorsFile& contents, const st
   });
 }
 
+template <class Entry>
+std::span<const NetworkOps> FoldedForms<Entry>::merged() {
+  using M = MergedConvs<typename Entry::type>;
+  static const std::array<NetworkOps, 1> ops{[] {
+    NetworkOps merged = detail::inference_ops<Entry, M>();
+    merged.train = [](const RunConfig& c, const TrainingData& d, const RunOptions& o) { train_run<M>(c, d, o); };
+    return merged;
+  }()};
+  return ops;
+}
+
+template <class Entry>
+FoldedNetwork FoldedForms<Entry>::merge_convs(const SafetensorsFile& contents, const std::filesystem::path& file,
+                                              float eps) {
+  using N = typename Entry::type;
+  const Params<N> params = params_from_checkpoint<N>(contents, file);
+  SnapPattern<N> all_identity{};
+  all_identity.fill(Snap::identity);
+  auto text = [](float value) {
+    char s[32];
+    std::snprintf(s, sizeof s, "%g", double(value));
+    return std::string(s);
+  };
+  for (const NetTensor& t : alpha_tensors<N>()) {
+    const float alpha = params.values()[t.offset];
+    if (t.tensor.count() != 1 || std::abs(alpha) > eps)
+      throw Error(file.string() + ": " + t.name() + (t.tensor.count() != 1 ? " (per channel)" : " " + text(alpha)) +
+                  " is not within --snap " + text(eps) +
+                  " of 0; --merge-convs merges only networks whose alphas all snap to the identity");
+  }
+  std::string chains;
+  for (const std::string& chain : merged_chains<N>()) chains += (chains.empty() ? "" : ",") + chain;
+  return FoldedNetwork{.network = &merged()[0],
+                       .params = detail::stored(linconv::merge_convs<N>(params)),
+                       .snapped_alphas = snapped_alphas<N>(all_identity),
+                       .folded_layers = {},
+                       .folded_convolutions = chains};
+}
+
 // The NetworkOps of an entry cli::Net<Name, Type, Activation>.
 template <class Entry>
 NetworkOps network_ops() {
@@ -240,6 +293,10 @@ NetworkOps network_ops() {
   ops.train = [](const RunConfig& c, const TrainingData& d, const RunOptions& o) { train_run<N>(c, d, o); };
   ops.gradients = detail::gradients<N>;
   ops.fold = FoldedForms<Entry>::fold;
+  if constexpr (merged_conv_count<N> > 0) {
+    ops.merged = FoldedForms<Entry>::merged();
+    ops.merge_convs = FoldedForms<Entry>::merge_convs;
+  }
   return ops;
 }
 

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "linconv/error.hpp"
 #include "linconv/layers/activation.hpp"
 #include "linconv/layers/conv.hpp"
 #include "linconv/layers/dense.hpp"
@@ -347,6 +348,189 @@ std::string folded_convolutions() {
   });
   if (folded_convs == 0) return "none";
   return folded_convs == convs ? "all" : names;
+}
+
+
+// Merging convolutions (`linconv fold --merge-convs`).
+//
+// Two stride-1 convolutions with the identity between them are one convolution. In
+// cross-correlation form (as Conv computes it), with conv1 = (W1, b1, K1, P1), conv2 = (W2, b2,
+// K2, P2):
+//   y2[o, q] = b2[o] + sum_{m, v} W2[o, m, v] y1[m, q + v - P2]
+//            = b2[o] + sum_{m, v} W2[o, m, v] b1[m] + sum_{i, t} W[o, i, t] x[i, q + t - (P1 + P2)]
+// (q, v, t are 2-D offsets), so the merged convolution has kernel K1 + K2 - 1, padding P1 + P2,
+//   W[o, i, t] = sum_m sum_{u + v = t} W2[o, m, v] W1[m, i, u]   (the full convolution of the kernels)
+//   b[o]       = b2[o] + sum_m b1[m] sum_v W2[o, m, v].
+// The one difference is the zero padding: conv2 reads zeros where its window leaves y1 (the
+// outer P2 rows and columns of its output, for a "same" conv2), where the merged convolution
+// reads conv1's value there (b1 plus whatever of x the window reaches). So outputs agree exactly
+// (up to float rounding) except within that ring.
+//
+// The merged network is a type: each Conv<C1, K1, 1, P1>, Identity, Conv<C2, K2, 1, P2> of the
+// network with every ReLUAlpha snapped to the identity becomes Conv<C2, K1 + K2 - 1, 1, P1 + P2>,
+// from left to right, so a chain of three convolutions becomes one. Only that form (every alpha
+// snapped to 0) is compiled by the CLI, to keep the forms, and the compile time, few.
+namespace detail {
+
+template <class... Specs>
+struct spec_list {};
+
+template <class Done, class Rest>
+struct merge_convs_step;
+template <class... Done>
+struct merge_convs_step<spec_list<Done...>, spec_list<>> {
+  using type = spec_list<Done...>;
+};
+template <class... Done, int C1, int K1, int P1, int C2, int K2, int P2, class... Rest>
+struct merge_convs_step<spec_list<Done...>, spec_list<Conv<C1, K1, 1, P1>, Identity, Conv<C2, K2, 1, P2>, Rest...>>
+    : merge_convs_step<spec_list<Done...>, spec_list<Conv<C2, K1 + K2 - 1, 1, P1 + P2>, Rest...>> {};
+template <class... Done, class Spec, class... Rest>
+struct merge_convs_step<spec_list<Done...>, spec_list<Spec, Rest...>>
+    : merge_convs_step<spec_list<Done..., Spec>, spec_list<Rest...>> {};
+
+template <class InputSpec, class List>
+struct sequential_of;
+template <class InputSpec, class... Specs>
+struct sequential_of<InputSpec, spec_list<Specs...>> {
+  using type = Sequential<InputSpec, Specs...>;
+};
+
+template <class Net>
+struct conv_merging;
+template <class InputSpec, class... Specs>
+struct conv_merging<Sequential<InputSpec, Specs...>> {
+  using snapped = Sequential<InputSpec, typename snap_spec<Specs, Snap::identity>::type...>;
+  using type = typename sequential_of<
+      InputSpec, typename merge_convs_step<spec_list<>, spec_list<typename snap_spec<Specs, Snap::identity>::type...>>::type>::type;
+};
+
+template <class Spec>
+inline constexpr bool stride1_conv_spec = false;
+template <int O, int K, int P>
+inline constexpr bool stride1_conv_spec<Conv<O, K, 1, P>> = true;
+
+// Spec I of Net with every ReLUAlpha snapped to the identity.
+template <class Net, std::size_t I>
+using identity_snapped_spec =
+    typename snap_spec<typename decltype(+boost::hana::at_c<I>(net_specs<Net>::specs))::type, Snap::identity>::type;
+
+// Whether layer I of Net is a stride-1 convolution that merges into the one in front of it,
+// as merge_convs_step does: stride-1 convolution, identity, stride-1 convolution.
+template <class Net, std::size_t I>
+constexpr bool merges_into_previous() {
+  if constexpr (I < 2)
+    return false;
+  else
+    return stride1_conv_spec<identity_snapped_spec<Net, I>> && std::is_same_v<identity_snapped_spec<Net, I - 1>, Identity> &&
+           stride1_conv_spec<identity_snapped_spec<Net, I - 2>>;
+}
+
+}  // namespace detail
+
+// Net with every ReLUAlpha snapped to the identity (Folded's all-identity pattern, unfolded).
+template <class Net>
+using AllIdentity = typename detail::conv_merging<Net>::snapped;
+
+// AllIdentity<Net> with its chains of stride-1 convolutions merged.
+template <class Net>
+using MergedConvs = typename detail::conv_merging<Net>::type;
+
+// How many convolutions merging removes (0: nothing to merge).
+template <class Net>
+constexpr std::size_t merged_conv_count = AllIdentity<Net>::layer_count - MergedConvs<Net>::layer_count;
+
+// The composed convolution (W, b) = conv2 after conv1, as above. Kernels OIHW, square; in
+// double, so that the merged weights are the exact sums rounded once.
+struct ConvWeights {
+  int out = 0, in = 0, k = 0;
+  std::vector<double> weight, bias;  // [out, in, k, k], [out]
+  double& w(int o, int i, int y, int x) { return weight[((std::size_t(o) * in + i) * k + y) * k + x]; }
+  double w(int o, int i, int y, int x) const { return weight[((std::size_t(o) * in + i) * k + y) * k + x]; }
+};
+
+inline ConvWeights compose_convs(const ConvWeights& first, const ConvWeights& second) {
+  ConvWeights merged{second.out, first.in, first.k + second.k - 1, {}, {}};
+  merged.weight.assign(std::size_t(merged.out) * merged.in * merged.k * merged.k, 0.0);
+  merged.bias = second.bias;
+  for (int o = 0; o < second.out; ++o)
+    for (int m = 0; m < second.in; ++m)
+      for (int v = 0; v < second.k; ++v)
+        for (int vx = 0; vx < second.k; ++vx) {
+          const double w2 = second.w(o, m, v, vx);
+          merged.bias[std::size_t(o)] += w2 * first.bias[std::size_t(m)];
+          for (int i = 0; i < first.in; ++i)
+            for (int u = 0; u < first.k; ++u)
+              for (int ux = 0; ux < first.k; ++ux) merged.w(o, i, u + v, ux + vx) += w2 * first.w(m, i, u, ux);
+        }
+  return merged;
+}
+
+// The parameters of MergedConvs<Net> from those of Net (alphas dropped: every one is taken as
+// 0). Merged layer by merged layer in network order, which is the order of the merged
+// network's parameter, buffer and counter arenas.
+template <class Net>
+Params<MergedConvs<Net>> merge_convs(const Params<Net>& params) {
+  using Out = MergedConvs<Net>;
+  std::vector<float> values, buffers;
+  std::vector<std::int64_t> counters;
+  std::vector<ConvWeights> pending;  // the convolution being merged, if any
+  auto flush = [&] {
+    if (pending.empty()) return;
+    values.insert(values.end(), pending[0].weight.begin(), pending[0].weight.end());
+    values.insert(values.end(), pending[0].bias.begin(), pending[0].bias.end());
+    pending.clear();
+  };
+  boost::hana::for_each(boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<Net::layer_count>), [&](auto index) {
+    constexpr std::size_t i = decltype(index)::value;
+    using L = typename Net::template layer<i>;
+    using Spec = detail::identity_snapped_spec<Net, i>;
+    if constexpr (std::is_same_v<Spec, Identity>) {
+      return;  // no tensor (a snapped alpha's goes)
+    } else if constexpr (detail::stride1_conv_spec<Spec>) {
+      const float* p = params.values().data() + Net::param_offsets[i];
+      ConvWeights conv{L::out.c, L::in.c, L::geometry.kernel, {p, p + L::weight_count}, {p + L::weight_count, p + L::param_count}};
+      if constexpr (detail::merges_into_previous<Net, i>()) {
+        pending[0] = compose_convs(pending[0], conv);
+      } else {
+        flush();
+        pending.push_back(std::move(conv));
+      }
+    } else {
+      flush();
+      values.insert(values.end(), params.values().begin() + std::ptrdiff_t(Net::param_offsets[i]),
+                    params.values().begin() + std::ptrdiff_t(Net::param_offsets[i + 1]));
+      buffers.insert(buffers.end(), params.buffers().begin() + std::ptrdiff_t(Net::buffer_offsets[i]),
+                     params.buffers().begin() + std::ptrdiff_t(Net::buffer_offsets[i + 1]));
+      counters.insert(counters.end(), params.counters().begin() + std::ptrdiff_t(Net::counter_offsets[i]),
+                      params.counters().begin() + std::ptrdiff_t(Net::counter_offsets[i + 1]));
+    }
+  });
+  flush();
+  Params<Out> merged;
+  if (values.size() != Out::param_count || buffers.size() != merged.buffers().size() ||
+      counters.size() != merged.counters().size())
+    throw Error("merge_convs: the merged parameters do not fill the merged network's arenas");
+  std::copy(values.begin(), values.end(), merged.values().begin());
+  std::copy(buffers.begin(), buffers.end(), merged.buffers().begin());
+  std::copy(counters.begin(), counters.end(), merged.counters().begin());
+  return merged;
+}
+
+// The chains merge_convs merges, named by their convolutions: {"conv1+conv2+conv3"}.
+template <class Net>
+std::vector<std::string> merged_chains() {
+  std::vector<std::string> chains;
+  boost::hana::for_each(boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<Net::layer_count>), [&](auto index) {
+    constexpr std::size_t i = decltype(index)::value;
+    const std::string name = "conv" + std::to_string(Net::kind_number[i]);
+    if constexpr (detail::merges_into_previous<Net, i>()) {
+      chains.back() += "+" + name;
+    } else if constexpr (detail::stride1_conv_spec<detail::identity_snapped_spec<Net, i>>) {
+      chains.push_back(name);
+    }
+  });
+  std::erase_if(chains, [](const std::string& c) { return c.find('+') == std::string::npos; });
+  return chains;
 }
 
 }  // namespace linconv

@@ -19,8 +19,9 @@ const NetworkOps* NetworkList::with_architecture(std::string_view architecture) 
   for (const NetworkOps& e : entries_)
     if (e.architecture == architecture) return &e;
   for (const NetworkOps& e : entries_)
-    for (const NetworkOps& folded : e.folded)
-      if (folded.architecture == architecture) return &folded;
+    for (std::span<const NetworkOps> forms : {e.folded, e.merged})
+      for (const NetworkOps& form : forms)
+        if (form.architecture == architecture) return &form;
   return nullptr;
 }
 

@@ -24,7 +24,7 @@ class NetworkList {
   // UsageError naming what this program knows.
   const NetworkOps& find(std::string_view net, std::string_view activation) const;
   // The entry whose architecture is `architecture`, else the folded form of an entry that has it
-  // (a checkpoint written by `fold`), or null.
+  // (a checkpoint written by `fold`, or by `fold --merge-convs`), or null.
   const NetworkOps* with_architecture(std::string_view architecture) const;
 
   // The --net names, each once, in list order; the --activation names of `net` (all nets: empty).
