@@ -3,7 +3,6 @@
 // states; a control whose runs are missing says so ("not enough runs yet").
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>
@@ -15,12 +14,6 @@
 
 namespace linconv::cli {
 namespace {
-
-std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0) {
-  char text[96];
-  std::snprintf(text, sizeof text, pattern, a, b, c);
-  return text;
-}
 
 // Every setting of the report's network, protocol and controls alike.
 std::vector<const SettingSummary*> report_settings(const StudySummary& study) {

@@ -1,7 +1,6 @@
 // The findings section of the report: every sentence is computed from the summaries, with the
 // thresholds it uses stated in the text.
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -32,12 +31,6 @@ const char* fate_text(Fate f) {
     case Fate::above_one: return "end above 1";
   }
   return "";
-}
-
-std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0) {
-  char text[96];
-  std::snprintf(text, sizeof text, pattern, a, b, c);
-  return text;
 }
 
 std::string verdict(bool agrees) { return agrees ? "**agrees**" : "**disagrees**"; }

@@ -6,7 +6,6 @@
 // accuracy and alphas, the ReLU - linear gap seed by seed, whether the claim holds (the gap within
 // same_accuracy_points) and the same gap on the report's network.
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -15,12 +14,6 @@
 
 namespace linconv::cli {
 namespace {
-
-std::string format(const char* pattern, double a, double b = 0.0) {
-  char text[96];
-  std::snprintf(text, sizeof text, pattern, a, b);
-  return text;
-}
 
 // ReLU minus linear test accuracy in points, for each seed that ran both.
 Spread gap_of(const SettingSummary& relu, const SettingSummary& linear) {

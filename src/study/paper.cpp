@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>
@@ -15,12 +14,6 @@
 
 namespace linconv::cli {
 namespace {
-
-std::string format(const char* pattern, double a, double b = 0.0) {
-  char text[96];
-  std::snprintf(text, sizeof text, pattern, a, b);
-  return text;
-}
 
 // "0.1, 0.5 and 2"
 template <class T, class Text>

@@ -52,12 +52,6 @@ const SettingSummary* baseline(const StudySummary& study, const Setting& setting
   return best;
 }
 
-std::string format(const char* pattern, double a, double b = 0.0) {
-  char text[64];
-  std::snprintf(text, sizeof text, pattern, a, b);
-  return text;
-}
-
 // Input scale, reduction, then the baselines before ReLU_alpha; lambda and epochs keep their order.
 auto report_order(const Setting& s) {
   const int network = s.activation == "relu" ? 0 : s.activation == "linear" ? 1 : 2;
@@ -112,6 +106,12 @@ const SettingSummary* relu_baseline(const StudySummary& study, const Setting& se
 }
 const SettingSummary* linear_baseline(const StudySummary& study, const Setting& setting) {
   return baseline(study, setting, "linear");
+}
+
+std::string format(const char* pattern, double a, double b, double c) {
+  char text[96];
+  std::snprintf(text, sizeof text, pattern, a, b, c);
+  return text;
 }
 
 std::string accuracy_text(const Spread& a) {
