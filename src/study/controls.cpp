@@ -81,8 +81,7 @@ struct Verdicts {
   std::string text() const {
     const int all = agree + disagree + undecided;
     return "agrees in " + std::to_string(agree) + ", disagrees in " + std::to_string(disagree) +
-           " and is undecided in " + std::to_string(undecided) + " of " + std::to_string(all) +
-           (all == 1 ? " setting" : " settings");
+           " and is undecided in " + std::to_string(undecided) + " of " + count_text(all, "setting");
   }
 };
 

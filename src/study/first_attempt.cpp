@@ -27,7 +27,7 @@ Spread gap_of(const SettingSummary& relu, const SettingSummary& linear) {
 // "6.49 ± 0.40 points (3 seeds)"
 std::string gap_text(const Spread& gap) {
   return (gap.count > 1 ? format("%.2f ± %.2f points", gap.mean, gap.std) : format("%.2f points", gap.mean)) +
-         " (" + std::to_string(gap.count) + (gap.count == 1 ? " seed)" : " seeds)");
+         " (" + count_text(gap.count, "seed") + ")";
 }
 
 std::string alpha_cell(const SettingSummary& s, int k) {

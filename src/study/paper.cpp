@@ -47,7 +47,7 @@ std::string seeds_markdown(const StudySummary& study) {
   if (by_count.empty()) return "";
   const auto common = std::ranges::max_element(by_count, {}, [](const auto& e) { return e.second.size(); });
   std::ostringstream md;
-  md << common->first << (common->first == 1 ? " seed" : " seeds") << " for " << common->second.size() << " of "
+  md << count_text(common->first, "seed") << " for " << common->second.size() << " of "
      << study.settings.size() << " settings";
   for (const auto& [count, settings] : by_count) {
     if (count == common->first) continue;
@@ -189,7 +189,7 @@ std::string summary_markdown(const StudySummary& study) {
      << "every λ (*→0*, *→1*: within " << near_alpha << " of it; *between*: in between):\n\n";
   for (const auto& [group, c] : groups) {
     md << "- **" << group << "** (λ " << list_text(c.lambdas, [](double l) { return lambda_text(l); }) << ", "
-       << c.runs << (c.runs == 1 ? " run" : " runs") << "):";
+       << count_text(c.runs, "run") << "):";
     for (int k = 0; k < 3; ++k) {
       md << (k ? ";" : "") << " α" << k + 1;
       const char* separator = " ";
@@ -240,8 +240,7 @@ std::string open_questions_markdown(const StudySummary& study) {
   };
   if (!moving.empty()) {
     ++asked;
-    md << asked << ". **Where do the moving alphas settle?** In " << moving.size()
-       << (moving.size() == 1 ? " setting" : " settings")
+    md << asked << ". **Where do the moving alphas settle?** In " << count_text(moving.size(), "setting")
        << " an α of at least one seed is still moving at the end (a least-squares line through its last epoch "
           "changes it by more than "
        << settled_change << "): their final values are not where training would leave them.\n";
@@ -249,8 +248,7 @@ std::string open_questions_markdown(const StudySummary& study) {
   }
   if (!split.empty()) {
     ++asked;
-    md << asked << ". **What decides a seed's fate?** In " << split.size()
-       << (split.size() == 1 ? " setting" : " settings")
+    md << asked << ". **What decides a seed's fate?** In " << count_text(split.size(), "setting")
        << " the seeds of one λ end with an α in different classes (→0, between, →1): the outcome is not a "
           "function of λ alone. The seed sets both the initial weights and the batches' order; runs that "
           "hold one fixed and vary the other would tell which matters.\n";

@@ -48,7 +48,7 @@ std::string title_of(const SettingSummary& s) {
   const Setting& g = s.setting;
   return network_of(g) + (g.lambda ? ", λ = " + lambda_text(*g.lambda) : "") + ", " + epochs_text(g.epochs) +
          ", " + g.reduction + " reduction, " + g.input_scale + " input (" +
-         std::to_string(s.runs.size()) + (s.runs.size() == 1 ? " seed)" : " seeds)");
+         count_text(s.runs.size(), "seed") + ")";
 }
 
 // The course report's figures of a setting, where it has them (it did not say its reduction).

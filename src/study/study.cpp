@@ -122,6 +122,9 @@ std::string alpha_text(const Spread& a) {
 }
 std::string lambda_text(double lambda) { return format("%g", lambda); }
 std::string points_text(double points) { return format("%+.2f", std::abs(points) < 0.005 ? 0.0 : points); }
-std::string epochs_text(int epochs) { return std::to_string(epochs) + (epochs == 1 ? " epoch" : " epochs"); }
+std::string count_text(std::size_t count, const std::string& noun) {
+  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+std::string epochs_text(int epochs) { return count_text(std::size_t(epochs), "epoch"); }
 
 }  // namespace linconv::cli

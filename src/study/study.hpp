@@ -67,6 +67,8 @@ std::string alpha_text(const Spread& alpha);
 std::string lambda_text(double lambda);
 // "+1.23", "-0.50": a difference of accuracies in points (no "-0.00")
 std::string points_text(double points);
+// "1 seed", "3 settings": a count and its noun, plural but for one
+std::string count_text(std::size_t count, const std::string& noun);
 // "1 epoch", "3 epochs"
 std::string epochs_text(int epochs);
 
