@@ -43,6 +43,8 @@ std::vector<const SettingSummary*> alpha_settings(const StudySummary& study) {
   return list;
 }
 
+}  // namespace
+
 const char* fate_short(Fate f) {
   switch (f) {
     case Fate::zero: return "→0";
@@ -53,8 +55,6 @@ const char* fate_short(Fate f) {
   }
   return "";
 }
-
-}  // namespace
 
 std::string group_of(const Setting& s) { return s.reduction + " reduction, " + s.input_scale + " input"; }
 

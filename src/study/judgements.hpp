@@ -20,6 +20,8 @@ inline constexpr double claimed_linear_gap_points = 7.5;
 
 enum class Fate { zero, one, between, below_zero, above_one };
 Fate fate_of(double alpha);
+// "→0", "→1", "between", "<0", ">1": a fate in a table cell or a count
+const char* fate_short(Fate f);
 
 // The change of alpha k (0-based) over the run's last epoch (statistics.hpp, last_epoch_change).
 double last_epoch_alpha_change(const Run& run, int k);

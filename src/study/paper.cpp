@@ -194,9 +194,7 @@ std::string summary_markdown(const StudySummary& study) {
       md << (k ? ";" : "") << " α" << k + 1;
       const char* separator = " ";
       for (const auto& [fate, count] : c.fates[k]) {
-        md << separator << (fate == Fate::zero ? "→0" : fate == Fate::one ? "→1" : fate == Fate::between ? "between"
-                            : fate == Fate::below_zero ? "<0" : ">1")
-           << " in " << count;
+        md << separator << fate_short(fate) << " in " << count;
         separator = ", ";
       }
     }
