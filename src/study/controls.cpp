@@ -39,11 +39,7 @@ double protocol_alpha_init(const StudySummary& study) {
 
 // The protocol's short runs' epochs: its sweep's --epochs, else the shortest ReLU_alpha runs'.
 int short_epochs(const StudySummary& study) {
-  int epochs = study.protocol_epochs;
-  if (epochs > 0) return epochs;
-  for (const SettingSummary& s : study.settings)
-    if (s.setting.learns_alphas() && (epochs == 0 || s.setting.epochs < epochs)) epochs = s.setting.epochs;
-  return epochs;
+  return study.protocol_epochs > 0 ? study.protocol_epochs : shortest_alpha_epochs(study);
 }
 
 std::string alphas_cell(const SettingSummary& s) {

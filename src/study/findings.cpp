@@ -56,6 +56,13 @@ const char* fate_short(Fate f) {
   return "";
 }
 
+int shortest_alpha_epochs(const StudySummary& study) {
+  int first = 0;
+  for (const SettingSummary& s : study.settings)
+    if (s.setting.learns_alphas() && (first == 0 || s.setting.epochs < first)) first = s.setting.epochs;
+  return first;
+}
+
 std::string group_of(const Setting& s) { return s.reduction + " reduction, " + s.input_scale + " input"; }
 
 double last_epoch_alpha_change(const Run& run, int k) {

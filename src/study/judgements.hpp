@@ -30,6 +30,10 @@ double last_epoch_alpha_change(const Run& run, int k);
 // alpha k had not settled.
 std::string seed_fates_cell(const SettingSummary& s, int k);
 
+// The epochs of the protocol's shortest ReLU_alpha runs (0 without any): the runs that "In short",
+// the open questions and the controls take as the protocol's short runs.
+int shortest_alpha_epochs(const StudySummary& study);
+
 // "mean reduction, unit input": the groups that the findings compare within.
 std::string group_of(const Setting& s);
 

@@ -165,9 +165,7 @@ std::string method_markdown(const StudySummary& study) {
 std::string summary_markdown(const StudySummary& study) {
   // The shortest runs' ReLU_alpha settings by group, and the fates of each layer's alpha over
   // every seed of every lambda.
-  int first = 0;
-  for (const SettingSummary& s : study.settings)
-    if (s.setting.learns_alphas() && (first == 0 || s.setting.epochs < first)) first = s.setting.epochs;
+  const int first = shortest_alpha_epochs(study);
   struct Counts {
     std::set<double> lambdas;
     int runs = 0;
@@ -212,9 +210,7 @@ std::string open_questions_markdown(const StudySummary& study) {
   int asked = 0;
   std::vector<std::string> moving, split;
   std::map<std::string, std::vector<const SettingSummary*>> by_group;  // the shortest runs' ReLU_alpha settings
-  int first = 0;
-  for (const SettingSummary& s : study.settings)
-    if (s.setting.learns_alphas() && (first == 0 || s.setting.epochs < first)) first = s.setting.epochs;
+  const int first = shortest_alpha_epochs(study);
   for (const SettingSummary& s : study.settings) {
     if (!s.setting.learns_alphas()) continue;
     if (s.setting.epochs == first) by_group[group_of(s.setting)].push_back(&s);
