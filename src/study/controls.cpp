@@ -13,9 +13,7 @@
 #include "study.hpp"
 
 namespace linconv::cli {
-namespace {
 
-// Every setting of the report's network, protocol and controls alike.
 std::vector<const SettingSummary*> report_settings(const StudySummary& study) {
   std::vector<const SettingSummary*> list;
   for (const std::vector<SettingSummary>* group : {&study.settings, &study.controls})
@@ -24,17 +22,18 @@ std::vector<const SettingSummary*> report_settings(const StudySummary& study) {
   return list;
 }
 
-const SettingSummary* find_setting(const StudySummary& study, const Setting& wanted) {
-  for (const SettingSummary* s : report_settings(study))
-    if (s->setting == wanted) return s;
-  return nullptr;
-}
-
-// The initial alpha of the protocol's ReLU_alpha runs (the first found; 0.5 without any).
 double protocol_alpha_init(const StudySummary& study) {
   for (const SettingSummary& s : study.settings)
     if (s.setting.alpha_init) return *s.setting.alpha_init;
   return 0.5f;
+}
+
+namespace {
+
+const SettingSummary* find_setting(const StudySummary& study, const Setting& wanted) {
+  for (const SettingSummary* s : report_settings(study))
+    if (s->setting == wanted) return s;
+  return nullptr;
 }
 
 // The protocol's short runs' epochs: its sweep's --epochs, else the shortest ReLU_alpha runs'.

@@ -4,6 +4,7 @@
 // uses it.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "statistics.hpp"
 #include "study.hpp"
@@ -33,6 +34,11 @@ std::string seed_fates_cell(const SettingSummary& s, int k);
 // The epochs of the protocol's shortest ReLU_alpha runs (0 without any): the runs that "In short",
 // the open questions and the controls take as the protocol's short runs.
 int shortest_alpha_epochs(const StudySummary& study);
+
+// Every setting of the report's network, protocol and controls alike (controls.cpp).
+std::vector<const SettingSummary*> report_settings(const StudySummary& study);
+// The initial alpha of the protocol's ReLU_alpha runs (the first found; 0.5 without any).
+double protocol_alpha_init(const StudySummary& study);
 
 // "mean reduction, unit input": the groups that the findings compare within.
 std::string group_of(const Setting& s);

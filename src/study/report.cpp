@@ -18,6 +18,7 @@
 #include "common.hpp"
 #include "feature_maps.hpp"
 #include "fold_table.hpp"
+#include "judgements.hpp"
 #include "linconv/atomic_file.hpp"
 #include "plot.hpp"
 #include "study.hpp"
@@ -296,20 +297,13 @@ std::optional<Figure> alpha_overview_figure(const std::vector<SettingSummary>& s
 // epochs under mean reduction, under sum reduction with the penalty scaled by the batch, and
 // under mean reduction with SGD; drawn when the study has the scaled or the SGD runs.
 std::string controls_overview_markdown(const StudySummary& study, const fs::path& figures) {
+  const std::vector<const SettingSummary*> list = report_settings(study);
   int epochs = 0;  // the scaled and SGD runs' (the protocol's short runs')
-  std::optional<double> protocol_init;
-  for (const SettingSummary& s : study.settings)
-    if (s.setting.alpha_init && !protocol_init) protocol_init = s.setting.alpha_init;
-  std::vector<const SettingSummary*> list;
-  for (const std::vector<SettingSummary>* group : {&study.settings, &study.controls})
-    for (const SettingSummary& s : *group) {
-      if (s.setting.net != report_net) continue;
-      list.push_back(&s);
-      if (s.setting.lambda_scale != "none" || s.setting.optimizer != "adam") epochs = s.setting.epochs;
-    }
+  for (const SettingSummary* s : list)
+    if (s->setting.lambda_scale != "none" || s->setting.optimizer != "adam") epochs = s->setting.epochs;
   if (epochs == 0) return "";
-  auto unit = [epochs, protocol_init](const Setting& g) {
-    return g.epochs == epochs && g.input_scale == "unit" && g.alpha_init == protocol_init.value_or(0.5f);
+  auto unit = [epochs, init = protocol_alpha_init(study)](const Setting& g) {
+    return g.epochs == epochs && g.input_scale == "unit" && g.alpha_init == init;
   };
   const std::vector<OverviewPanel> panels{
       {"mean reduction, Adam",
