@@ -488,7 +488,8 @@ std::string feature_figure(const LoadedModel& loaded, const FeatureImage& image,
   return md.str();
 }
 
-std::string feature_maps_markdown(const NetworkList& networks, const StudySummary& study, const fs::path& figures) {
+std::string feature_maps_markdown(const NetworkList& networks, const StudySummary& study, const fs::path& figures,
+                                  TestSets& test_sets) {
   const std::vector<FeatureModel> models{{"ReLU net", "relu", feature_run(study, "relu", std::nullopt)},
                                          {"linear net", "linear", feature_run(study, "linear", std::nullopt)},
                                          {"ReLU_α net, λ = 0.5", "alpha", feature_run(study, "alpha", 0.5f)}};
@@ -499,7 +500,6 @@ std::string feature_maps_markdown(const NetworkList& networks, const StudySummar
         "white 0, red positive, up to the 99th percentile of the layer's |values|, larger ones in the end colours; "
         "the colour bar at the end of its row), so that sign and magnitude compare across the channels of a "
         "layer. Each row says its activation and the alpha the model learnt.\n\n";
-  std::map<fs::path, Dataset> test_sets;
   std::vector<LoadedModel> loaded;
   std::string skipped;
   for (const FeatureModel& model : models) {
@@ -509,9 +509,8 @@ std::string feature_maps_markdown(const NetworkList& networks, const StudySummar
                  ".\n";
       continue;
     }
-    const fs::path data = model.run->data.empty() ? default_data_dir() : model.run->data;
-    if (!test_sets.contains(data)) test_sets.emplace(data, load_fashion_mnist(data, Split::test));
-    loaded.push_back({&model, read_checkpoint_info(networks, model.run->dir / "model.safetensors", "", ""), &test_sets.at(data)});
+    const Dataset& test = test_sets.of(*model.run);
+    loaded.push_back({&model, read_checkpoint_info(networks, model.run->dir / "model.safetensors", "", ""), &test});
   }
   int number = 15;
   for (const FeatureImage& image : {FeatureImage{9, "boot"}, FeatureImage{6, "shirt"}, FeatureImage{1, "trousers"}}) {
@@ -580,10 +579,11 @@ void write_report(const NetworkList& networks, const fs::path& dir) {
     md += controls_markdown(study, controls_overview_markdown(study, figures));
   }
   md += first_attempt_markdown(study);
-  md += fold_table_markdown(networks, runs);
+  TestSets test_sets;  // read once for the fold table and the feature maps
+  md += fold_table_markdown(networks, runs, test_sets);
   if (report_network) md += open_questions_markdown(study);
   md += figures_markdown(study, figures);
-  if (report_network) md += feature_maps_markdown(networks, study, figures);
+  if (report_network) md += feature_maps_markdown(networks, study, figures, test_sets);
   md += left_out_markdown(study);
   write_file_atomically(dir / "report.md", {std::as_bytes(std::span(md))});
 }
