@@ -262,17 +262,11 @@ std::optional<Figure> alpha_overview_figure(const std::vector<const SettingSumma
     }
     panel.yrange = std::pair(low, high);
     if (panel.curves.empty()) continue;
-    double first = INFINITY, last = 0.0;  // the lambdas, with room for the markers at either end
-    for (const Curve& c : panel.curves)
-      for (const auto& [lambda, alpha] : c.xy) {
-        first = std::min(first, lambda);
-        last = std::max(last, lambda);
-      }
-    panel.xrange = std::pair(first / 1.3, last * 1.3);
     std::set<double> lambdas;  // a tick at each lambda run: a log axis over less than a decade has none
     for (const Curve& c : panel.curves)
       for (const auto& point : c.xy) lambdas.insert(point.first);
     panel.xtics.assign(lambdas.begin(), lambdas.end());
+    panel.xrange = std::pair(*lambdas.begin() / 1.3, *lambdas.rbegin() * 1.3);  // room for the end markers
     panels.push_back(std::move(panel));
   }
   if (panels.empty()) return std::nullopt;
