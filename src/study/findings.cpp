@@ -35,7 +35,6 @@ const char* fate_text(Fate f) {
 
 std::string verdict(bool agrees) { return agrees ? "**agrees**" : "**disagrees**"; }
 
-
 std::vector<const SettingSummary*> alpha_settings(const StudySummary& study) {
   std::vector<const SettingSummary*> list;
   for (const SettingSummary& s : study.settings)
@@ -280,9 +279,8 @@ std::string setting_claims_markdown(const StudySummary& study, const std::string
     compared += relu != nullptr;
     accuracy_agree += accuracy.starts_with(verdict(true));
     accuracy_disagree += accuracy.starts_with(verdict(false));
-    const std::array<Spread, 3>& a = s->alphas;
     table << "| " << lambda_text(*s->setting.lambda) << " | " << s->setting.epochs << " | " << group_of(s->setting)
-          << " | " << format("%.2f / %.2f / %.2f", a[0].mean, a[1].mean, a[2].mean) << " | " << setting_parts.all
+          << " | " << alphas_cell(*s) << " | " << setting_parts.all
           << " of " << setting_parts.runs << " | "
           << (relu ? difference_text(*s, *relu, versus_relu) + " | " + accuracy : "no ReLU run | ") << " | "
           << alpha_intervals_cell(*s) << " |\n";
@@ -321,7 +319,13 @@ std::string linear_claim_markdown(const StudySummary& study) {
   return md.str();
 }
 
-std::string claims_markdown(const StudySummary& study) {
+}  // namespace
+
+std::string findings_markdown(const StudySummary& study) {
+  return alphas_markdown(study) + linear_markdown(study) + reductions_markdown(study);
+}
+
+std::string course_claims_markdown(const StudySummary& study) {
   std::ostringstream md;
   md << "## The course report's claims, part by part\n\nThe report claims that for every λ α2 and α3 go to 1 and α1 settles in ["
      << claimed_alpha1_low << ", " << claimed_alpha1_high << "], with α3 > α2 > α1, that ReLU_α is as accurate as "
@@ -336,13 +340,5 @@ std::string claims_markdown(const StudySummary& study) {
      << ".\n\n";
   return md.str() + setting_claims_markdown(study, linear_claim_markdown(study));
 }
-
-}  // namespace
-
-std::string findings_markdown(const StudySummary& study) {
-  return alphas_markdown(study) + linear_markdown(study) + reductions_markdown(study);
-}
-
-std::string course_claims_markdown(const StudySummary& study) { return claims_markdown(study); }
 
 }  // namespace linconv::cli
