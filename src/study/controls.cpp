@@ -3,7 +3,6 @@
 // states; a control whose runs are missing says so ("not enough runs yet").
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>
@@ -14,15 +13,7 @@
 #include "study.hpp"
 
 namespace linconv::cli {
-namespace {
 
-std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0) {
-  char text[96];
-  std::snprintf(text, sizeof text, pattern, a, b, c);
-  return text;
-}
-
-// Every setting of the report's network, protocol and controls alike.
 std::vector<const SettingSummary*> report_settings(const StudySummary& study) {
   std::vector<const SettingSummary*> list;
   for (const std::vector<SettingSummary>* group : {&study.settings, &study.controls})
@@ -31,26 +22,23 @@ std::vector<const SettingSummary*> report_settings(const StudySummary& study) {
   return list;
 }
 
-const SettingSummary* find_setting(const StudySummary& study, const Setting& wanted) {
-  for (const SettingSummary* s : report_settings(study))
-    if (s->setting == wanted) return s;
-  return nullptr;
-}
-
-// The initial alpha of the protocol's ReLU_alpha runs (the first found; 0.5 without any).
 double protocol_alpha_init(const StudySummary& study) {
   for (const SettingSummary& s : study.settings)
     if (s.setting.alpha_init) return *s.setting.alpha_init;
   return 0.5f;
 }
 
+namespace {
+
+const SettingSummary* find_setting(const StudySummary& study, const Setting& wanted) {
+  for (const SettingSummary* s : report_settings(study))
+    if (s->setting == wanted) return s;
+  return nullptr;
+}
+
 // The protocol's short runs' epochs: its sweep's --epochs, else the shortest ReLU_alpha runs'.
 int short_epochs(const StudySummary& study) {
-  int epochs = study.protocol_epochs;
-  if (epochs > 0) return epochs;
-  for (const SettingSummary& s : study.settings)
-    if (s.setting.learns_alphas() && (epochs == 0 || s.setting.epochs < epochs)) epochs = s.setting.epochs;
-  return epochs;
+  return study.protocol_epochs > 0 ? study.protocol_epochs : shortest_alpha_epochs(study);
 }
 
 std::string alphas_cell(const SettingSummary& s) {
@@ -88,8 +76,7 @@ struct Verdicts {
   std::string text() const {
     const int all = agree + disagree + undecided;
     return "agrees in " + std::to_string(agree) + ", disagrees in " + std::to_string(disagree) +
-           " and is undecided in " + std::to_string(undecided) + " of " + std::to_string(all) +
-           (all == 1 ? " setting" : " settings");
+           " and is undecided in " + std::to_string(undecided) + " of " + count_text(all, "setting");
   }
 };
 

@@ -1,7 +1,6 @@
 // The findings section of the report: every sentence is computed from the summaries, with the
 // thresholds it uses stated in the text.
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -34,14 +33,7 @@ const char* fate_text(Fate f) {
   return "";
 }
 
-std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0) {
-  char text[96];
-  std::snprintf(text, sizeof text, pattern, a, b, c);
-  return text;
-}
-
 std::string verdict(bool agrees) { return agrees ? "**agrees**" : "**disagrees**"; }
-
 
 std::vector<const SettingSummary*> alpha_settings(const StudySummary& study) {
   std::vector<const SettingSummary*> list;
@@ -49,6 +41,8 @@ std::vector<const SettingSummary*> alpha_settings(const StudySummary& study) {
     if (s.setting.learns_alphas()) list.push_back(&s);
   return list;
 }
+
+}  // namespace
 
 const char* fate_short(Fate f) {
   switch (f) {
@@ -61,7 +55,12 @@ const char* fate_short(Fate f) {
   return "";
 }
 
-}  // namespace
+int shortest_alpha_epochs(const StudySummary& study) {
+  int first = 0;
+  for (const SettingSummary& s : study.settings)
+    if (s.setting.learns_alphas() && (first == 0 || s.setting.epochs < first)) first = s.setting.epochs;
+  return first;
+}
 
 std::string group_of(const Setting& s) { return s.reduction + " reduction, " + s.input_scale + " input"; }
 
@@ -280,9 +279,8 @@ std::string setting_claims_markdown(const StudySummary& study, const std::string
     compared += relu != nullptr;
     accuracy_agree += accuracy.starts_with(verdict(true));
     accuracy_disagree += accuracy.starts_with(verdict(false));
-    const std::array<Spread, 3>& a = s->alphas;
     table << "| " << lambda_text(*s->setting.lambda) << " | " << s->setting.epochs << " | " << group_of(s->setting)
-          << " | " << format("%.2f / %.2f / %.2f", a[0].mean, a[1].mean, a[2].mean) << " | " << setting_parts.all
+          << " | " << alphas_cell(*s) << " | " << setting_parts.all
           << " of " << setting_parts.runs << " | "
           << (relu ? difference_text(*s, *relu, versus_relu) + " | " + accuracy : "no ReLU run | ") << " | "
           << alpha_intervals_cell(*s) << " |\n";
@@ -321,7 +319,13 @@ std::string linear_claim_markdown(const StudySummary& study) {
   return md.str();
 }
 
-std::string claims_markdown(const StudySummary& study) {
+}  // namespace
+
+std::string findings_markdown(const StudySummary& study) {
+  return alphas_markdown(study) + linear_markdown(study) + reductions_markdown(study);
+}
+
+std::string course_claims_markdown(const StudySummary& study) {
   std::ostringstream md;
   md << "## The course report's claims, part by part\n\nThe report claims that for every λ α2 and α3 go to 1 and α1 settles in ["
      << claimed_alpha1_low << ", " << claimed_alpha1_high << "], with α3 > α2 > α1, that ReLU_α is as accurate as "
@@ -336,13 +340,5 @@ std::string claims_markdown(const StudySummary& study) {
      << ".\n\n";
   return md.str() + setting_claims_markdown(study, linear_claim_markdown(study));
 }
-
-}  // namespace
-
-std::string findings_markdown(const StudySummary& study) {
-  return alphas_markdown(study) + linear_markdown(study) + reductions_markdown(study);
-}
-
-std::string course_claims_markdown(const StudySummary& study) { return claims_markdown(study); }
 
 }  // namespace linconv::cli

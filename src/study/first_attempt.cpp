@@ -6,7 +6,6 @@
 // accuracy and alphas, the ReLU - linear gap seed by seed, whether the claim holds (the gap within
 // same_accuracy_points) and the same gap on the report's network.
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -15,12 +14,6 @@
 
 namespace linconv::cli {
 namespace {
-
-std::string format(const char* pattern, double a, double b = 0.0) {
-  char text[96];
-  std::snprintf(text, sizeof text, pattern, a, b);
-  return text;
-}
 
 // ReLU minus linear test accuracy in points, for each seed that ran both.
 Spread gap_of(const SettingSummary& relu, const SettingSummary& linear) {
@@ -34,7 +27,7 @@ Spread gap_of(const SettingSummary& relu, const SettingSummary& linear) {
 // "6.49 ± 0.40 points (3 seeds)"
 std::string gap_text(const Spread& gap) {
   return (gap.count > 1 ? format("%.2f ± %.2f points", gap.mean, gap.std) : format("%.2f points", gap.mean)) +
-         " (" + std::to_string(gap.count) + (gap.count == 1 ? " seed)" : " seeds)");
+         " (" + count_text(gap.count, "seed") + ")";
 }
 
 std::string alpha_cell(const SettingSummary& s, int k) {

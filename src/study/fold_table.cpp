@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <map>
 #include <sstream>
 
 #include "common.hpp"
@@ -91,8 +90,7 @@ FoldRow fold_row(const NetworkList& networks, const Run& run, const Dataset& tes
 
 }  // namespace
 
-std::string fold_table_markdown(const NetworkList& networks, const std::vector<Run>& runs) {
-  std::map<fs::path, Dataset> test_sets;
+std::string fold_table_markdown(const NetworkList& networks, const std::vector<Run>& runs, TestSets& test_sets) {
   std::vector<FoldRow> rows;
   std::string skipped;
   for (const Run& run : runs) {
@@ -101,9 +99,7 @@ std::string fold_table_markdown(const NetworkList& networks, const std::vector<R
       skipped += "- " + run.dir.filename().string() + ": no model.safetensors\n";
       continue;
     }
-    const fs::path data = run.data.empty() ? default_data_dir() : run.data;
-    if (!test_sets.contains(data)) test_sets.emplace(data, load_fashion_mnist(data, Split::test));
-    rows.push_back(fold_row(networks, run, test_sets.at(data)));
+    rows.push_back(fold_row(networks, run, test_sets.of(run)));
   }
   if (rows.empty() && skipped.empty()) return "";
 

@@ -6,6 +6,7 @@
 
 #include "networks.hpp"
 #include "runs.hpp"
+#include "test_sets.hpp"
 
 namespace linconv::cli {
 
@@ -13,6 +14,6 @@ namespace linconv::cli {
 // checkpoint snapped at 1e-3 and folded; its accuracy before and after snapping, the folded
 // architecture, FLOPs per image and one-image latency, unfolded and folded. Empty when the
 // study has no such run. Throws linconv::Error naming a checkpoint or data set that cannot be read.
-std::string fold_table_markdown(const NetworkList& networks, const std::vector<Run>& runs);
+std::string fold_table_markdown(const NetworkList& networks, const std::vector<Run>& runs, TestSets& test_sets);
 
 }  // namespace linconv::cli

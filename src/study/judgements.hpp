@@ -4,6 +4,7 @@
 // uses it.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "statistics.hpp"
 #include "study.hpp"
@@ -20,6 +21,8 @@ inline constexpr double claimed_linear_gap_points = 7.5;
 
 enum class Fate { zero, one, between, below_zero, above_one };
 Fate fate_of(double alpha);
+// "→0", "→1", "between", "<0", ">1": a fate in a table cell or a count
+const char* fate_short(Fate f);
 
 // The change of alpha k (0-based) over the run's last epoch (statistics.hpp, last_epoch_change).
 double last_epoch_alpha_change(const Run& run, int k);
@@ -27,6 +30,15 @@ double last_epoch_alpha_change(const Run& run, int k);
 // "2 →0, 1 between · 1 moving": the fates of alpha k over a setting's seeds, and how many seeds'
 // alpha k had not settled.
 std::string seed_fates_cell(const SettingSummary& s, int k);
+
+// The epochs of the protocol's shortest ReLU_alpha runs (0 without any): the runs that "In short",
+// the open questions and the controls take as the protocol's short runs.
+int shortest_alpha_epochs(const StudySummary& study);
+
+// Every setting of the report's network, protocol and controls alike (controls.cpp).
+std::vector<const SettingSummary*> report_settings(const StudySummary& study);
+// The initial alpha of the protocol's ReLU_alpha runs (the first found; 0.5 without any).
+double protocol_alpha_init(const StudySummary& study);
 
 // "mean reduction, unit input": the groups that the findings compare within.
 std::string group_of(const Setting& s);

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>
@@ -15,12 +14,6 @@
 
 namespace linconv::cli {
 namespace {
-
-std::string format(const char* pattern, double a, double b = 0.0) {
-  char text[96];
-  std::snprintf(text, sizeof text, pattern, a, b);
-  return text;
-}
 
 // "0.1, 0.5 and 2"
 template <class T, class Text>
@@ -54,7 +47,7 @@ std::string seeds_markdown(const StudySummary& study) {
   if (by_count.empty()) return "";
   const auto common = std::ranges::max_element(by_count, {}, [](const auto& e) { return e.second.size(); });
   std::ostringstream md;
-  md << common->first << (common->first == 1 ? " seed" : " seeds") << " for " << common->second.size() << " of "
+  md << count_text(common->first, "seed") << " for " << common->second.size() << " of "
      << study.settings.size() << " settings";
   for (const auto& [count, settings] : by_count) {
     if (count == common->first) continue;
@@ -172,9 +165,7 @@ std::string method_markdown(const StudySummary& study) {
 std::string summary_markdown(const StudySummary& study) {
   // The shortest runs' ReLU_alpha settings by group, and the fates of each layer's alpha over
   // every seed of every lambda.
-  int first = 0;
-  for (const SettingSummary& s : study.settings)
-    if (s.setting.learns_alphas() && (first == 0 || s.setting.epochs < first)) first = s.setting.epochs;
+  const int first = shortest_alpha_epochs(study);
   struct Counts {
     std::set<double> lambdas;
     int runs = 0;
@@ -196,14 +187,12 @@ std::string summary_markdown(const StudySummary& study) {
      << "every λ (*→0*, *→1*: within " << near_alpha << " of it; *between*: in between):\n\n";
   for (const auto& [group, c] : groups) {
     md << "- **" << group << "** (λ " << list_text(c.lambdas, [](double l) { return lambda_text(l); }) << ", "
-       << c.runs << (c.runs == 1 ? " run" : " runs") << "):";
+       << count_text(c.runs, "run") << "):";
     for (int k = 0; k < 3; ++k) {
       md << (k ? ";" : "") << " α" << k + 1;
       const char* separator = " ";
       for (const auto& [fate, count] : c.fates[k]) {
-        md << separator << (fate == Fate::zero ? "→0" : fate == Fate::one ? "→1" : fate == Fate::between ? "between"
-                            : fate == Fate::below_zero ? "<0" : ">1")
-           << " in " << count;
+        md << separator << fate_short(fate) << " in " << count;
         separator = ", ";
       }
     }
@@ -221,9 +210,7 @@ std::string open_questions_markdown(const StudySummary& study) {
   int asked = 0;
   std::vector<std::string> moving, split;
   std::map<std::string, std::vector<const SettingSummary*>> by_group;  // the shortest runs' ReLU_alpha settings
-  int first = 0;
-  for (const SettingSummary& s : study.settings)
-    if (s.setting.learns_alphas() && (first == 0 || s.setting.epochs < first)) first = s.setting.epochs;
+  const int first = shortest_alpha_epochs(study);
   for (const SettingSummary& s : study.settings) {
     if (!s.setting.learns_alphas()) continue;
     if (s.setting.epochs == first) by_group[group_of(s.setting)].push_back(&s);
@@ -247,8 +234,7 @@ std::string open_questions_markdown(const StudySummary& study) {
   };
   if (!moving.empty()) {
     ++asked;
-    md << asked << ". **Where do the moving alphas settle?** In " << moving.size()
-       << (moving.size() == 1 ? " setting" : " settings")
+    md << asked << ". **Where do the moving alphas settle?** In " << count_text(moving.size(), "setting")
        << " an α of at least one seed is still moving at the end (a least-squares line through its last epoch "
           "changes it by more than "
        << settled_change << "): their final values are not where training would leave them.\n";
@@ -256,8 +242,7 @@ std::string open_questions_markdown(const StudySummary& study) {
   }
   if (!split.empty()) {
     ++asked;
-    md << asked << ". **What decides a seed's fate?** In " << split.size()
-       << (split.size() == 1 ? " setting" : " settings")
+    md << asked << ". **What decides a seed's fate?** In " << count_text(split.size(), "setting")
        << " the seeds of one λ end with an α in different classes (→0, between, →1): the outcome is not a "
           "function of λ alone. The seed sets both the initial weights and the batches' order; runs that "
           "hold one fixed and vary the other would tell which matters.\n";

@@ -18,6 +18,7 @@
 #include "common.hpp"
 #include "feature_maps.hpp"
 #include "fold_table.hpp"
+#include "judgements.hpp"
 #include "linconv/atomic_file.hpp"
 #include "plot.hpp"
 #include "study.hpp"
@@ -48,7 +49,7 @@ std::string title_of(const SettingSummary& s) {
   const Setting& g = s.setting;
   return network_of(g) + (g.lambda ? ", λ = " + lambda_text(*g.lambda) : "") + ", " + epochs_text(g.epochs) +
          ", " + g.reduction + " reduction, " + g.input_scale + " input (" +
-         std::to_string(s.runs.size()) + (s.runs.size() == 1 ? " seed)" : " seeds)");
+         count_text(s.runs.size(), "seed") + ")";
 }
 
 // The course report's figures of a setting, where it has them (it did not say its reduction).
@@ -261,17 +262,11 @@ std::optional<Figure> alpha_overview_figure(const std::vector<const SettingSumma
     }
     panel.yrange = std::pair(low, high);
     if (panel.curves.empty()) continue;
-    double first = INFINITY, last = 0.0;  // the lambdas, with room for the markers at either end
-    for (const Curve& c : panel.curves)
-      for (const auto& [lambda, alpha] : c.xy) {
-        first = std::min(first, lambda);
-        last = std::max(last, lambda);
-      }
-    panel.xrange = std::pair(first / 1.3, last * 1.3);
     std::set<double> lambdas;  // a tick at each lambda run: a log axis over less than a decade has none
     for (const Curve& c : panel.curves)
       for (const auto& point : c.xy) lambdas.insert(point.first);
     panel.xtics.assign(lambdas.begin(), lambdas.end());
+    panel.xrange = std::pair(*lambdas.begin() / 1.3, *lambdas.rbegin() * 1.3);  // room for the end markers
     panels.push_back(std::move(panel));
   }
   if (panels.empty()) return std::nullopt;
@@ -296,20 +291,13 @@ std::optional<Figure> alpha_overview_figure(const std::vector<SettingSummary>& s
 // epochs under mean reduction, under sum reduction with the penalty scaled by the batch, and
 // under mean reduction with SGD; drawn when the study has the scaled or the SGD runs.
 std::string controls_overview_markdown(const StudySummary& study, const fs::path& figures) {
+  const std::vector<const SettingSummary*> list = report_settings(study);
   int epochs = 0;  // the scaled and SGD runs' (the protocol's short runs')
-  std::optional<double> protocol_init;
-  for (const SettingSummary& s : study.settings)
-    if (s.setting.alpha_init && !protocol_init) protocol_init = s.setting.alpha_init;
-  std::vector<const SettingSummary*> list;
-  for (const std::vector<SettingSummary>* group : {&study.settings, &study.controls})
-    for (const SettingSummary& s : *group) {
-      if (s.setting.net != report_net) continue;
-      list.push_back(&s);
-      if (s.setting.lambda_scale != "none" || s.setting.optimizer != "adam") epochs = s.setting.epochs;
-    }
+  for (const SettingSummary* s : list)
+    if (s->setting.lambda_scale != "none" || s->setting.optimizer != "adam") epochs = s->setting.epochs;
   if (epochs == 0) return "";
-  auto unit = [epochs, protocol_init](const Setting& g) {
-    return g.epochs == epochs && g.input_scale == "unit" && g.alpha_init == protocol_init.value_or(0.5f);
+  auto unit = [epochs, init = protocol_alpha_init(study)](const Setting& g) {
+    return g.epochs == epochs && g.input_scale == "unit" && g.alpha_init == init;
   };
   const std::vector<OverviewPanel> panels{
       {"mean reduction, Adam",
@@ -494,7 +482,8 @@ std::string feature_figure(const LoadedModel& loaded, const FeatureImage& image,
   return md.str();
 }
 
-std::string feature_maps_markdown(const NetworkList& networks, const StudySummary& study, const fs::path& figures) {
+std::string feature_maps_markdown(const NetworkList& networks, const StudySummary& study, const fs::path& figures,
+                                  TestSets& test_sets) {
   const std::vector<FeatureModel> models{{"ReLU net", "relu", feature_run(study, "relu", std::nullopt)},
                                          {"linear net", "linear", feature_run(study, "linear", std::nullopt)},
                                          {"ReLU_α net, λ = 0.5", "alpha", feature_run(study, "alpha", 0.5f)}};
@@ -505,7 +494,6 @@ std::string feature_maps_markdown(const NetworkList& networks, const StudySummar
         "white 0, red positive, up to the 99th percentile of the layer's |values|, larger ones in the end colours; "
         "the colour bar at the end of its row), so that sign and magnitude compare across the channels of a "
         "layer. Each row says its activation and the alpha the model learnt.\n\n";
-  std::map<fs::path, Dataset> test_sets;
   std::vector<LoadedModel> loaded;
   std::string skipped;
   for (const FeatureModel& model : models) {
@@ -515,9 +503,8 @@ std::string feature_maps_markdown(const NetworkList& networks, const StudySummar
                  ".\n";
       continue;
     }
-    const fs::path data = model.run->data.empty() ? default_data_dir() : model.run->data;
-    if (!test_sets.contains(data)) test_sets.emplace(data, load_fashion_mnist(data, Split::test));
-    loaded.push_back({&model, read_checkpoint_info(networks, model.run->dir / "model.safetensors", "", ""), &test_sets.at(data)});
+    const Dataset& test = test_sets.of(*model.run);
+    loaded.push_back({&model, read_checkpoint_info(networks, model.run->dir / "model.safetensors", "", ""), &test});
   }
   int number = 15;
   for (const FeatureImage& image : {FeatureImage{9, "boot"}, FeatureImage{6, "shirt"}, FeatureImage{1, "trousers"}}) {
@@ -586,10 +573,11 @@ void write_report(const NetworkList& networks, const fs::path& dir) {
     md += controls_markdown(study, controls_overview_markdown(study, figures));
   }
   md += first_attempt_markdown(study);
-  md += fold_table_markdown(networks, runs);
+  TestSets test_sets;  // read once for the fold table and the feature maps
+  md += fold_table_markdown(networks, runs, test_sets);
   if (report_network) md += open_questions_markdown(study);
   md += figures_markdown(study, figures);
-  if (report_network) md += feature_maps_markdown(networks, study, figures);
+  if (report_network) md += feature_maps_markdown(networks, study, figures, test_sets);
   md += left_out_markdown(study);
   write_file_atomically(dir / "report.md", {std::as_bytes(std::span(md))});
 }

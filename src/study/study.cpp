@@ -52,12 +52,6 @@ const SettingSummary* baseline(const StudySummary& study, const Setting& setting
   return best;
 }
 
-std::string format(const char* pattern, double a, double b = 0.0) {
-  char text[64];
-  std::snprintf(text, sizeof text, pattern, a, b);
-  return text;
-}
-
 // Input scale, reduction, then the baselines before ReLU_alpha; lambda and epochs keep their order.
 auto report_order(const Setting& s) {
   const int network = s.activation == "relu" ? 0 : s.activation == "linear" ? 1 : 2;
@@ -114,6 +108,12 @@ const SettingSummary* linear_baseline(const StudySummary& study, const Setting& 
   return baseline(study, setting, "linear");
 }
 
+std::string format(const char* pattern, double a, double b, double c) {
+  char text[96];
+  std::snprintf(text, sizeof text, pattern, a, b, c);
+  return text;
+}
+
 std::string accuracy_text(const Spread& a) {
   return a.count > 1 ? format("%.2f ± %.2f", 100 * a.mean, 100 * a.std) : format("%.2f", 100 * a.mean);
 }
@@ -122,6 +122,9 @@ std::string alpha_text(const Spread& a) {
 }
 std::string lambda_text(double lambda) { return format("%g", lambda); }
 std::string points_text(double points) { return format("%+.2f", std::abs(points) < 0.005 ? 0.0 : points); }
-std::string epochs_text(int epochs) { return std::to_string(epochs) + (epochs == 1 ? " epoch" : " epochs"); }
+std::string count_text(std::size_t count, const std::string& noun) {
+  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+std::string epochs_text(int epochs) { return count_text(std::size_t(epochs), "epoch"); }
 
 }  // namespace linconv::cli

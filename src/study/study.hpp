@@ -57,6 +57,9 @@ StudySummary summarise(const std::vector<Run>& runs, const ProtocolScope& scope 
 const SettingSummary* relu_baseline(const StudySummary& study, const Setting& setting);
 const SettingSummary* linear_baseline(const StudySummary& study, const Setting& setting);
 
+// printf's `pattern` of up to three numbers, as a string: format("%.2f to %.2f", low, high).
+std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0);
+
 // "89.93 ± 0.12" (percent) and "0.612 ± 0.034"; the ± part only with more than one seed.
 std::string accuracy_text(const Spread& accuracy);
 std::string alpha_text(const Spread& alpha);
@@ -64,6 +67,8 @@ std::string alpha_text(const Spread& alpha);
 std::string lambda_text(double lambda);
 // "+1.23", "-0.50": a difference of accuracies in points (no "-0.00")
 std::string points_text(double points);
+// "1 seed", "3 settings": a count and its noun, plural but for one
+std::string count_text(std::size_t count, const std::string& noun);
 // "1 epoch", "3 epochs"
 std::string epochs_text(int epochs);
 

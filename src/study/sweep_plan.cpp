@@ -17,10 +17,6 @@ std::optional<int> optional_int(const nlohmann::json& value) {
   return value.is_null() ? std::nullopt : std::optional<int>(value.get<int>());
 }
 
-}  // namespace
-
-namespace {
-
 // The controls' part of the protocol (sweep.json's control keys).
 nlohmann::json controls_json(const SweepSettings& s) {
   return {{"extra_seeds", s.extra_seeds},       {"long_seeds", optional_json(s.long_seeds)},
