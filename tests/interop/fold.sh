@@ -4,7 +4,9 @@
 # (max |difference| / max |logit| <= 1e-5, as interop.roundtrip). For each suffix a trained
 # checkpoint's alphas are set to 0 (conv3: act3; conv2+conv3: act2 and act3; all three), fold
 # must find the folded architecture, and PyTorch's logits for the folded module must be those of
-# the unfolded module with the same alphas.
+# the unfolded module with the same alphas. Last, `fold --merge-convs` with every alpha 0: PyTorch
+# builds the merged network (one 11x11 convolution) from its architecture string alone and gives
+# linconv's logits for it (it is not the unfolded network: the outer ring's padding differs).
 #   Usage: fold.sh LINCONV PYTHON WORKDIR
 set -eu
 linconv=$1 python=$2 work=$3
@@ -14,10 +16,10 @@ rm -rf "$work" && mkdir -p "$work"
 
 "$linconv" train --limit 1000 --epochs 1 --out "$work/run" >/dev/null 2>&1
 
-# folds NAME ALPHAS ARCHITECTURE: the checkpoint with act<i>.alpha set to 0 for each i in ALPHAS,
-# folded to ARCHITECTURE, PyTorch's logits against linconv's and against the unfolded module's.
-folds() {
-  name=$1 alphas=$2 architecture=$3
+# zero_alphas NAME ALPHAS: NAME.safetensors, the trained checkpoint with act<i>.alpha set to 0 for
+# each i in ALPHAS.
+zero_alphas() {
+  name=$1 alphas=$2
   "$python" - "$scripts" "$work/run/model.safetensors" "$work/$name.safetensors" "$alphas" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[1])
@@ -27,6 +29,13 @@ for i in sys.argv[4].split(","):
     tensors[f"act{i}.alpha"][:] = 0
 lt.write_safetensors(sys.argv[3], tensors, metadata)
 PY
+}
+
+# folds NAME ALPHAS ARCHITECTURE: that checkpoint folded to ARCHITECTURE, PyTorch's logits for the
+# folded module against linconv's and against the unfolded module's.
+folds() {
+  name=$1 alphas=$2 architecture=$3
+  zero_alphas "$name" "$alphas"
   "$linconv" fold --checkpoint "$work/$name.safetensors" --out "$work/$name-folded.safetensors" --limit 200 \
       >"$work/$name-fold.txt"
   grep -q "^after .*  $architecture\$" "$work/$name-fold.txt" ||
@@ -42,4 +51,14 @@ PY
 folds conv3 3 "Input<1,28,28>,Conv<8,5,1,2>,ReLUAlpha,Conv<16,5,1,2>,ReLUAlpha,Flatten,Dense<10>"
 folds conv2+conv3 2,3 "Input<1,28,28>,Conv<8,5,1,2>,ReLUAlpha,Flatten,Dense<10>"
 folds all 1,2,3 "Input<1,28,28>,Flatten,Dense<10>"
+
+zero_alphas merged 1,2,3
+"$linconv" fold --merge-convs --checkpoint "$work/merged.safetensors" --out "$work/merged-convs.safetensors" \
+    --limit 200 >"$work/merged-fold.txt"
+grep -q "^after .*  Input<1,28,28>,Conv<32,11,1,5>,Identity,Flatten,Dense<10>\$" "$work/merged-fold.txt" ||
+    { cat "$work/merged-fold.txt"; echo "interop.fold: merged: expected one Conv<32,11,1,5>"; exit 1; }
+"$linconv" predict --checkpoint "$work/merged-convs.safetensors" --images "$images" --limit 200 \
+    --output "$work/merged-convs.npy" >/dev/null
+"$python" "$scripts/torch_interop.py" to-torch --checkpoint "$work/merged-convs.safetensors" --images "$images" \
+    --limit 200 --compare "$work/merged-convs.npy"
 echo "interop.fold: passed"
