@@ -3,14 +3,18 @@
 // one; selects are vector conditionals (compare, then blend), never a branch on the data.
 namespace linconv::kernels::LINCONV_ISA::elementwise {
 
+// x (x >= 0), slope * x (x < 0) for a vector: the formula of leaky, which a convolution's
+// forward pass also applies to its outputs before it stores them (direct_conv.hpp, StoreLeaky).
+inline simd::Vec leaky_vector(simd::Vec slope, simd::Vec x) {
+  const simd::Vec zero{};
+  return x >= zero ? x : slope * x;
+}
+
 inline void leaky(float slope, const float* x, float* y, std::size_t count) {
   using simd::Vec;
-  const Vec s = simd::splat(slope), zero{};
+  const Vec s = simd::splat(slope);
   const std::size_t whole = count / simd::lanes * simd::lanes;
-  for (std::size_t i = 0; i < whole; i += simd::lanes) {
-    const Vec v = simd::load(x + i);
-    simd::store(y + i, v >= zero ? v : s * v);
-  }
+  for (std::size_t i = 0; i < whole; i += simd::lanes) simd::store(y + i, leaky_vector(s, simd::load(x + i)));
   for (std::size_t i = whole; i < count; ++i) y[i] = x[i] >= 0.0f ? x[i] : slope * x[i];
 }
 

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -52,6 +53,12 @@ struct ReLUAlphaForInference {
     }
     static void forward(const LayerTensors& t, Images<In> x, ImagesOut<In> y, const Context&) {
       apply(t.params, x.data, y.data, x.n);
+    }
+    // ReLUAlpha's slope where apply runs ReLUAlpha's formula; ReLU's and the identity's are
+    // not that formula to the bit (ReLU gives +0 where it gives -0).
+    static std::optional<float> leaky_slope(const float* params) {
+      if (params[0] == 1.0f || params[0] == 0.0f) return std::nullopt;
+      return ReLUAlpha::bind<Index, In>::leaky_slope(params);
     }
   };
 };

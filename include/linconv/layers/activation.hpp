@@ -13,6 +13,7 @@
 //   add_param_gradient(dparams, acc)              the accumulated gradient, added in float.
 #include <algorithm>
 #include <array>
+#include <optional>
 
 #include "linconv/layer.hpp"
 #include "linconv/elementwise.hpp"
@@ -60,6 +61,9 @@ struct ReLUAlpha {
     static void apply(const float* params, const float* x, float* y, int n) {
       kernels::elementwise::leaky(1.0f - params[0], x, y, base::count(n));
     }
+    // apply is elementwise::leaky with this slope: a convolution before it may apply it as it
+    // stores its output (Conv::forward_fused).
+    static std::optional<float> leaky_slope(const float* params) { return 1.0f - params[0]; }
 
     // dalpha -= sum of dy * min(x, 0) (d/dalpha of ReLU_alpha is -min(x, 0)), and dx, in one
     // pass (elementwise.hpp): no branch on the sign of x, which would mispredict half the time
