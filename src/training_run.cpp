@@ -44,11 +44,11 @@ std::string run_config_json(const RunConfig& c, int indent) {
   return j.dump(indent);
 }
 
-RunConfig read_run_config(const std::filesystem::path& dir, const std::string& report_net) {
-  const std::filesystem::path file = dir / "config.json";
-  std::ifstream in(file);
-  if (!in) throw Error(file.string() + ": cannot read (is " + dir.string() + " a training run?)");
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+namespace {
+
+// A run's settings from the JSON of config.json or of a checkpoint's "config" metadata; Error
+// naming `source` when they are not a run's settings.
+RunConfig run_config_of_json(const nlohmann::json& j, const std::string& source, const std::string& report_net) {
   try {
     RunConfig c;
     c.data = j.at("data").get<std::string>();
@@ -72,11 +72,26 @@ RunConfig read_run_config(const std::filesystem::path& dir, const std::string& r
     if (!j.at("steps").is_null()) c.steps = j.at("steps").get<long>();
     c.no_shuffle = !j.at("shuffle").get<bool>();
     if (!j.at("init").is_null()) c.init = j.at("init").get<std::string>();
-    c.out = dir;
     return c;
   } catch (const nlohmann::json::exception& e) {
-    throw Error(file.string() + ": not a linconv training configuration (" + e.what() + ")");
+    throw Error(source + ": not a linconv training configuration (" + e.what() + ")");
   }
+}
+
+}  // namespace
+
+RunConfig read_run_config(const std::filesystem::path& dir, const std::string& report_net) {
+  const std::filesystem::path file = dir / "config.json";
+  std::ifstream in(file);
+  if (!in) throw Error(file.string() + ": cannot read (is " + dir.string() + " a training run?)");
+  RunConfig c = run_config_of_json(nlohmann::json::parse(in, nullptr, false), file.string(), report_net);
+  c.out = dir;
+  return c;
+}
+
+RunConfig run_config_of_checkpoint(const std::string& metadata, const std::filesystem::path& file,
+                                   const std::string& report_net) {
+  return run_config_of_json(detail::parse_config_metadata(metadata), file.string() + " (config metadata)", report_net);
 }
 
 namespace {

@@ -80,9 +80,12 @@ struct RunConfig {
 // The settings as JSON: config.json's text with `indent` 2, the checkpoints' "config" metadata
 // compact (-1). read_run_config reads DIR/config.json back (its `out` is DIR; a config.json
 // from before `net` existed is of `report_net`, one from before `optimizer` and `lambda_scale`
-// existed is of Adam and an unscaled penalty).
+// existed is of Adam and an unscaled penalty). run_config_of_checkpoint reads the same from a
+// checkpoint's "config" metadata, `file` naming it in errors (its `out` is left as the default).
 std::string run_config_json(const RunConfig& config, int indent = -1);
 RunConfig read_run_config(const std::filesystem::path& dir, const std::string& report_net = "fashion");
+RunConfig run_config_of_checkpoint(const std::string& metadata, const std::filesystem::path& file,
+                                   const std::string& report_net = "fashion");
 
 // The trainer's options for the run's settings; refuses (UsageError) an unknown --reduction,
 // --optimizer or --lambda-scale.

@@ -148,12 +148,8 @@ StoredParams fine_tuned(const CheckpointInfo& info, const FoldedNetwork& merged,
                         const std::filesystem::path& data, int threads, int test_count) {
   const TemporaryDirectory temporary;
   RunConfig config;
-  if (const auto source = info.contents.metadata.find("config"); source != info.contents.metadata.end()) {
-    std::filesystem::create_directory(temporary.path() / "source");
-    write_file_atomically(temporary.path() / "source" / "config.json",
-                          {std::as_bytes(std::span(source->second))});
-    config = read_run_config(temporary.path() / "source");
-  }
+  if (const auto source = info.contents.metadata.find("config"); source != info.contents.metadata.end())
+    config = run_config_of_checkpoint(source->second, info.file);
   config.data = data;
   config.epochs = epochs;
   config.steps.reset();
