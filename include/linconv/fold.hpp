@@ -21,6 +21,7 @@
 #include <boost/hana.hpp>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -473,12 +474,12 @@ Params<MergedConvs<Net>> merge_convs(const Params<Net>& params) {
   using Out = MergedConvs<Net>;
   std::vector<float> values, buffers;
   std::vector<std::int64_t> counters;
-  std::vector<ConvWeights> pending;  // the convolution being merged, if any
+  std::optional<ConvWeights> pending;  // the convolution being merged, if any
   auto flush = [&] {
-    if (pending.empty()) return;
-    values.insert(values.end(), pending[0].weight.begin(), pending[0].weight.end());
-    values.insert(values.end(), pending[0].bias.begin(), pending[0].bias.end());
-    pending.clear();
+    if (!pending) return;
+    values.insert(values.end(), pending->weight.begin(), pending->weight.end());
+    values.insert(values.end(), pending->bias.begin(), pending->bias.end());
+    pending.reset();
   };
   boost::hana::for_each(boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<Net::layer_count>), [&](auto index) {
     constexpr std::size_t i = decltype(index)::value;
@@ -490,10 +491,10 @@ Params<MergedConvs<Net>> merge_convs(const Params<Net>& params) {
       const float* p = params.values().data() + Net::param_offsets[i];
       ConvWeights conv{L::out.c, L::in.c, L::geometry.kernel, {p, p + L::weight_count}, {p + L::weight_count, p + L::param_count}};
       if constexpr (detail::merges_into_previous<Net, i>()) {
-        pending[0] = compose_convs(pending[0], conv);
+        pending = compose_convs(*pending, conv);
       } else {
         flush();
-        pending.push_back(std::move(conv));
+        pending = std::move(conv);
       }
     } else {
       flush();
