@@ -695,6 +695,34 @@ TEST_CASE("report: bad study directories exit 1 with one line naming the file", 
   CHECK_FALSE(fs::exists(dir / "report.md"));
 }
 
+TEST_CASE("report: runs still training are left out, their logs read to the last whole line", "[cli]") {
+  const TempDir dir;
+  const fs::path runs = dir / "runs";
+  write_fake_run(runs, "done", {"relu", 0.5, "mean", 0, {0.80, 0.82}});
+  // Just started: its logs are created, nothing is flushed into them yet.
+  write_fake_run(runs, "started", {"relu", 0.5, "mean", 1, {0.8}, {}, 2});
+  write_file(runs / "started" / "metrics.csv", std::string());
+  write_file(runs / "started" / "epochs.csv", std::string());
+  // In its second epoch: the log is flushed in blocks, so its last line can be cut anywhere.
+  write_fake_run(runs, "writing", {"alpha", 0.5, "mean", 0, {0.75}, {0.4, 0.6, 0.7}, 2});
+  const std::string metrics = read_file(runs / "writing" / "metrics.csv");
+  write_file(runs / "writing" / "metrics.csv", metrics + "3,2,0.5,0.5,0,0.4");
+
+  const Result r = linconv_cli("report " + dir.path().string());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const std::string report = read_file(dir / "report.md");
+  CHECK_THAT(report, Contains("from the 1 finished run of a study (1 setting; 2 left out)"));
+  CHECK_THAT(report, Contains("- started: unfinished (0 of 2 epochs)"));
+  CHECK_THAT(report, Contains("- writing: unfinished (1 of 2 epochs)"));
+  CHECK(table_row(report, "| relu |  | 2 | mean | unit |")[6] == "82.00");
+
+  // A whole line that is wrong is still an error, in a run that is training too.
+  write_file(runs / "writing" / "metrics.csv", metrics + "3,2,oops,0.5,0,0.4,0.6,0.7,0,0,0\n");
+  require_error(linconv_cli("report " + dir.path().string()), 1,
+                (runs / "writing" / "metrics.csv").string() + ": line 4 column loss: not a number: 'oops'");
+}
+
 TEST_CASE("report: real runs, with feature maps of the three models", "[cli]") {
   const TempDir dir;
   write_dataset(dir, 30);

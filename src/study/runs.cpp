@@ -18,12 +18,16 @@ namespace {
 namespace fs = std::filesystem;
 
 // A CSV file with a header line, read cell by cell; errors name the file, line and column.
+// Only whole lines are read: a last line without its newline is one that a run still training
+// is writing (its log is flushed in blocks, not lines), so `linconv report` can read a study
+// while its sweep runs.
 class CsvReader {
  public:
   CsvReader(fs::path file, const std::vector<std::string>& required) : file_(std::move(file)), in_(file_) {
     if (!in_) throw Error(file_.string() + ": cannot read");
     std::string header;
-    if (!std::getline(in_, header)) throw Error(file_.string() + ": empty (no header line)");
+    if (!whole_line(header)) return;  // nothing logged yet
+    has_header_ = true;
     std::istringstream names(header);
     std::string name;
     for (int i = 0; std::getline(names, name, ','); ++i) columns_[name] = i;
@@ -31,10 +35,13 @@ class CsvReader {
       if (!columns_.contains(r)) throw Error(file_.string() + ": no column '" + r + "' in the header");
   }
 
-  // Moves to the next row; false at the end of the file.
+  // Whether the header line has been written: a run creates its logs at its start.
+  bool has_header() const { return has_header_; }
+
+  // Moves to the next row; false at the end of the whole lines.
   bool next() {
     std::string line;
-    if (!std::getline(in_, line)) return false;
+    if (!has_header_ || !whole_line(line)) return false;
     ++line_;
     cells_.clear();
     std::istringstream cells(line);
@@ -67,11 +74,14 @@ class CsvReader {
   }
 
  private:
+  bool whole_line(std::string& line) { return std::getline(in_, line) && !in_.eof(); }
+
   fs::path file_;
   std::ifstream in_;
   std::map<std::string, int> columns_;
   std::vector<std::string> cells_;
   long line_ = 0;
+  bool has_header_ = false;
 };
 
 std::vector<StepRow> read_metrics(const fs::path& file) {
