@@ -137,7 +137,7 @@ TEST_CASE("model: alphas of exactly 0 and 1 give the general path's logits bit f
 TEST_CASE("model: ReLU_alpha applied in the convolutions' stores gives the unfused layers' results bit for bit",
           "[model]") {
   // For one image without a backward pass (engine_logits, Model) Fusion::on applies each act's
-  // slope to the register blocks as the kernels store them (StoreLeaky); for a batch
+  // slope to the register blocks as the kernels store them (LeakySlope); for a batch
   // (batch_activations) it runs the activation over each image's stored output; Fusion::off runs
   // every layer on its own. Slopes of every sign, on the dispatched instruction set (scripts/test
   // runs this under each one).

@@ -32,6 +32,7 @@
 #include <array>
 #include <cstddef>
 #include <cstring>
+#include <optional>
 
 #include "linconv/elementwise.hpp"
 #include "linconv/isa.hpp"
@@ -101,15 +102,11 @@ void transpose_and_rotate(const float* w, float* flipped) {
 
 }  // namespace direct
 
-// ReLU_alpha applied by a forward pass as it stores its outputs (a Conv fused with its
-// activation): post = pre (pre >= 0), slope * pre (pre < 0), elementwise::leaky's formula on
-// the same floats, so bit-identical to storing pre and running the activation over it, without
-// the activation's pass over each image's output. pre is stored too when not null (a backward
-// pass reads it).
-struct StoreLeaky {
-  float* post = nullptr;  // null: no activation, pre only
-  float slope = 0.0f;
-};
+// What a forward pass stores of each output y: y itself (no slope), or ReLU_alpha of it (a Conv
+// fused with its activation, when no backward pass reads y): y (y >= 0), slope * y (y < 0),
+// elementwise::leaky's formula on the same floats, so bit-identical to storing y and running
+// the activation over it, without the activation's pass over each image's output.
+using LeakySlope = std::optional<float>;
 
 // The geometry of G's padded correlations, and the layout of their scratch.
 template <ConvGeometry G>
@@ -161,13 +158,13 @@ struct DirectConv : DirectLayout<G> {
   // The same in two steps, for a caller that runs images one at a time (a Conv fused with its
   // activation): prepare_forward lays the kernel out in scratch once, and forward_prepared
   // convolves with it for as many calls as the scratch is left alone. Bit-identical to forward.
-  // With `act`, it also stores ReLU_alpha of y in act.post (y may then be null: not stored).
+  // With a slope, it stores ReLU_alpha of the convolution's output in y (LeakySlope).
   static void prepare_forward(const float* w, float* scratch) {
     LINCONV_DISPATCH(DirectPasses<G>::prepare_forward(w, scratch));
   }
   static void forward_prepared(const float* x, const float* w, const float* b, float* y, int n, float* scratch,
-                               StoreLeaky act = {}) {
-    LINCONV_DISPATCH(DirectPasses<G>::forward_prepared(x, w, b, y, n, scratch, act));
+                               LeakySlope slope = std::nullopt) {
+    LINCONV_DISPATCH(DirectPasses<G>::forward_prepared(x, w, b, y, n, scratch, slope));
   }
 
   // dw += weight gradient, db += bias gradient, dx = input gradient (dx may be null).

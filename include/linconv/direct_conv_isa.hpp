@@ -282,28 +282,27 @@ inline void load_kernel_row(const float* wt, int stride, int c, int u, simd::Vec
   for (int v = 0; v < S.k; ++v) w[v] = simd::load(wt + ((c * S.k + u) * S.k + v) * stride);
 }
 
-// rows[r][0, Floats) at y + at(r) (y not null), and ReLU_alpha of them at act.post + at(r) (when
-// not null). Each kind is stored from an array of its own, all its vectors computed first: a
-// vector copied out and at once read back in part (memcpy of Floats < lanes) stalls on store
-// forwarding, which made the fused pass 30% slower than storing and running the activation
-// after it.
+// rows[r][0, Floats) at y + at(r), or ReLU_alpha of them with a slope. The activation's vectors
+// are all computed before the first is stored: a vector copied out and at once read back in
+// part (memcpy of Floats < lanes) stalls on store forwarding, which made the fused pass 30%
+// slower than storing and running the activation after it.
 template <int Floats, int Rows, class At>
-inline void store_rows(const simd::Vec (&rows)[Rows], float* y, const kernels::StoreLeaky& act, At at) {
-  if (y)
+inline void store_rows(const simd::Vec (&rows)[Rows], float* y, kernels::LeakySlope slope, At at) {
+  if (!slope) {
     for (int r = 0; r < Rows; ++r) std::memcpy(y + at(r), &rows[r], Floats * sizeof(float));
-  if (act.post) {
-    const simd::Vec slope = simd::splat(act.slope);
-    simd::Vec post[Rows];
-    for (int r = 0; r < Rows; ++r) post[r] = elementwise::leaky_vector(slope, rows[r]);
-    for (int r = 0; r < Rows; ++r) std::memcpy(act.post + at(r), &post[r], Floats * sizeof(float));
+    return;
   }
+  const simd::Vec s = simd::splat(*slope);
+  simd::Vec post[Rows];
+  for (int r = 0; r < Rows; ++r) post[r] = elementwise::leaky_vector(s, rows[r]);
+  for (int r = 0; r < Rows; ++r) std::memcpy(y + at(r), &post[r], Floats * sizeof(float));
 }
 
 // y[o, i, j .. j + row_block) for the lanes channels from `first` (y: out_c x out_h x out_w),
-// and ReLU_alpha of them in act.post.
+// or ReLU_alpha of them with a slope.
 template <PaddedCorrelation S>
 inline void correlate_row_block(const float* in, const float* wt, const float* bias, float* y, int first, int i,
-                                int j, const kernels::StoreLeaky& act) {
+                                int j, kernels::LeakySlope slope) {
   using simd::Vec;
   constexpr int lanes = simd::lanes, k = S.k, width = row_block<S>;
   // Every accumulator starts at the bias, the rows past `width` too (the transpose moves them into
@@ -329,19 +328,18 @@ inline void correlate_row_block(const float* in, const float* wt, const float* b
     }
   simd::transpose(acc);
   constexpr int plane = S.out_h() * S.out_w();
-  store_rows<width>(acc, y, act, [&](int r) { return (first + r) * plane + i * S.out_w() + j; });
+  store_rows<width>(acc, y, slope, [&](int r) { return (first + r) * plane + i * S.out_w() + j; });
 }
 
 // y[o, i, j] = bias[o] + sum_{c,u,v} wt[c, u, v, o] * in[c, (i+u)*wp + j + v] (bias may be null),
-// and ReLU_alpha of it in act.post.
+// or ReLU_alpha of it with a slope.
 template <PaddedCorrelation S>
-void correlate_by_channel(const float* in, const float* wt, const float* bias, float* y,
-                          const kernels::StoreLeaky& act) {
+void correlate_by_channel(const float* in, const float* wt, const float* bias, float* y, kernels::LeakySlope slope) {
   constexpr int width = row_block<S>, last = S.out_w() - width;
   for (int i = 0; i < S.out_h(); ++i)
     for (int j = 0; j < S.out_w(); j += width)
       for (int o = 0; o < S.out_c; o += simd::lanes)
-        correlate_row_block<S>(in, wt, bias, y, o, i, j < last ? j : last, act);
+        correlate_row_block<S>(in, wt, bias, y, o, i, j < last ? j : last, slope);
 }
 
 // Half a vector of output channels (8 with AVX-512: conv1, and conv2's input gradient): two
@@ -367,11 +365,11 @@ void duplicate_in_pairs(const float* w, float* wt2) {
     for (int o = 0; o < Rows; ++o) wt2[t * 2 * Rows + 2 * o] = wt2[t * 2 * Rows + 2 * o + 1] = w[o * Cols + t];
 }
 
-// y[:, i, j .. j + 2M) by pairs of positions (y: out_c x out_h x out_w), and ReLU_alpha of them
-// in act.post.
+// y[:, i, j .. j + 2M) by pairs of positions (y: out_c x out_h x out_w), or ReLU_alpha of them
+// with a slope.
 template <PaddedCorrelation S>
 inline void correlate_row_pairs(const float* in, const float* wt2, const float* bias, float* y, int i, int j,
-                                const kernels::StoreLeaky& act) {
+                                kernels::LeakySlope slope) {
   using simd::Vec;
   constexpr int k = S.k, m_count = ByChannelPairs<S>::pairs, lanes = simd::lanes;
   Vec start{};
@@ -399,7 +397,7 @@ inline void correlate_row_pairs(const float* in, const float* wt2, const float* 
     simd::transpose(rows);
     simd::Vec vectors[channels];
     for (int o = 0; o < channels; ++o) vectors[o] = simd::same_bits<simd::Vec>(rows[o]);
-    store_rows<2 * size>(vectors, y, act, [&](int o) { return o * plane + i * S.out_w() + j + 2 * first; });
+    store_rows<2 * size>(vectors, y, slope, [&](int o) { return o * plane + i * S.out_w() + j + 2 * first; });
   });
 }
 
@@ -500,13 +498,12 @@ void correlate_weights_by_pairs(const float* in, const float* gt2, float* dw) {
 }
 
 // y[o, i, j] = bias[o] + sum_{c,u,v} w[o, c, u, v] * in[c, (i+u)*wp + j + v], from wt2 =
-// duplicate_in_pairs(w) (bias may be null), and ReLU_alpha of it in act.post.
+// duplicate_in_pairs(w) (bias may be null), or ReLU_alpha of it with a slope.
 template <PaddedCorrelation S>
-void correlate_by_pairs(const float* in, const float* wt2, const float* bias, float* y,
-                        const kernels::StoreLeaky& act) {
+void correlate_by_pairs(const float* in, const float* wt2, const float* bias, float* y, kernels::LeakySlope slope) {
   constexpr int step = 2 * ByChannelPairs<S>::pairs, last = S.out_w() - step;
   for (int i = 0; i < S.out_h(); ++i)
-    for (int j = 0; j < S.out_w(); j += step) correlate_row_pairs<S>(in, wt2, bias, y, i, j < last ? j : last, act);
+    for (int j = 0; j < S.out_w(); j += step) correlate_row_pairs<S>(in, wt2, bias, y, i, j < last ? j : last, slope);
 }
 
 }  // namespace direct
@@ -531,24 +528,22 @@ struct DirectPasses : DirectLayout<G> {
   // dst[image] = the correlation S of pad(src[image]) with the kernel k, plus bias (may be
   // null), for n images: with channels in the lanes, by pairs of positions or in tiles of
   // positions, whichever applies (direct_conv.hpp). `prepared` holds lay_out_kernel<S>(k);
-  // `wide` takes the tiles' wide output.
+  // `wide` takes the tiles' wide output. With a slope, dst holds ReLU_alpha of the correlation.
   template <PaddedCorrelation S, int Pad>
   static void correlate_images(const float* src, std::size_t src_size, const float* k, const float* bias,
                                float* dst, std::size_t dst_size, int n, float* padded, float* wide,
-                               const float* prepared, kernels::StoreLeaky act = {}) {
+                               const float* prepared, kernels::LeakySlope slope = std::nullopt) {
     for (int image = 0; image < n; ++image) {
       kernels::direct::pad<S, Pad>(src + image * src_size, padded);
-      float* y = dst ? dst + image * dst_size : nullptr;
-      kernels::StoreLeaky image_act = act;
-      if (act.post) image_act.post = act.post + image * dst_size;
+      float* y = dst + image * dst_size;
       if constexpr (direct::correlates_by_channel<S>) {
-        direct::correlate_by_channel<S>(padded, prepared, bias, y, image_act);
+        direct::correlate_by_channel<S>(padded, prepared, bias, y, slope);
       } else if constexpr (direct::ByChannelPairs<S>::applies) {
-        direct::correlate_by_pairs<S>(padded, prepared, bias, y, image_act);
+        direct::correlate_by_pairs<S>(padded, prepared, bias, y, slope);
       } else {
         direct::correlate<S>(padded, k, bias, wide);
-        kernels::direct::crop<S>(wide, y ? y : image_act.post);
-        if (image_act.post) elementwise::leaky(act.slope, y ? y : image_act.post, image_act.post, dst_size);
+        kernels::direct::crop<S>(wide, y);
+        if (slope) elementwise::leaky(*slope, y, y, dst_size);
       }
     }
   }
@@ -557,12 +552,12 @@ struct DirectPasses : DirectLayout<G> {
   static void prepare_forward(const float* w, float* scratch) {
     lay_out_kernel<L::fwd>(w, scratch + L::weights_last);
   }
-  // y = conv(x, w) + b for n images, after prepare_forward(w, scratch); with act.post, also
-  // ReLU_alpha(y) there (y may then be null).
+  // y = conv(x, w) + b for n images, after prepare_forward(w, scratch); with a slope,
+  // ReLU_alpha of it.
   static void forward_prepared(const float* x, const float* w, const float* b, float* y, int n, float* scratch,
-                               kernels::StoreLeaky act = {}) {
+                               kernels::LeakySlope slope = std::nullopt) {
     correlate_images<L::fwd, G.pad>(x, L::in_size, w, b, y, L::out_size, n, scratch + L::padded_input,
-                                    scratch + L::wide_output, scratch + L::weights_last, act);
+                                    scratch + L::wide_output, scratch + L::weights_last, slope);
   }
   static void forward(const float* x, const float* w, const float* b, float* y, int n, float* scratch) {
     prepare_forward(w, scratch);

@@ -4,7 +4,7 @@
 namespace linconv::kernels::LINCONV_ISA::elementwise {
 
 // x (x >= 0), slope * x (x < 0) for a vector: the formula of leaky, which a convolution's
-// forward pass also applies to its outputs before it stores them (direct_conv.hpp, StoreLeaky).
+// forward pass also applies to its outputs before it stores them (direct_conv.hpp, LeakySlope).
 inline simd::Vec leaky_vector(simd::Vec slope, simd::Vec x) {
   const simd::Vec zero{};
   return x >= zero ? x : slope * x;

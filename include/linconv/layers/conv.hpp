@@ -97,7 +97,7 @@ struct Conv {
     //
     // One image without a backward pass (Model::predict), where the activation is ReLU_alpha by
     // elementwise::leaky's formula (Act::leaky_slope gives its slope): the direct kernels apply
-    // it to their register blocks as they store them (StoreLeaky), with no pass over the
+    // it to their register blocks as they store them (LeakySlope), with no pass over the
     // image's output. Only there: the blocks store pieces of every channel's plane at once,
     // which cost nothing while the output stays in L2 (one image: 100 KB for conv3) and, into a
     // batch's activations in memory, ran slower than storing to scratch and streaming the
@@ -108,10 +108,9 @@ struct Conv {
                               ImagesOut<out> post, const Context& ctx) {
       if constexpr (Direct::applies) Direct::prepare_forward(t.params, ctx.scratch);
       if constexpr (Direct::applies && requires { Act::leaky_slope(act.params); }) {
-        const std::optional<float> slope = Act::leaky_slope(act.params);
+        const kernels::LeakySlope slope = Act::leaky_slope(act.params);
         if (slope && x.n == 1 && !ctx.backward_follows) {
-          Direct::forward_prepared(x.data, t.params, t.params + weight_count, nullptr, 1, ctx.scratch,
-                                   {post.data, *slope});
+          Direct::forward_prepared(x.data, t.params, t.params + weight_count, post.data, 1, ctx.scratch, slope);
           return;
         }
       }
