@@ -885,12 +885,12 @@ TEST_CASE("cli: a second signal ends training at once, the files those of the la
   REQUIRE(train.wait_until([&] { return fs::exists(run / "state.safetensors"); }, 60));
   train.signal(SIGINT);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  const auto start = std::chrono::steady_clock::now();
   train.signal(SIGINT);
   const Result r = train.finish(30);
-  const double seconds = seconds_since(start);
   require_error(r, 1, "SIGINT again: stopped at once; the files keep the last save");
-  CHECK(seconds < 0.5);
+  // The first signal alone would have finished the step and saved step 2: the save of step 1
+  // shows that the run stopped within the step. (A limit on the wall-clock time said the same
+  // less surely: it failed once on a loaded machine, at 0.81 s against 0.5.)
   CHECK(saved_step(run) == "1");
   CHECK(lines_of(read_file(run / "epochs.csv")).size() == 2);
   const Result resumed = linconv_cli("train --resume " + run.string());
