@@ -722,12 +722,47 @@ TEST_CASE("cli: fold --merge-convs merges a linear run's three convolutions into
                 "--fine-tune: only with --merge-convs");
 }
 
-TEST_CASE("cli: fold --merge-convs refuses an alpha away from 0 and a network without convolutions to merge", "[cli][e2e]") {
+TEST_CASE("cli: fold --merge-convs merges the convolutions around an alpha at 0 and keeps the other alphas", "[cli][e2e]") {
   const TempDir dir;
-  const fs::path model = with_alphas(dir, trained_model(dir, "run"), "act2", {0.0f, 0.3f, 0.0f});
+  // act1 at 0 (conv1 and conv2 merge), act2 kept, act3 at 0 (conv3 stays: Flatten follows it).
+  const fs::path model = with_alphas(dir, trained_model(dir, "run"), "act1", {2e-4f, 0.3f, 0.0f});
+  const fs::path merged = dir / "merged.safetensors";
+  const std::string merge = "fold --merge-convs --limit 1000 --checkpoint " + model.string();
+  const Result r = linconv_cli(merge + " --out " + merged.string());
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  const std::string architecture = "Input<1,28,28>,Conv<16,9,1,4>,ReLUAlpha,Conv<32,3,1,1>,Identity,Flatten,Dense<10>";
+  CHECK_THAT(r.out, Contains("act1.alpha 0.0002 -> Identity\n  act2.alpha 0.3 kept\n  act3.alpha 0 -> Identity\n") &&
+                        Contains("merged conv1+conv2 into one convolution each") && Contains(architecture + "\n"));
+  // conv1 + conv2 as one 9x9 convolution: 16 x 81 x 784 multiply-adds where there were 8 x 25 x 784
+  // and 16 x 200 x 784.
+  CHECK_THAT(r.out, Contains("after         256843         9.9 M"));
+  const double snapped = number_after(r.out, "original, "), after = number_after(r.out, "snapped, ");
+  CHECK(snapped > 0.3);
+  CHECK(std::abs(after - snapped) < 0.2);  // the border ring differs
+
+  const linconv::SafetensorsFile file = linconv::read_safetensors(merged);
+  CHECK(file.metadata.at("architecture") == architecture);
+  CHECK(file.metadata.at("fold.merged") == "conv1+conv2");
+  CHECK(file.find("conv1.weight")->shape == std::vector<std::int64_t>{16, 1, 9, 9});
+  CHECK(file.find("act1.alpha")->values == std::vector<float>{0.3f});  // the source's act2, kept
+  const Result eval = linconv_cli("eval --limit 1000 --checkpoint " + merged.string());
+  INFO(eval.err);
+  REQUIRE(eval.status == 0);
+  CHECK(number_after(eval.out, "test accuracy ") == Approx(after).margin(1e-4));
+
+  const Result tuned = linconv_cli(merge + " --fine-tune 1");
+  INFO(tuned.out << tuned.err);
+  REQUIRE(tuned.status == 0);
+  CHECK(number_after(tuned.out, "of fine-tuning: accuracy ") > 0.3);
+}
+
+TEST_CASE("cli: fold --merge-convs refuses alphas that leave nothing to merge and a network without convolutions to merge", "[cli][e2e]") {
+  const TempDir dir;
+  const fs::path model = with_alphas(dir, trained_model(dir, "run"), "act2", {0.5f, 0.3f, 0.0f});
   require_error(linconv_cli("fold --merge-convs --limit 10 --checkpoint " + model.string()), 1,
-                model.string() + ": act2.alpha 0.3 is not within --snap 0.001 of 0; --merge-convs merges only "
-                                 "networks whose alphas all snap to the identity");
+                model.string() + ": no alpha within --snap 0.001 of 0 stands between two stride-1 convolutions "
+                                 "(act1.alpha 0.5, act2.alpha 0.3, act3.alpha 0): nothing to merge");
   const fs::path relu = trained_model(dir, "relu", "--activation relu --steps 1");
   require_error(linconv_cli("fold --merge-convs --limit 10 --checkpoint " + relu.string()), 1,
                 "has no two stride-1 convolutions with an activation between them that can be the identity");

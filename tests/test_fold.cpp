@@ -234,6 +234,43 @@ TEST_CASE("merge: the merged types, chains merged left to right, others kept", "
   STATIC_REQUIRE(std::is_same_v<MergedConvs<Strided>, Sequential<Input<1, 16, 16>, Conv<4, 3, 2, 1>, Identity, Conv<2, 7, 1, 3>>>);
   CHECK(merged_chains<Net>() == std::vector<std::string>{"conv1+conv2+conv3"});
   CHECK(merged_chains<Strided>() == std::vector<std::string>{"conv2+conv3"});
+
+  // Merge patterns that keep some alphas: only the convolutions around an identity merge.
+  constexpr SnapPattern<Net> first{Snap::identity, Snap::keep, Snap::keep};
+  STATIC_REQUIRE(std::is_same_v<MergedConvs<Net, first>, Sequential<Input<1, 28, 28>, Conv<16, 9, 1, 4>, ReLUAlpha,
+                                                                    Conv<32, 3, 1, 1>, ReLUAlpha, Flatten, Dense<10>>>);
+  constexpr SnapPattern<Net> last_two{Snap::keep, Snap::identity, Snap::identity};
+  STATIC_REQUIRE(std::is_same_v<MergedConvs<Net, last_two>, Sequential<Input<1, 28, 28>, Conv<8, 5, 1, 2>, ReLUAlpha,
+                                                                       Conv<32, 7, 1, 3>, Identity, Flatten, Dense<10>>>);
+  STATIC_REQUIRE(merged_conv_count<Net, SnapPattern<Net>{}> == 0);  // every alpha kept
+  STATIC_REQUIRE(merged_conv_count<Net, merge_pattern_number<Net>(1)> == 2);  // bit 0: act1 the identity
+  CHECK(merged_chains<Net, first>() == std::vector<std::string>{"conv1+conv2"});
+  CHECK(merged_chains<Net, last_two>() == std::vector<std::string>{"conv2+conv3"});
+}
+
+TEST_CASE("merge: a kept alpha keeps its value, and the layers around the merge their tensors", "[fold][merge]") {
+  // act1 at 0: conv1 and conv2 merge as they do alone (Two), act2 and act3 stay with their
+  // values, conv3 and the dense layer with theirs.
+  using Two = Sequential<Input<1, 28, 28>, Conv<8, 5, 1, 2>, ReLUAlpha, Conv<16, 5, 1, 2>>;
+  using Merged = MergedConvs<Net, SnapPattern<Net>{Snap::identity, Snap::keep, Snap::keep}>;
+  Params<Net> params = init_like_pytorch<Net>(7);
+  const auto alphas = alpha_tensors<Net>();
+  params.values()[alphas[0].offset] = 0.0f;
+  params.values()[alphas[1].offset] = 0.3f;
+  params.values()[alphas[2].offset] = 0.8f;
+  const Params<Merged> merged = merge_convs<Net, SnapPattern<Net>{Snap::identity, Snap::keep, Snap::keep}>(params);
+
+  Params<Two> two;
+  const std::size_t two_values = Net::param_offsets[3];  // conv1, act1, conv2
+  std::copy_n(params.values().begin(), two_values, two.values().begin());
+  const Params<MergedConvs<Two>> alone = merge_convs<Two>(two);
+  CHECK(std::equal(alone.values().begin(), alone.values().end(), merged.values().begin()));
+
+  CHECK(merged.values()[Merged::param_offsets[1]] == 0.3f);  // act2, now act1
+  CHECK(merged.values()[Merged::param_offsets[3]] == 0.8f);  // act3, now act2
+  const std::size_t rest = Net::param_count - Net::param_offsets[4];  // conv3, act3, dense
+  CHECK(std::equal(params.values().end() - std::ptrdiff_t(rest), params.values().end(),
+                   merged.values().begin() + std::ptrdiff_t(Merged::param_offsets[2])));
 }
 
 TEST_CASE("merge: the merged convolution is conv2 after conv1 but for the outer ring, bias included", "[fold][merge]") {

@@ -17,6 +17,7 @@
 // train, load, inference, gradients, feature maps, fold; and every folded form of the
 // network, one per snap pattern, for its folded checkpoints); the commands themselves (flags,
 // help, messages) are compiled once in the command_line library. It includes no CLI11 or JSON.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -97,8 +98,8 @@ struct NetworkOps {
   // networks are found among by their architecture. A folded network's own entry has none, and
   // no `train`, `gradients` or `fold`: it is for inference (eval, predict, export, features).
   std::span<const NetworkOps> folded;
-  // The form `fold --merge-convs` makes (fold.hpp, MergedConvs), when the network has convolutions
-  // to merge: one entry or none. Like a folded form, for inference; its `train` fine-tunes it.
+  // The forms `fold --merge-convs` makes (fold.hpp, MergedConvs), one per merge pattern of the
+  // alphas that merges convolutions. Like a folded form, for inference; its `train` fine-tunes it.
   std::span<const NetworkOps> merged;
 
   void (*train)(const RunConfig& config, const TrainingData& data, const RunOptions& options) = nullptr;
@@ -114,8 +115,8 @@ struct NetworkOps {
   // Alphas within `eps` of 0 or 1 snapped to the identity or ReLU, then the layers behind the last
   // non-linearity folded into one Dense.
   FoldedNetwork (*fold)(const SafetensorsFile& contents, const std::filesystem::path& file, float eps) = nullptr;
-  // Every alpha within `eps` of 0 snapped to the identity (else an Error naming the alpha), then
-  // each chain of stride-1 convolutions with the identity between them merged into one.
+  // Alphas within `eps` of 0 snapped to the identity, the others kept, then each chain of stride-1
+  // convolutions with the identity between them merged into one (an Error when there is none).
   FoldedNetwork (*merge_convs)(const SafetensorsFile& contents, const std::filesystem::path& file, float eps) = nullptr;
 };
 
@@ -215,8 +216,8 @@ struct FoldedForms {
   // The folded networks' operations, indexed by snap_pattern_index.
   static std::span<const NetworkOps> all();
   static FoldedNetwork fold(const SafetensorsFile& contents, const std::filesystem::path& file, float eps);
-  // MergedConvs<N>'s operations (one form, whatever the alphas: the one with all of them 0), and
-  // the merge; only for networks that have convolutions to merge.
+  // The operations of MergedConvs<N, P> for each merge pattern P that merges something, and the
+  // merge; only for networks that have convolutions to merge.
   static std::span<const NetworkOps> merged();
   static FoldedNetwork merge_convs(const SafetensorsFile& contents, const std::filesystem::path& file, float eps);
 };
@@ -245,15 +246,31 @@ FoldedNetwork FoldedForms<Entry>::fold(const SafetensorsFile& contents, const st
   });
 }
 
+namespace detail {
+
+// MergedConvs<N, P>'s operations, fine-tuning included, appended to `forms` when P merges
+// convolutions.
+template <class Entry, SnapPattern<typename Entry::type> P>
+void add_merged_form(std::vector<NetworkOps>& forms) {
+  using M = MergedConvs<typename Entry::type, P>;
+  if constexpr (merged_conv_count<typename Entry::type, P> > 0) {
+    NetworkOps form = inference_ops<Entry, M>();
+    form.train = [](const RunConfig& c, const TrainingData& d, const RunOptions& o) { train_run<M>(c, d, o); };
+    forms.push_back(form);
+  }
+}
+
+}  // namespace detail
+
 template <class Entry>
 std::span<const NetworkOps> FoldedForms<Entry>::merged() {
-  using M = MergedConvs<typename Entry::type>;
-  static const std::array<NetworkOps, 1> ops{[] {
-    NetworkOps merged = detail::inference_ops<Entry, M>();
-    merged.train = [](const RunConfig& c, const TrainingData& d, const RunOptions& o) { train_run<M>(c, d, o); };
-    return merged;
-  }()};
-  return ops;
+  using N = typename Entry::type;
+  static const std::vector<NetworkOps> forms = []<std::size_t... P>(std::index_sequence<P...>) {
+    std::vector<NetworkOps> all;
+    (detail::add_merged_form<Entry, merge_pattern_number<N>(P)>(all), ...);
+    return all;
+  }(std::make_index_sequence<merge_pattern_count<N>>{});
+  return forms;
 }
 
 template <class Entry>
@@ -261,27 +278,33 @@ FoldedNetwork FoldedForms<Entry>::merge_convs(const SafetensorsFile& contents, c
                                               float eps) {
   using N = typename Entry::type;
   const Params<N> params = params_from_checkpoint<N>(contents, file);
-  SnapPattern<N> all_identity{};
-  all_identity.fill(Snap::identity);
   auto text = [](float value) {
     char s[32];
     std::snprintf(s, sizeof s, "%g", double(value));
     return std::string(s);
   };
+  std::string alphas;
   for (const NetTensor& t : alpha_tensors<N>()) {
-    const float alpha = params.values()[t.offset];
-    if (t.tensor.count() != 1 || std::abs(alpha) > eps)
-      throw Error(file.string() + ": " + t.name() + (t.tensor.count() != 1 ? " (per channel)" : " " + text(alpha)) +
-                  " is not within --snap " + text(eps) +
-                  " of 0; --merge-convs merges only networks whose alphas all snap to the identity");
+    if (t.tensor.count() != 1)
+      throw Error(file.string() + ": " + t.name() + " has one alpha a channel; --merge-convs snaps one alpha a layer");
+    alphas += (alphas.empty() ? "" : ", ") + t.name() + " " + text(params.values()[t.offset]);
   }
-  std::string chains;
-  for (const std::string& chain : merged_chains<N>()) chains += (chains.empty() ? "" : ",") + chain;
-  return FoldedNetwork{.network = &merged()[0],
-                       .params = detail::stored(linconv::merge_convs<N>(params)),
-                       .snapped_alphas = snapped_alphas<N>(all_identity),
-                       .folded_layers = {},
-                       .folded_convolutions = chains};
+  return with_merge_pattern<N>(merge_pattern(params, eps), [&]<SnapPattern<N> P>() -> FoldedNetwork {
+    using M = MergedConvs<N, P>;
+    if constexpr (merged_conv_count<N, P> == 0) {
+      throw Error(file.string() + ": no alpha within --snap " + text(eps) +
+                  " of 0 stands between two stride-1 convolutions (" + alphas + "): nothing to merge");
+    } else {
+      const auto form = std::ranges::find(merged(), M::architecture.view(), &NetworkOps::architecture);
+      std::string chains;
+      for (const std::string& chain : merged_chains<N, P>()) chains += (chains.empty() ? "" : ",") + chain;
+      return FoldedNetwork{.network = &*form,
+                           .params = detail::stored(linconv::merge_convs<N, P>(params)),
+                           .snapped_alphas = snapped_alphas<N>(P),
+                           .folded_layers = {},
+                           .folded_convolutions = chains};
+    }
+  });
 }
 
 // The NetworkOps of an entry cli::Net<Name, Type, Activation>.

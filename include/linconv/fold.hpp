@@ -100,6 +100,18 @@ constexpr std::size_t snap_count = detail::net_specs<Net>::alpha_count;
 template <class Net>
 using SnapPattern = std::array<Snap, snap_count<Net>>;
 
+namespace detail {
+
+// Spec I of Net, and what Pattern makes of it (folding and merging both start there).
+template <class Net, std::size_t I>
+using original_spec = typename decltype(+boost::hana::at_c<I>(net_specs<Net>::specs))::type;
+template <class Net, SnapPattern<Net> Pattern, std::size_t I>
+using pattern_spec = typename snap_spec<original_spec<Net, I>, net_specs<Net>::alpha_positions[I] < 0
+                                                                   ? Snap::keep
+                                                                   : Pattern[std::size_t(net_specs<Net>::alpha_positions[I])]>::type;
+
+}  // namespace detail
+
 // Net after snapping and folding, as types and numbers known at compile time.
 template <class Net, SnapPattern<Net> Pattern>
 struct Folding {
@@ -107,11 +119,7 @@ struct Folding {
   static constexpr std::size_t count = specs_of::count;
 
   template <std::size_t I>
-  using original_spec = typename decltype(+boost::hana::at_c<I>(specs_of::specs))::type;
-  template <std::size_t I>
-  static constexpr Snap snap_of = specs_of::alpha_positions[I] < 0 ? Snap::keep : Pattern[std::size_t(specs_of::alpha_positions[I])];
-  template <std::size_t I>
-  using snapped_spec = typename detail::snap_spec<original_spec<I>, snap_of<I>>::type;
+  using snapped_spec = detail::pattern_spec<Net, Pattern, I>;
 
   // The layers [kept, count) are linear after snapping: they fold into one Dense.
   static constexpr std::size_t kept = [] {
@@ -367,10 +375,12 @@ std::string folded_convolutions() {
 // reads conv1's value there (b1 plus whatever of x the window reaches). So outputs agree exactly
 // (up to float rounding) except within that ring.
 //
-// The merged network is a type: each Conv<C1, K1, 1, P1>, Identity, Conv<C2, K2, 1, P2> of the
-// network with every ReLUAlpha snapped to the identity becomes Conv<C2, K1 + K2 - 1, 1, P1 + P2>,
-// from left to right, so a chain of three convolutions becomes one. Only that form (every alpha
-// snapped to 0) is compiled by the CLI, to keep the forms, and the compile time, few.
+// The merged network is a type computed from Net and a merge pattern: each alpha snapped to the
+// identity or kept (a ReLUAlpha with its tensor, near 1 too, so that fine-tuning can move it).
+// Each Conv<C1, K1, 1, P1>, Identity, Conv<C2, K2, 1, P2> of the snapped network becomes
+// Conv<C2, K1 + K2 - 1, 1, P1 + P2>, from left to right, so a chain of three convolutions becomes
+// one: MergedConvs<Net, Pattern>. with_merge_pattern picks the pattern a checkpoint's alphas call
+// for at run time among the 2^alphas there are.
 namespace detail {
 
 template <class... Specs>
@@ -396,13 +406,14 @@ struct sequential_of<InputSpec, spec_list<Specs...>> {
   using type = Sequential<InputSpec, Specs...>;
 };
 
-template <class Net>
+template <class Net, SnapPattern<Net> Pattern, class Indices = std::make_index_sequence<net_specs<Net>::count>>
 struct conv_merging;
-template <class InputSpec, class... Specs>
-struct conv_merging<Sequential<InputSpec, Specs...>> {
-  using snapped = Sequential<InputSpec, typename snap_spec<Specs, Snap::identity>::type...>;
+template <class InputSpec, class... Specs, SnapPattern<Sequential<InputSpec, Specs...>> Pattern, std::size_t... I>
+struct conv_merging<Sequential<InputSpec, Specs...>, Pattern, std::index_sequence<I...>> {
+  using Net = Sequential<InputSpec, Specs...>;
+  using snapped = Sequential<InputSpec, pattern_spec<Net, Pattern, I>...>;
   using type = typename sequential_of<
-      InputSpec, typename merge_convs_step<spec_list<>, spec_list<typename snap_spec<Specs, Snap::identity>::type...>>::type>::type;
+      InputSpec, typename merge_convs_step<spec_list<>, spec_list<pattern_spec<Net, Pattern, I>...>>::type>::type;
 };
 
 template <class Spec>
@@ -410,35 +421,75 @@ inline constexpr bool stride1_conv_spec = false;
 template <int O, int K, int P>
 inline constexpr bool stride1_conv_spec<Conv<O, K, 1, P>> = true;
 
-// Spec I of Net with every ReLUAlpha snapped to the identity.
-template <class Net, std::size_t I>
-using identity_snapped_spec =
-    typename snap_spec<typename decltype(+boost::hana::at_c<I>(net_specs<Net>::specs))::type, Snap::identity>::type;
-
 // Whether layer I of Net is a stride-1 convolution that merges into the one in front of it,
 // as merge_convs_step does: stride-1 convolution, identity, stride-1 convolution.
-template <class Net, std::size_t I>
+template <class Net, SnapPattern<Net> Pattern, std::size_t I>
 constexpr bool merges_into_previous() {
   if constexpr (I < 2)
     return false;
   else
-    return stride1_conv_spec<identity_snapped_spec<Net, I>> && std::is_same_v<identity_snapped_spec<Net, I - 1>, Identity> &&
-           stride1_conv_spec<identity_snapped_spec<Net, I - 2>>;
+    return stride1_conv_spec<pattern_spec<Net, Pattern, I>> &&
+           std::is_same_v<pattern_spec<Net, Pattern, I - 1>, Identity> &&
+           stride1_conv_spec<pattern_spec<Net, Pattern, I - 2>>;
 }
 
 }  // namespace detail
 
-// Net with every ReLUAlpha snapped to the identity (Folded's all-identity pattern, unfolded).
+// Every alpha of Net snapped to the identity: the merge pattern `fold --merge-convs` first took.
 template <class Net>
-using AllIdentity = typename detail::conv_merging<Net>::snapped;
+constexpr SnapPattern<Net> all_identity = [] {
+  SnapPattern<Net> pattern{};
+  pattern.fill(Snap::identity);
+  return pattern;
+}();
 
-// AllIdentity<Net> with its chains of stride-1 convolutions merged.
-template <class Net>
-using MergedConvs = typename detail::conv_merging<Net>::type;
+// Net with its alphas snapped by Pattern (all to the identity by default), unmerged.
+template <class Net, SnapPattern<Net> Pattern = all_identity<Net>>
+using SnappedForMerge = typename detail::conv_merging<Net, Pattern>::snapped;
 
-// How many convolutions merging removes (0: nothing to merge).
+// SnappedForMerge<Net, Pattern> with its chains of stride-1 convolutions merged.
+template <class Net, SnapPattern<Net> Pattern = all_identity<Net>>
+using MergedConvs = typename detail::conv_merging<Net, Pattern>::type;
+
+// How many layers merging removes (0: nothing to merge): a convolution and an identity a merge.
+template <class Net, SnapPattern<Net> Pattern = all_identity<Net>>
+constexpr std::size_t merged_conv_count = SnappedForMerge<Net, Pattern>::layer_count - MergedConvs<Net, Pattern>::layer_count;
+
+// Merge patterns numbered in base 2, the first alpha the lowest bit, set for the identity: 0
+// keeps every alpha, merge_pattern_count<Net> - 1 snaps all.
 template <class Net>
-constexpr std::size_t merged_conv_count = AllIdentity<Net>::layer_count - MergedConvs<Net>::layer_count;
+constexpr std::size_t merge_pattern_count = std::size_t(1) << snap_count<Net>;
+
+template <class Net>
+constexpr SnapPattern<Net> merge_pattern_number(std::size_t number) {
+  SnapPattern<Net> pattern{};
+  for (std::size_t i = 0; i < snap_count<Net>; ++i) pattern[i] = (number >> i) & 1 ? Snap::identity : Snap::keep;
+  return pattern;
+}
+
+// The merge pattern of a network's alphas: within eps of 0 -> identity, else kept.
+template <class Net>
+SnapPattern<Net> merge_pattern(const Params<Net>& params, float eps) {
+  SnapPattern<Net> pattern = snap_pattern(params, eps);
+  for (Snap& s : pattern)
+    if (s == Snap::relu) s = Snap::keep;
+  return pattern;
+}
+
+// Calls f.template operator()<Pattern>() with the compile-time merge pattern equal to `pattern`
+// (keep and identity only): one instantiation per merge pattern, one of them taken.
+template <class Net, class F>
+decltype(auto) with_merge_pattern(const SnapPattern<Net>& pattern, F&& f) {
+  std::size_t index = 0;
+  for (std::size_t i = 0; i < snap_count<Net>; ++i)
+    if (pattern[i] == Snap::identity) index |= std::size_t(1) << i;
+  using Result = decltype(f.template operator()<SnapPattern<Net>{}>());
+  return [&]<std::size_t... P>(std::index_sequence<P...>) -> Result {
+    Result result{};
+    ((index == P ? (result = f.template operator()<merge_pattern_number<Net>(P)>(), true) : false) || ...);
+    return result;
+  }(std::make_index_sequence<merge_pattern_count<Net>>{});
+}
 
 // The composed convolution (W, b) = conv2 after conv1, as above. Kernels OIHW, square; in
 // double, so that the merged weights are the exact sums rounded once.
@@ -466,12 +517,12 @@ inline ConvWeights compose_convs(const ConvWeights& first, const ConvWeights& se
   return merged;
 }
 
-// The parameters of MergedConvs<Net> from those of Net (alphas dropped: every one is taken as
-// 0). Merged layer by merged layer in network order, which is the order of the merged
-// network's parameter, buffer and counter arenas.
-template <class Net>
-Params<MergedConvs<Net>> merge_convs(const Params<Net>& params) {
-  using Out = MergedConvs<Net>;
+// The parameters of MergedConvs<Net, Pattern> from those of Net: a snapped alpha's tensor goes
+// (it is taken as 0), a kept one's stays. Merged layer by merged layer in network order, which
+// is the order of the merged network's parameter, buffer and counter arenas.
+template <class Net, SnapPattern<Net> Pattern = all_identity<Net>>
+Params<MergedConvs<Net, Pattern>> merge_convs(const Params<Net>& params) {
+  using Out = MergedConvs<Net, Pattern>;
   std::vector<float> values, buffers;
   std::vector<std::int64_t> counters;
   std::optional<ConvWeights> pending;  // the convolution being merged, if any
@@ -484,13 +535,13 @@ Params<MergedConvs<Net>> merge_convs(const Params<Net>& params) {
   boost::hana::for_each(boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<Net::layer_count>), [&](auto index) {
     constexpr std::size_t i = decltype(index)::value;
     using L = typename Net::template layer<i>;
-    using Spec = detail::identity_snapped_spec<Net, i>;
-    if constexpr (std::is_same_v<Spec, Identity>) {
-      return;  // no tensor (a snapped alpha's goes)
+    using Spec = detail::pattern_spec<Net, Pattern, i>;
+    if constexpr (std::is_same_v<Spec, Identity> || !std::is_same_v<Spec, detail::original_spec<Net, i>>) {
+      return;  // an identity, or a snapped activation: no tensor
     } else if constexpr (detail::stride1_conv_spec<Spec>) {
       const float* p = params.values().data() + Net::param_offsets[i];
       ConvWeights conv{L::out.c, L::in.c, L::geometry.kernel, {p, p + L::weight_count}, {p + L::weight_count, p + L::param_count}};
-      if constexpr (detail::merges_into_previous<Net, i>()) {
+      if constexpr (detail::merges_into_previous<Net, Pattern, i>()) {
         pending = compose_convs(*pending, conv);
       } else {
         flush();
@@ -518,15 +569,15 @@ Params<MergedConvs<Net>> merge_convs(const Params<Net>& params) {
 }
 
 // The chains merge_convs merges, named by their convolutions: {"conv1+conv2+conv3"}.
-template <class Net>
+template <class Net, SnapPattern<Net> Pattern = all_identity<Net>>
 std::vector<std::string> merged_chains() {
   std::vector<std::string> chains;
   boost::hana::for_each(boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<Net::layer_count>), [&](auto index) {
     constexpr std::size_t i = decltype(index)::value;
     const std::string name = "conv" + std::to_string(Net::kind_number[i]);
-    if constexpr (detail::merges_into_previous<Net, i>()) {
+    if constexpr (detail::merges_into_previous<Net, Pattern, i>()) {
       chains.back() += "+" + name;
-    } else if constexpr (detail::stride1_conv_spec<detail::identity_snapped_spec<Net, i>>) {
+    } else if constexpr (detail::stride1_conv_spec<detail::pattern_spec<Net, Pattern, i>>) {
       chains.push_back(name);
     }
   });

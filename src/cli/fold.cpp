@@ -11,8 +11,9 @@
 // the largest logit differences. The folded logits come from the file as written.
 //
 // `fold --merge-convs` instead merges each chain of stride-1 convolutions with the identity
-// between them into one convolution (linconv/fold.hpp, MergedConvs), for networks whose alphas
-// all snap to 0 (or that have none: `--activation linear`), and keeps the rest of the network.
+// between them into one convolution (linconv/fold.hpp, MergedConvs): alphas within --snap of 0
+// become the identity, the others stay as they are (`--activation linear` has none), and so does
+// the rest of the network.
 // That is exact except near the border (the ring where zero padding differs), so it reports the
 // test accuracy of the merged network, and after `--fine-tune N` epochs of training (Adam, the
 // source run's settings) again; it writes the merged checkpoint only when --out is given.
@@ -252,9 +253,10 @@ void add_fold_command(CLI::App& app, const NetworkList& networks) {
   cmd->add_option("--out", *out,
                   "Checkpoint of the folded network to write (.safetensors); required unless --merge-convs");
   cmd->add_flag("--merge-convs", *merge,
-                "Every alpha within --snap of 0 (or a linear network): merge each two stride-1 convolutions with the "
-                "identity between them into one, kernel K1 + K2 - 1, padding P1 + P2 (exact but for the outer ring "
-                "where zero padding differs); report the merged network's test accuracy; write it only with --out");
+                "Alphas within --snap of 0 become the identity, the others stay (a linear network has none): merge "
+                "each two stride-1 convolutions with the identity between them into one, kernel K1 + K2 - 1, padding "
+                "P1 + P2 (exact but for the outer ring where zero padding differs); report the merged network's test "
+                "accuracy; write it only with --out");
   cmd->add_option("--fine-tune", *fine_tune,
                   "With --merge-convs: train the merged network this many epochs (Adam and the source run's settings: "
                   "lr, batch, reduction, --limit, seed) and report its test accuracy again; 0: none")

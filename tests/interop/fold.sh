@@ -4,9 +4,10 @@
 # (max |difference| / max |logit| <= 1e-5, as interop.roundtrip). For each suffix a trained
 # checkpoint's alphas are set to 0 (conv3: act3; conv2+conv3: act2 and act3; all three), fold
 # must find the folded architecture, and PyTorch's logits for the folded module must be those of
-# the unfolded module with the same alphas. Last, `fold --merge-convs` with every alpha 0: PyTorch
-# builds the merged network (one 11x11 convolution) from its architecture string alone and gives
-# linconv's logits for it (it is not the unfolded network: the outer ring's padding differs).
+# the unfolded module with the same alphas. Last, `fold --merge-convs` with every alpha 0, then with
+# act1's alone (act2 and act3 kept): PyTorch builds the merged network (one 11x11 convolution; a
+# 9x9 one and conv3) from its architecture string alone and gives linconv's logits for it (it is
+# not the unfolded network: the outer ring's padding differs).
 #   Usage: fold.sh LINCONV PYTHON WORKDIR
 set -eu
 linconv=$1 python=$2 work=$3
@@ -49,4 +50,5 @@ folds conv3 3 "Input<1,28,28>,Conv<8,5,1,2>,ReLUAlpha,Conv<16,5,1,2>,ReLUAlpha,F
 folds conv2+conv3 2,3 "Input<1,28,28>,Conv<8,5,1,2>,ReLUAlpha,Flatten,Dense<10>"
 folds all 1,2,3 "Input<1,28,28>,Flatten,Dense<10>"
 folds merged 1,2,3 "Input<1,28,28>,Conv<32,11,1,5>,Identity,Flatten,Dense<10>" --merge-convs
+folds merged-conv1+conv2 1 "Input<1,28,28>,Conv<16,9,1,4>,ReLUAlpha,Conv<32,3,1,1>,ReLUAlpha,Flatten,Dense<10>" --merge-convs
 echo "interop.fold: passed"
