@@ -619,6 +619,21 @@ double number_after(const std::string& text, const std::string& label) {
   return std::stod(text.substr(at + label.size()));
 }
 
+// The checkpoint `fold --merge-convs --out` wrote: its architecture, what merged, its first
+// convolution's shape, and `eval` reading it as any checkpoint (by its architecture) with the
+// merged network's accuracy that fold printed.
+void check_merged_file(const fs::path& merged, const std::string& architecture, const std::string& chains,
+                       const std::vector<std::int64_t>& conv1_shape, double accuracy) {
+  const linconv::SafetensorsFile file = linconv::read_safetensors(merged);
+  CHECK(file.metadata.at("architecture") == architecture);
+  CHECK(file.metadata.at("fold.merged") == chains);
+  CHECK(file.find("conv1.weight")->shape == conv1_shape);
+  const Result eval = linconv_cli("eval --limit 1000 --checkpoint " + merged.string());
+  INFO(eval.err);
+  REQUIRE(eval.status == 0);
+  CHECK(number_after(eval.out, "test accuracy ") == Approx(accuracy).margin(1e-4));
+}
+
 }  // namespace
 
 TEST_CASE("cli: fold writes the 784 -> 10 network of alphas near 0, which eval, predict and export read", "[cli][e2e]") {
@@ -698,16 +713,9 @@ TEST_CASE("cli: fold --merge-convs merges a linear run's three convolutions into
   CHECK(after > 0.3);
   CHECK(std::abs(after - snapped) < 0.2);
 
-  const linconv::SafetensorsFile file = linconv::read_safetensors(merged);
-  CHECK(file.metadata.at("architecture") == "Input<1,28,28>,Conv<32,11,1,5>,Identity,Flatten,Dense<10>");
-  CHECK(file.metadata.at("fold.merged") == "conv1+conv2+conv3");
-  CHECK(file.metadata.at("fold.source") == model.string());
-  CHECK(file.find("conv1.weight")->shape == std::vector<std::int64_t>{32, 1, 11, 11});
-  // Read as any checkpoint, by its architecture.
-  const Result eval = linconv_cli("eval --limit 1000 --checkpoint " + merged.string());
-  INFO(eval.err);
-  REQUIRE(eval.status == 0);
-  CHECK(number_after(eval.out, "test accuracy ") == Approx(after).margin(1e-4));
+  check_merged_file(merged, "Input<1,28,28>,Conv<32,11,1,5>,Identity,Flatten,Dense<10>", "conv1+conv2+conv3",
+                    {32, 1, 11, 11}, after);
+  CHECK(linconv::read_safetensors(merged).metadata.at("fold.source") == model.string());
 
   // Fine-tuned one epoch with the run's settings (its 500 images); without --out nothing is written.
   const Result tuned = linconv_cli(merge + " --fine-tune 1");
@@ -741,15 +749,8 @@ TEST_CASE("cli: fold --merge-convs merges the convolutions around an alpha at 0 
   CHECK(snapped > 0.3);
   CHECK(std::abs(after - snapped) < 0.2);  // the border ring differs
 
-  const linconv::SafetensorsFile file = linconv::read_safetensors(merged);
-  CHECK(file.metadata.at("architecture") == architecture);
-  CHECK(file.metadata.at("fold.merged") == "conv1+conv2");
-  CHECK(file.find("conv1.weight")->shape == std::vector<std::int64_t>{16, 1, 9, 9});
-  CHECK(file.find("act1.alpha")->values == std::vector<float>{0.3f});  // the source's act2, kept
-  const Result eval = linconv_cli("eval --limit 1000 --checkpoint " + merged.string());
-  INFO(eval.err);
-  REQUIRE(eval.status == 0);
-  CHECK(number_after(eval.out, "test accuracy ") == Approx(after).margin(1e-4));
+  check_merged_file(merged, architecture, "conv1+conv2", {16, 1, 9, 9}, after);
+  CHECK(linconv::read_safetensors(merged).find("act1.alpha")->values == std::vector<float>{0.3f});  // act2's, kept
 
   const Result tuned = linconv_cli(merge + " --fine-tune 1");
   INFO(tuned.out << tuned.err);
