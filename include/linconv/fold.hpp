@@ -218,22 +218,33 @@ constexpr std::size_t snap_pattern_index(const SnapPattern<Net>& pattern) {
   return number;
 }
 
+namespace detail {
+
+// Calls f.template operator()<Number(index)>(): one instantiation for each of the Count numbered
+// patterns, the one numbered `index` taken.
+template <class Net, std::size_t Count, SnapPattern<Net> (*Number)(std::size_t), class F>
+decltype(auto) with_numbered_pattern(std::size_t index, F&& f) {
+  using Result = decltype(f.template operator()<SnapPattern<Net>{}>());
+  auto dispatch = [&]<std::size_t... P>(std::index_sequence<P...>) -> Result {
+    if constexpr (std::is_void_v<Result>) {
+      ((index == P ? (f.template operator()<Number(P)>(), true) : false) || ...);
+    } else {
+      Result result{};
+      ((index == P ? (result = f.template operator()<Number(P)>(), true) : false) || ...);
+      return result;
+    }
+  };
+  return dispatch(std::make_index_sequence<Count>{});
+}
+
+}  // namespace detail
+
 // Calls f.template operator()<Pattern>() with the compile-time pattern equal to `pattern`:
 // one instantiation per possible pattern (3^snap_count), one of them taken.
 template <class Net, class F>
 decltype(auto) with_snap_pattern(const SnapPattern<Net>& pattern, F&& f) {
-  const std::size_t index = snap_pattern_index<Net>(pattern);
-  using Result = decltype(f.template operator()<SnapPattern<Net>{}>());
-  auto dispatch = [&]<std::size_t... P>(std::index_sequence<P...>) -> Result {
-    if constexpr (std::is_void_v<Result>) {
-      ((index == P ? (f.template operator()<snap_pattern_number<Net>(P)>(), true) : false) || ...);
-    } else {
-      Result result{};
-      ((index == P ? (result = f.template operator()<snap_pattern_number<Net>(P)>(), true) : false) || ...);
-      return result;
-    }
-  };
-  return dispatch(std::make_index_sequence<snap_pattern_count<Net>>{});
+  return detail::with_numbered_pattern<Net, snap_pattern_count<Net>, snap_pattern_number<Net>>(
+      snap_pattern_index<Net>(pattern), std::forward<F>(f));
 }
 
 // The parameters of Folded<Net, Pattern> from those of Net: the kept layers' tensors as they
@@ -477,18 +488,14 @@ SnapPattern<Net> merge_pattern(const Params<Net>& params, float eps) {
 }
 
 // Calls f.template operator()<Pattern>() with the compile-time merge pattern equal to `pattern`
-// (keep and identity only): one instantiation per merge pattern, one of them taken.
+// (keep and identity only): one instantiation per merge pattern (2^snap_count), one of them taken.
 template <class Net, class F>
 decltype(auto) with_merge_pattern(const SnapPattern<Net>& pattern, F&& f) {
   std::size_t index = 0;
   for (std::size_t i = 0; i < snap_count<Net>; ++i)
     if (pattern[i] == Snap::identity) index |= std::size_t(1) << i;
-  using Result = decltype(f.template operator()<SnapPattern<Net>{}>());
-  return [&]<std::size_t... P>(std::index_sequence<P...>) -> Result {
-    Result result{};
-    ((index == P ? (result = f.template operator()<merge_pattern_number<Net>(P)>(), true) : false) || ...);
-    return result;
-  }(std::make_index_sequence<merge_pattern_count<Net>>{});
+  return detail::with_numbered_pattern<Net, merge_pattern_count<Net>, merge_pattern_number<Net>>(index,
+                                                                                                 std::forward<F>(f));
 }
 
 // The composed convolution (W, b) = conv2 after conv1, as above. Kernels OIHW, square; in
