@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "benchmarks.hpp"
 #include "linconv/fashion_net.hpp"
@@ -23,25 +24,27 @@ namespace {
 
 using Net = FashionNet;
 
-template <SnapPattern<Net> Pattern>
-void register_folded(int batch) {
-  // Folded once, before any benchmark runs, from the unfolded benchmark's weights.
-  const auto params = std::make_shared<const Params<Folded<Net, Pattern>>>(
-      fold<Net, Pattern>(snapped(init_like_pytorch<Net>(1), Pattern)));
-  const std::string name = "infer/batch:" + std::to_string(batch) + "/folded:" + folded_convolutions<Net, Pattern>();
+// infer/batch:B/<form> of a network whose parameters were made once, before any benchmark runs,
+// from the unfolded benchmark's weights.
+template <class N>
+void register_inference(const std::string& form, Params<N> made, int batch) {
+  const auto params = std::make_shared<const Params<N>>(std::move(made));
+  const std::string name = "infer/batch:" + std::to_string(batch) + "/" + form;
   benchmark::RegisterBenchmark(name.c_str(), [params, batch](benchmark::State& state) {
     infer(state, *params, batch);
   })->Unit(benchmark::kMicrosecond);
 }
 
 template <SnapPattern<Net> Pattern>
+void register_folded(int batch) {
+  register_inference("folded:" + folded_convolutions<Net, Pattern>(),
+                     fold<Net, Pattern>(snapped(init_like_pytorch<Net>(1), Pattern)), batch);
+}
+
+template <SnapPattern<Net> Pattern>
 void register_merged(int batch) {
-  const auto params = std::make_shared<const Params<MergedConvs<Net, Pattern>>>(
-      merge_convs<Net, Pattern>(init_like_pytorch<Net>(1)));
-  const std::string name = "infer/batch:" + std::to_string(batch) + "/merged:" + merged_chains<Net, Pattern>().front();
-  benchmark::RegisterBenchmark(name.c_str(), [params, batch](benchmark::State& state) {
-    infer(state, *params, batch);
-  })->Unit(benchmark::kMicrosecond);
+  register_inference("merged:" + merged_chains<Net, Pattern>().front(), merge_convs<Net, Pattern>(init_like_pytorch<Net>(1)),
+                     batch);
 }
 
 }  // namespace
