@@ -252,13 +252,14 @@ TEST_CASE("merge: a kept alpha keeps its value, and the layers around the merge 
   // act1 at 0: conv1 and conv2 merge as they do alone (Two), act2 and act3 stay with their
   // values, conv3 and the dense layer with theirs.
   using Two = Sequential<Input<1, 28, 28>, Conv<8, 5, 1, 2>, ReLUAlpha, Conv<16, 5, 1, 2>>;
-  using Merged = MergedConvs<Net, SnapPattern<Net>{Snap::identity, Snap::keep, Snap::keep}>;
+  constexpr SnapPattern<Net> first{Snap::identity, Snap::keep, Snap::keep};
+  using Merged = MergedConvs<Net, first>;
   Params<Net> params = init_like_pytorch<Net>(7);
   const auto alphas = alpha_tensors<Net>();
   params.values()[alphas[0].offset] = 0.0f;
   params.values()[alphas[1].offset] = 0.3f;
   params.values()[alphas[2].offset] = 0.8f;
-  const Params<Merged> merged = merge_convs<Net, SnapPattern<Net>{Snap::identity, Snap::keep, Snap::keep}>(params);
+  const Params<Merged> merged = merge_convs<Net, first>(params);
 
   Params<Two> two;
   const std::size_t two_values = Net::param_offsets[3];  // conv1, act1, conv2
