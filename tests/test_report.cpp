@@ -889,4 +889,17 @@ TEST_CASE("report: the fold table snaps and folds each alpha run, with the snapp
   }
   // The run of alphas exactly 0 computes the same before and after.
   CHECK(table_row(report, "| zero |")[1] == table_row(report, "| zero |")[2]);
+
+  // Without their checkpoints (a study as the repository keeps it), the runs give the rows kept
+  // in their fold.json, latencies included; a run without either is listed as not folded.
+  for (const Case& c : cases) fs::remove(runs / c.name / "model.safetensors");
+  fs::remove(runs / "kept" / "fold.json");
+  const Result again = linconv_cli("report " + (dir / "study").string());
+  INFO(again.err);
+  REQUIRE(again.status == 0);
+  const std::string kept = read_file(dir / "study" / "report.md");
+  CHECK(table_row(kept, "| zero |") == table_row(report, "| zero |"));
+  CHECK(table_row(kept, "| mixed |") == table_row(report, "| mixed |"));
+  CHECK_THAT(kept, !Contains("| kept |"));
+  CHECK_THAT(kept, Contains("- kept: no model.safetensors nor fold.json"));
 }

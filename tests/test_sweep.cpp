@@ -222,6 +222,22 @@ TEST_CASE("cli: sweep --quick trains every run, continues after SIGINT, then ski
     CHECK(fs::last_write_time(run / "model.safetensors") == time);
   }
 
+  // A run kept as its logs alone, as the repository keeps a study, stays finished; one with its
+  // train.lock but no checkpoint (killed before its first save) trains again.
+  const fs::path kept = model_times.begin()->first, killed = std::next(model_times.begin())->first;
+  for (const char* file : {"model.safetensors", "state.safetensors", "train.lock"}) fs::remove(kept / file);
+  const Result logs_alone = linconv_cli(sweep);
+  CHECK(logs_alone.status == 0);
+  CHECK_THAT(logs_alone.out, Contains("nothing to train: 10 finished already (skipped)"));
+  CHECK(read_file(out / "summary.csv") == summary);
+  for (const char* file : {"model.safetensors", "state.safetensors"}) fs::remove(killed / file);
+  const Result retrained = linconv_cli(sweep);
+  INFO(retrained.out << retrained.err);
+  CHECK(retrained.status == 0);
+  CHECK_THAT(retrained.out, Contains("9 finished already (skipped)") && Contains(killed.filename().string()));
+  CHECK(fs::exists(killed / "model.safetensors"));
+  CHECK(read_file(out / "summary.csv") == summary);
+
   // Other settings are refused, naming them; left out, they are the sweep's own.
   require_error(linconv_cli("sweep --seeds 2 --epochs 1 --out " + out.string()), 2,
                 "holds a sweep with other settings (--seeds 1 there, 2 here): leave those options out");

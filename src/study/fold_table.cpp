@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common.hpp"
 #include "fold.hpp"
+#include "linconv/atomic_file.hpp"
 
 namespace linconv::cli {
 namespace {
@@ -88,6 +91,43 @@ FoldRow fold_row(const NetworkList& networks, const Run& run, const Dataset& tes
   return row;
 }
 
+// A run's row is kept beside its logs, in fold.json, for when its checkpoint is gone: the
+// repository keeps a study's logs and these rows, not its checkpoints.
+constexpr const char* row_file = "fold.json";
+
+void save_row(const fs::path& dir, const FoldRow& r) {
+  const nlohmann::json j = {{"run", r.run},
+                            {"accuracy_before", r.accuracy_before},
+                            {"accuracy_after", r.accuracy_after},
+                            {"test_images", r.test_images},
+                            {"folded_architecture", r.folded_architecture},
+                            {"flops", r.flops},
+                            {"folded_flops", r.folded_flops},
+                            {"latency_seconds", r.latency},
+                            {"folded_latency_seconds", r.folded_latency}};
+  const std::string text = j.dump(2) + "\n";
+  write_file_atomically(dir / row_file, {std::as_bytes(std::span(text))});
+}
+
+FoldRow saved_row(const fs::path& dir) {
+  const fs::path file = dir / row_file;
+  std::ifstream in(file);
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  try {
+    return {.run = dir.filename().string(),
+            .accuracy_before = j.at("accuracy_before"),
+            .accuracy_after = j.at("accuracy_after"),
+            .test_images = j.at("test_images"),
+            .folded_architecture = j.at("folded_architecture"),
+            .flops = j.at("flops"),
+            .folded_flops = j.at("folded_flops"),
+            .latency = j.at("latency_seconds"),
+            .folded_latency = j.at("folded_latency_seconds")};
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(file.string() + ": not a fold table row (" + e.what() + ")");
+  }
+}
+
 }  // namespace
 
 std::string fold_table_markdown(const NetworkList& networks, const std::vector<Run>& runs, TestSets& test_sets) {
@@ -95,11 +135,14 @@ std::string fold_table_markdown(const NetworkList& networks, const std::vector<R
   std::string skipped;
   for (const Run& run : runs) {
     if (!run.finished || run.setting.activation != "alpha") continue;
-    if (!fs::exists(run.dir / "model.safetensors")) {
-      skipped += "- " + run.dir.filename().string() + ": no model.safetensors\n";
-      continue;
+    if (fs::exists(run.dir / "model.safetensors")) {
+      rows.push_back(fold_row(networks, run, test_sets.of(run)));
+      save_row(run.dir, rows.back());
+    } else if (fs::exists(run.dir / row_file)) {
+      rows.push_back(saved_row(run.dir));
+    } else {
+      skipped += "- " + run.dir.filename().string() + ": no model.safetensors nor " + row_file + "\n";
     }
-    rows.push_back(fold_row(networks, run, test_sets.of(run)));
   }
   if (rows.empty() && skipped.empty()) return "";
 
@@ -113,7 +156,11 @@ std::string fold_table_markdown(const NetworkList& networks, const std::vector<R
         "pass. Latency: the median of one-image forward passes on one thread (as many as fit in "
      << latency_budget_seconds * 1e3 << " ms, at least " << least_passes
      << "), measured while the report is written, so on a busy machine it is noisy; the ratio is what folding "
-        "buys, given only where folding removes FLOPs (elsewhere the two latencies differ by noise alone).\n\n"
+        "buys, given only where folding removes FLOPs (elsewhere the two latencies differ by noise alone). Each row "
+        "is kept in its run's "
+     << row_file
+     << ": a run whose checkpoint is gone (the repository keeps the runs' logs, not their checkpoints) gives the "
+        "row measured when a report last saw its checkpoint.\n\n"
         "| run | accuracy before | after | test images | folded architecture | FLOPs/image | folded | latency | "
         "folded | speedup |\n"
         "|---|---|---|---|---|---|---|---|---|---|\n";

@@ -40,8 +40,15 @@ std::string last_line(const fs::path& file) {
 
 }  // namespace
 
+// A run finished when epochs.csv has its last epoch and its model is saved; or, for a run kept
+// as its logs alone (config.json, epochs.csv, metrics.csv: what the repository keeps of a study,
+// without checkpoints), when epochs.csv has its last epoch. Training leaves its train.lock in
+// every folder it wrote, so a folder without one nor a checkpoint holds copied logs, never a
+// run killed before its first save.
 std::optional<Outcome> finished_outcome(const RunConfig& run) {
-  if (!fs::exists(run.out / "model.safetensors")) return std::nullopt;
+  const bool logs_alone = !fs::exists(run.out / "train.lock") && !fs::exists(run.out / "model.safetensors") &&
+                          !fs::exists(run.out / "state.safetensors");
+  if (!fs::exists(run.out / "model.safetensors") && !logs_alone) return std::nullopt;
   const std::vector<std::string> epoch = csv_cells(last_line(run.out / "epochs.csv"));
   if (epoch.size() < 4 || epoch[0] != std::to_string(run.epochs)) return std::nullopt;
   const std::vector<std::string> step = csv_cells(last_line(run.out / "metrics.csv"));
