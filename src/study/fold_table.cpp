@@ -91,8 +91,9 @@ FoldRow fold_row(const NetworkList& networks, const Run& run, const Dataset& tes
   return row;
 }
 
-// A run's row is kept beside its logs, in fold.json, for when its checkpoint is gone: the
-// repository keeps a study's logs and these rows, not its checkpoints.
+// A run's row is kept beside its logs, in fold.json, and given again until the checkpoint
+// changes: a study's report does not measure every run again, and the repository keeps a study's
+// logs and these rows, not its checkpoints.
 constexpr const char* row_file = "fold.json";
 
 void save_row(const fs::path& dir, const FoldRow& r) {
@@ -135,11 +136,12 @@ std::string fold_table_markdown(const NetworkList& networks, const std::vector<R
   std::string skipped;
   for (const Run& run : runs) {
     if (!run.finished || run.setting.activation != "alpha") continue;
-    if (fs::exists(run.dir / "model.safetensors")) {
+    const fs::path model = run.dir / "model.safetensors", saved = run.dir / row_file;
+    if (fs::exists(saved) && (!fs::exists(model) || fs::last_write_time(saved) >= fs::last_write_time(model))) {
+      rows.push_back(saved_row(run.dir));
+    } else if (fs::exists(model)) {
       rows.push_back(fold_row(networks, run, test_sets.of(run)));
       save_row(run.dir, rows.back());
-    } else if (fs::exists(run.dir / row_file)) {
-      rows.push_back(saved_row(run.dir));
     } else {
       skipped += "- " + run.dir.filename().string() + ": no model.safetensors nor " + row_file + "\n";
     }
@@ -155,12 +157,12 @@ std::string fold_table_markdown(const NetworkList& networks, const std::vector<R
         "same test images, computed by its folded form (exact up to float rounding). FLOPs of one image's forward "
         "pass. Latency: the median of one-image forward passes on one thread (as many as fit in "
      << latency_budget_seconds * 1e3 << " ms, at least " << least_passes
-     << "), measured while the report is written, so on a busy machine it is noisy; the ratio is what folding "
-        "buys, given only where folding removes FLOPs (elsewhere the two latencies differ by noise alone). Each row "
-        "is kept in its run's "
+     << "), measured by the first report that saw the run's checkpoint, so on a busy machine it is noisy; the "
+        "ratio is what folding buys, given only where folding removes FLOPs (elsewhere the two latencies differ by "
+        "noise alone). Each row is kept in its run's "
      << row_file
-     << ": a run whose checkpoint is gone (the repository keeps the runs' logs, not their checkpoints) gives the "
-        "row measured when a report last saw its checkpoint.\n\n"
+     << " and given again while the checkpoint is unchanged or gone (the repository keeps the runs' logs and "
+        "these rows, not their checkpoints).\n\n"
         "| run | accuracy before | after | test images | folded architecture | FLOPs/image | folded | latency | "
         "folded | speedup |\n"
         "|---|---|---|---|---|---|---|---|---|---|\n";

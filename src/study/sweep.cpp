@@ -242,7 +242,7 @@ void add_sweep_command(CLI::App& app, const NetworkList& networks) {
       "DIR/runs/<name>/ holds each run's `linconv train` outputs (e.g. alpha-l0.5-e3-mean-unit-s0, and\n"
       "bnpool-relu-e3-mean-unit-s0 for fashion-bn-pool);\n"
       "DIR/summary.csv one row per finished run; DIR/sweep.json the settings.\n"
-      "Controls (issue 14), of fashion, planned after the protocol into the same DIR/runs, each off by default:\n"
+      "Controls, of fashion, planned after the protocol into the same DIR/runs, each off by default:\n"
       "--extra-seeds, --long-seeds with --long-baselines, --raw-lambdas, --alpha-inits, --scaled-lambdas,\n"
       "--sgd-lambdas; --controls turns on the study's whole set. A control's run is named after the protocol's\n"
       "with what it changes before the seed: -ai<alpha init>, -ls (scaled penalty), -sgd\n"
@@ -339,7 +339,7 @@ void add_sweep_command(CLI::App& app, const NetworkList& networks) {
       ->check(finite_float(Bound::above, 0))
       ->capture_default_str();
   cmd->add_flag("--controls", s->controls,
-                "Issue 14's controls, except where given: --extra-seeds mean:0.1=10,sum:2=10,sum:5=10 --long-seeds 5 "
+                "The study's controls, except where given: --extra-seeds mean:0.1=10,sum:2=10,sum:5=10 --long-seeds 5 "
                 "--long-baselines --raw-lambdas 0.1,0.5,2 --alpha-inits 0.9,1,1.1 --scaled-lambdas <--lambdas> "
                 "--sgd-lambdas 0.1,0.5,2");
   cmd->add_flag("--quick", s->quick,
