@@ -28,6 +28,7 @@ namespace {
 
 using namespace linconv::testing;
 using Catch::Contains;
+using Catch::StartsWith;
 
 struct Png {
   int width = 0, height = 0;
@@ -394,15 +395,27 @@ TEST_CASE("report: table, findings and plot data from hand-written runs", "[cli]
   // mean ± sample std over seeds, by hand: relu 0.80, 0.82; linear 0.70, 0.74; alpha 0.81, 0.80, 0.82
   CHECK(table_row(report, "| relu |  | 2 | mean | unit |")[6] == "81.00 ± 1.41");
   CHECK(table_row(report, "| linear |  | 2 | mean | unit |")[6] == "72.00 ± 2.83");
-  CHECK(table_row(report, "| linear |  | 2 | mean | unit |")[7] == "-9.00");
+  // The 95 % interval of the mean, mean +- t(0.975, n - 1) s / sqrt(n): relu 81 +- 12.706 * 1,
+  // linear 72 +- 12.706 * 2, alpha 81 +- 4.303 / sqrt(3).
+  CHECK(table_row(report, "| relu |  | 2 | mean | unit |")[7] == "[68.29, 93.71]");
+  const auto linear = table_row(report, "| linear |  | 2 | mean | unit |");
+  CHECK(linear[7] == "[46.59, 97.41]");
+  CHECK_THAT(linear[8], StartsWith("-9.00 (95 % interval ") && Contains("Welch p = "));
+  CHECK(linear[9] == "-11.1 %");  // -9 / 81
   const auto alpha = table_row(report, "| alpha | 0.5 | 2 | mean | unit |");
   CHECK(alpha[5] == "3");
   CHECK(alpha[6] == "81.00 ± 1.00");
-  CHECK(alpha[7] == "+0.00");
-  CHECK(alpha[8] == "0.650 ± 0.050");
-  CHECK(alpha[9] == "0.977 ± 0.025");
-  CHECK(alpha[10] == "1.007 ± 0.012");
-  CHECK(table_row(report, "| alpha | 0.5 | 2 | sum | unit |")[6] == "75.00");
+  CHECK(alpha[7] == "[78.52, 83.48]");
+  CHECK_THAT(alpha[8], StartsWith("+0.00 (95 % interval "));
+  CHECK(alpha[9] == "+0.0 %");
+  CHECK(alpha[10] == "0.650 ± 0.050");
+  CHECK(alpha[11] == "0.977 ± 0.025");
+  CHECK(alpha[12] == "1.007 ± 0.012");
+  const auto sum = table_row(report, "| alpha | 0.5 | 2 | sum | unit |");
+  CHECK(sum[6] == "75.00");
+  CHECK(sum[7] == "one seed");
+  CHECK(sum[8] == "-6.00 (one seed: no interval)");
+  CHECK(sum[9] == "-7.4 %");  // -6 / 81
   CHECK_THAT(report, !Contains("| alpha | 2 |"));
 
   // Findings, with the thresholds of the text: within 0.1 of 0 or 1; as accurate: within 1 point
@@ -570,14 +583,15 @@ TEST_CASE("report: reads as a paper, its controls judged from the runs, its link
   CHECK_THAT(section_text("### Control: SGD beside Adam"), Contains("**Not enough runs yet**: no run with SGD."));
   CHECK_THAT(report, !Contains("## Runs left out"));  // every control is in its section
 
-  // Every link resolves inside the report's folder (its figures): none into runs/, none outside.
+  // Every link resolves inside the report's folder: its figures, and the runs' folder the
+  // opening points to (a committed study keeps the runs' logs); none outside.
   const std::regex link(R"(\]\(([^)]*)\))");
   int links = 0;
   for (auto it = std::sregex_iterator(report.begin(), report.end(), link); it != std::sregex_iterator(); ++it) {
     const std::string target = (*it)[1];
     INFO(target);
     ++links;
-    CHECK(target.starts_with("figures/"));
+    CHECK((target.starts_with("figures/") || target == "runs"));
     CHECK(target.find("..") == std::string::npos);
     CHECK(fs::exists(dir / target));
   }

@@ -366,26 +366,43 @@ std::string overview_markdown(const StudySummary& study, const fs::path& figures
   return md.str();
 }
 
+// "[78.52, 83.48]": the 95 % interval of a setting's mean test accuracy in percent; "one seed".
+std::string accuracy_interval_text(const SettingSummary& s) {
+  std::vector<double> percent;
+  for (const Run* run : s.runs) percent.push_back(100 * run->test_acc());
+  const std::optional<Interval> interval = mean_interval(percent);
+  return interval ? format("[%.2f, %.2f]", interval->low, interval->high) : "one seed";
+}
+
+// "-11.1 %": a difference of mean accuracies relative to the baseline's mean accuracy.
+std::string relative_text(double difference, double baseline) {
+  const double percent = 100 * difference / baseline;
+  return format("%+.1f %%", std::abs(percent) < 0.05 ? 0.0 : percent);
+}
+
 // The results: the overview figures, the table of every setting, then the findings.
 std::string results_markdown(const StudySummary& study, const fs::path& figures) {
   std::ostringstream md;
   md << "## Results\n\n" << overview_markdown(study, figures)
-     << "### Every setting\n\n| activation | λ | epochs | reduction | input | seeds | test accuracy (%) | vs ReLU (points) "
-        "| α1 | α2 | α3 |\n|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|\n";
+     << "### Every setting\n\n| activation | λ | epochs | reduction | input | seeds | test accuracy (%) | 95 % interval "
+        "| vs ReLU (points) | relative | α1 | α2 | α3 |\n|---|---:|---:|---|---|---:|---:|---:|---|---:|---:|---:|---:|\n";
   for (const SettingSummary& s : study.settings) {
     const Setting& g = s.setting;
     const SettingSummary* relu = relu_baseline(study, g);
-    const std::string versus = relu && relu != &s ? points_text(100 * (s.accuracy.mean - relu->accuracy.mean)) : "";
+    const bool compared = relu && relu != &s;
     md << "| " << g.activation << " | " << (g.lambda ? lambda_text(*g.lambda) : "") << " | " << g.epochs << " | "
        << g.reduction << " | " << g.input_scale << " | " << s.runs.size() << " | " << accuracy_text(s.accuracy)
-       << " | " << versus << " |";
+       << " | " << accuracy_interval_text(s) << " | " << (compared ? difference_text(s, *relu) : "") << " | "
+       << (compared ? relative_text(s.accuracy.mean - relu->accuracy.mean, relu->accuracy.mean) : "") << " |";
     for (int k = 0; k < 3; ++k)
       md << ' ' << (g.learns_alphas() ? alpha_text(s.alphas[k]) : g.activation == "relu" ? "1 (fixed)" : "0 (fixed)")
          << " |";
     md << '\n';
   }
-  md << "\n\"vs ReLU\": the difference of the mean accuracy to the ReLU net of the same reduction and input scale "
-        "(of the same number of epochs where there is one).\n\n"
+  md << "\nTest accuracy: mean ± sample standard deviation over the seeds, and the 95 % interval of the mean "
+        "(Student's t). \"vs ReLU\": the difference of the mean accuracy to the ReLU net of the same reduction and "
+        "input scale (of the same number of epochs where there is one), with the 95 % interval and p-value of "
+        "Welch's test over the seeds; \"relative\": that difference as a share of the ReLU net's accuracy.\n\n"
      << findings_markdown(study);
   return md.str();
 }
