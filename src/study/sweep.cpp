@@ -149,7 +149,8 @@ std::string duration_text(double seconds) {
 }
 
 // --list: the runs of the sweep into s.out and where each stands, and the training time left at
-// the speed of the epochs done so far (on the threads per run they had); writes nothing.
+// the speed of the epochs done so far (on the threads per run they had), --jobs runs at a time;
+// writes nothing.
 void list_runs(SweepSettings s, const std::map<std::string, std::string>& given) {
   if (fs::exists(s.out / "sweep.json")) apply_protocol(continued_protocol(s.out, protocol_json(s), given), s);
   const std::vector<PlannedRun> plan = plan_runs(s, 1);
@@ -171,9 +172,10 @@ void list_runs(SweepSettings s, const std::map<std::string, std::string>& given)
   if (epochs_timed == 0)
     std::printf("%s (no epoch done yet to time)\n", left.c_str());
   else
-    std::printf("%s: about %s at %.0f s an epoch (the mean of the %ld done), one run at a time\n", left.c_str(),
-                duration_text(double(epochs_left) * seconds_timed / double(epochs_timed)).c_str(),
-                seconds_timed / double(epochs_timed), epochs_timed);
+    std::printf("%s: about %s at %.0f s an epoch (the mean of the %ld done), %s\n", left.c_str(),
+                duration_text(double(epochs_left) * seconds_timed / double(epochs_timed) / s.jobs).c_str(),
+                seconds_timed / double(epochs_timed), epochs_timed,
+                s.jobs == 1 ? "one run at a time" : (std::to_string(s.jobs) + " runs at a time").c_str());
 }
 
 void sweep(const NetworkList& networks, SweepSettings s, const std::map<std::string, std::string>& given) {
