@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
+#include <zlib.h>
 
 #include "common.hpp"
 #include "fold.hpp"
@@ -61,6 +63,7 @@ struct FoldRow {
   std::string folded_architecture;
   double flops = 0.0, folded_flops = 0.0;
   double latency = 0.0, folded_latency = 0.0;
+  std::optional<std::uint32_t> checkpoint_crc32;  // of the checkpoint the row was measured on
 };
 
 FoldRow fold_row(const NetworkList& networks, const Run& run, const Dataset& test) {
@@ -91,10 +94,21 @@ FoldRow fold_row(const NetworkList& networks, const Run& run, const Dataset& tes
   return row;
 }
 
-// A run's row is kept beside its logs, in fold.json, and given again until the checkpoint
-// changes: a study's report does not measure every run again, and the repository keeps a study's
-// logs and these rows, not its checkpoints.
+// A run's row is kept beside its logs, in fold.json, and given again while the checkpoint has
+// the same bytes (its CRC-32; not its time, which a git checkout sets anew): a study's report
+// does not measure every run again, and the repository keeps a study's logs and these rows, not
+// its checkpoints.
 constexpr const char* row_file = "fold.json";
+
+std::uint32_t file_crc32(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::vector<char> buffer(std::size_t(1) << 16);
+  uLong crc = crc32(0L, Z_NULL, 0);
+  while (in.read(buffer.data(), std::streamsize(buffer.size())) || in.gcount() > 0)
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(buffer.data()), uInt(in.gcount()));
+  if (in.bad() || !in.eof()) throw Error(file.string() + ": cannot read it");
+  return std::uint32_t(crc);
+}
 
 void save_row(const fs::path& dir, const FoldRow& r) {
   const nlohmann::json j = {{"run", r.run},
@@ -105,7 +119,8 @@ void save_row(const fs::path& dir, const FoldRow& r) {
                             {"flops", r.flops},
                             {"folded_flops", r.folded_flops},
                             {"latency_seconds", r.latency},
-                            {"folded_latency_seconds", r.folded_latency}};
+                            {"folded_latency_seconds", r.folded_latency},
+                            {"checkpoint_crc32", r.checkpoint_crc32 ? nlohmann::json(*r.checkpoint_crc32) : nullptr}};
   const std::string text = j.dump(2) + "\n";
   write_file_atomically(dir / row_file, {std::as_bytes(std::span(text))});
 }
@@ -123,7 +138,10 @@ FoldRow saved_row(const fs::path& dir) {
             .flops = j.at("flops"),
             .folded_flops = j.at("folded_flops"),
             .latency = j.at("latency_seconds"),
-            .folded_latency = j.at("folded_latency_seconds")};
+            .folded_latency = j.at("folded_latency_seconds"),
+            .checkpoint_crc32 = j.contains("checkpoint_crc32") && j.at("checkpoint_crc32").is_number_unsigned()
+                                    ? std::optional<std::uint32_t>(j.at("checkpoint_crc32").get<std::uint32_t>())
+                                    : std::nullopt};
   } catch (const nlohmann::json::exception& e) {
     throw Error(file.string() + ": not a fold table row (" + e.what() + ")");
   }
@@ -136,12 +154,19 @@ std::string fold_table_markdown(const NetworkList& networks, const std::vector<R
   std::string skipped;
   for (const Run& run : runs) {
     if (!run.finished || run.setting.activation != "alpha") continue;
-    const fs::path model = run.dir / "model.safetensors", saved = run.dir / row_file;
-    if (fs::exists(saved) && (!fs::exists(model) || fs::last_write_time(saved) >= fs::last_write_time(model))) {
-      rows.push_back(saved_row(run.dir));
-    } else if (fs::exists(model)) {
-      rows.push_back(fold_row(networks, run, test_sets.of(run)));
-      save_row(run.dir, rows.back());
+    const fs::path model = run.dir / "model.safetensors";
+    const std::optional<FoldRow> kept = fs::exists(run.dir / row_file) ? std::optional(saved_row(run.dir)) : std::nullopt;
+    if (fs::exists(model)) {
+      const std::uint32_t crc = file_crc32(model);
+      if (kept && kept->checkpoint_crc32 == crc) {
+        rows.push_back(*kept);
+      } else {
+        rows.push_back(fold_row(networks, run, test_sets.of(run)));
+        rows.back().checkpoint_crc32 = crc;
+        save_row(run.dir, rows.back());
+      }
+    } else if (kept) {
+      rows.push_back(*kept);
     } else {
       skipped += "- " + run.dir.filename().string() + ": no model.safetensors nor " + row_file + "\n";
     }
@@ -161,7 +186,7 @@ std::string fold_table_markdown(const NetworkList& networks, const std::vector<R
         "ratio is what folding buys, given only where folding removes FLOPs (elsewhere the two latencies differ by "
         "noise alone). Each row is kept in its run's "
      << row_file
-     << " and given again while the checkpoint is unchanged or gone (the repository keeps the runs' logs and "
+     << " and given again while the checkpoint has the same bytes or is gone (the repository keeps the runs' logs and "
         "these rows, not their checkpoints).\n\n"
         "| run | accuracy before | after | test images | folded architecture | FLOPs/image | folded | latency | "
         "folded | speedup |\n"
