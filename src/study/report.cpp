@@ -187,7 +187,7 @@ Figure loss_accuracy_figure(const StudySummary& study, const SettingSummary& s,
                }));
     panels.push_back(penalty);
   }
-  Panel accuracy{"test accuracy after each epoch", "epoch", "test accuracy (%)", "bottom right", {},
+  Panel accuracy{"test accuracy after each epoch", "epoch", "test accuracy (%)", "top left", {},
                  std::pair(0.5, double(x_epochs) + 0.5), accuracy_axis};
   const SettingSummary* relu = relu_baseline(study, s.setting);
   const SettingSummary* linear = linear_baseline(study, s.setting);
