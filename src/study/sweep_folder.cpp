@@ -46,9 +46,8 @@ std::string last_line(const fs::path& file) {
 // every folder it wrote, so a folder without one nor a checkpoint holds copied logs, never a
 // run killed before its first save.
 std::optional<Outcome> finished_outcome(const RunConfig& run) {
-  const bool logs_alone = !fs::exists(run.out / "train.lock") && !fs::exists(run.out / "model.safetensors") &&
-                          !fs::exists(run.out / "state.safetensors");
-  if (!fs::exists(run.out / "model.safetensors") && !logs_alone) return std::nullopt;
+  const bool trained_here = fs::exists(run.out / "train.lock") || fs::exists(run.out / "state.safetensors");
+  if (!fs::exists(run.out / "model.safetensors") && trained_here) return std::nullopt;
   const std::vector<std::string> epoch = csv_cells(last_line(run.out / "epochs.csv"));
   if (epoch.size() < 4 || epoch[0] != std::to_string(run.epochs)) return std::nullopt;
   const std::vector<std::string> step = csv_cells(last_line(run.out / "metrics.csv"));
