@@ -114,13 +114,14 @@ std::string alphas_markdown(const StudySummary& study) {
 
 }  // namespace
 
+std::vector<double> accuracy_points(const SettingSummary& s) {
+  std::vector<double> values;
+  for (const Run* run : s.runs) values.push_back(100 * run->test_acc());
+  return values;
+}
+
 std::optional<Difference> accuracy_difference(const SettingSummary& a, const SettingSummary& b) {
-  auto points = [](const SettingSummary& s) {
-    std::vector<double> values;
-    for (const Run* run : s.runs) values.push_back(100 * run->test_acc());
-    return values;
-  };
-  return welch(points(a), points(b));
+  return welch(accuracy_points(a), accuracy_points(b));
 }
 
 std::string difference_text(const SettingSummary& a, const SettingSummary& b, const std::optional<Difference>& d) {

@@ -43,6 +43,9 @@ double protocol_alpha_init(const StudySummary& study);
 // "mean reduction, unit input": the groups that the findings compare within.
 std::string group_of(const Setting& s);
 
+// Each seed's final test accuracy of a setting, in percent.
+std::vector<double> accuracy_points(const SettingSummary& s);
+
 // Welch's comparison of two settings' final test accuracies in points (a minus b); none when
 // either has a single seed.
 std::optional<Difference> accuracy_difference(const SettingSummary& a, const SettingSummary& b);

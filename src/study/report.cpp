@@ -368,9 +368,7 @@ std::string overview_markdown(const StudySummary& study, const fs::path& figures
 
 // "[78.52, 83.48]": the 95 % interval of a setting's mean test accuracy in percent; "one seed".
 std::string accuracy_interval_text(const SettingSummary& s) {
-  std::vector<double> percent;
-  for (const Run* run : s.runs) percent.push_back(100 * run->test_acc());
-  const std::optional<Interval> interval = mean_interval(percent);
+  const std::optional<Interval> interval = mean_interval(accuracy_points(s));
   return interval ? format("[%.2f, %.2f]", interval->low, interval->high) : "one seed";
 }
 
