@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "statistics.hpp"
+#include "study.hpp"
 
 using namespace linconv::cli;
 
@@ -60,4 +61,12 @@ TEST_CASE("statistics: the change over an epoch is the least-squares line's", "[
   // Noise around a fall of 0.3: the line recovers it (hand-computed: slope -0.075 over 4 steps).
   CHECK(last_epoch_change(std::vector<double>{1.0, 0.95, 0.8, 0.8, 0.7}) == Approx(-0.3).epsilon(1e-12));
   CHECK(last_epoch_change(std::vector<double>{0.4}) == 0.0);
+}
+
+TEST_CASE("statistics: the report's numbers that round to zero carry no minus sign", "[statistics]") {
+  CHECK(format("%.3f ± %.3f", -1e-5, 2e-4) == "0.000 ± 0.000");
+  CHECK(format("[%.2f, %.2f]", -0.004, 0.004) == "[0.00, 0.00]");
+  CHECK(format("%.2f / %.2f / %.2f", -0.0, -0.006, -0.3) == "0.00 / -0.01 / -0.30");
+  CHECK(format("%g", -0.0) == "0");
+  CHECK(format("%.1f to %.1f", -10.04, -0.04) == "-10.0 to 0.0");
 }

@@ -1,6 +1,7 @@
 #include "study.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -111,7 +112,16 @@ const SettingSummary* linear_baseline(const StudySummary& study, const Setting& 
 std::string format(const char* pattern, double a, double b, double c) {
   char text[96];
   std::snprintf(text, sizeof text, pattern, a, b, c);
-  return text;
+  // A value that rounds to zero is printed without its sign: -1e-5 as "0.000", not "-0.000".
+  std::string s = text;
+  for (std::size_t i = 0; (i = s.find('-', i)) != std::string::npos;) {
+    std::size_t end = i + 1;
+    while (end < s.size() && (s[end] == '0' || s[end] == '.')) ++end;
+    const bool zero = end > i + 1 && (end == s.size() || !std::isdigit(static_cast<unsigned char>(s[end])));
+    if (zero) s.erase(i, 1);
+    else ++i;
+  }
+  return s;
 }
 
 std::string accuracy_text(const Spread& a) {

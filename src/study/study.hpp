@@ -58,6 +58,7 @@ const SettingSummary* relu_baseline(const StudySummary& study, const Setting& se
 const SettingSummary* linear_baseline(const StudySummary& study, const Setting& setting);
 
 // printf's `pattern` of up to three numbers, as a string: format("%.2f to %.2f", low, high).
+// A number that rounds to zero loses its minus sign: format("%.3f", -1e-5) is "0.000".
 std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0);
 
 // "89.93 ± 0.12" (percent) and "0.612 ± 0.034"; the ± part only with more than one seed.
