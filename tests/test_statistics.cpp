@@ -70,3 +70,10 @@ TEST_CASE("statistics: the report's numbers that round to zero carry no minus si
   CHECK(format("%g", -0.0) == "0");
   CHECK(format("%.1f to %.1f", -10.04, -0.04) == "-10.0 to 0.0");
 }
+
+TEST_CASE("statistics: the median is the middle value, or the mean of the two middle ones", "[statistics]") {
+  CHECK(median({40.0, 200.0, 38.0}) == 40.0);
+  CHECK(median({41.0, 38.0, 200.0, 39.0}) == 40.0);
+  CHECK(median({7.5}) == 7.5);
+  CHECK(median({}) == 0.0);
+}

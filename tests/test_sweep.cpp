@@ -362,7 +362,7 @@ TEST_CASE("cli: sweep --controls plans issue 14's controls after the protocol, e
   CHECK_FALSE(fs::exists(dir / "study"));
 }
 
-TEST_CASE("cli: sweep --list times the epochs left at the sweep's runs at a time", "[cli]") {
+TEST_CASE("cli: sweep --list times the epochs left at their median, the sweep's runs at a time", "[cli]") {
   const TempDir dir;
   const fs::path out = dir / "study";
   nlohmann::json settings = nlohmann::json::parse(sweep_json_before_controls(dir.path().string()));
@@ -370,9 +370,10 @@ TEST_CASE("cli: sweep --list times the epochs left at the sweep's runs at a time
   const fs::path run = out / "runs" / "relu-e3-mean-unit-s0";
   fs::create_directories(run);
   write_file(out / "sweep.json", settings.dump());
-  // One run finished, kept as its logs alone: 3 epochs of 40 s each.
-  write_file(run / "epochs.csv", std::string("epoch,train_loss,test_loss,test_acc,seconds,images_per_s\n1,1,1,0.8,40,1500\n"
-                                 "2,1,1,0.8,40,1500\n3,1,1,0.8,40,1500\n"));
+  // One run finished, kept as its logs alone: 3 epochs of 38, 40 and 200 s, the last one slowed
+  // down (a build beside it, or the sweep stopped): the median, 40 s, times the epochs left.
+  write_file(run / "epochs.csv", std::string("epoch,train_loss,test_loss,test_acc,seconds,images_per_s\n1,1,1,0.8,38,1500\n"
+                                 "2,1,1,0.8,200,300\n3,1,1,0.8,40,1500\n"));
   write_file(run / "metrics.csv", std::string("step,epoch,loss,ce,penalty,alpha1,alpha2,alpha3\n1800,3,1,1,0,,,\n"));
 
   // 306 - 3 epochs left at 40 s, 2 at a time: 6,060 s; given --jobs 1, twice that.
@@ -380,10 +381,10 @@ TEST_CASE("cli: sweep --list times the epochs left at the sweep's runs at a time
   INFO(list.err);
   REQUIRE(list.status == 0);
   CHECK_THAT(list.out, Contains("66 runs: 1 finished, 0 saved part-way, 65 to train\n"
-                                "303 epochs to train: about 1 h 41 min at 40 s an epoch (the mean of the 3 done), "
+                                "303 epochs to train: about 1 h 41 min at 40 s an epoch (the median of the 3 done), "
                                 "2 runs at a time\n"));
   CHECK_THAT(linconv_cli("sweep --list --jobs 1 --out " + out.string()).out,
-             Contains("303 epochs to train: about 3 h 22 min at 40 s an epoch (the mean of the 3 done), one run at a "
+             Contains("303 epochs to train: about 3 h 22 min at 40 s an epoch (the median of the 3 done), one run at a "
                       "time\n"));
 }
 

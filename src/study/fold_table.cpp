@@ -12,6 +12,7 @@
 #include "common.hpp"
 #include "fold.hpp"
 #include "linconv/atomic_file.hpp"
+#include "statistics.hpp"
 
 namespace linconv::cli {
 namespace {
@@ -41,9 +42,7 @@ double one_image_latency(const NetworkOps& network, const SafetensorsFile& conte
     inference->logits(image.data(), 1, logits.data());
     seconds.push_back(std::chrono::duration<double>(Clock::now() - before).count());
   }
-  const auto middle = seconds.begin() + std::ptrdiff_t(seconds.size() / 2);
-  std::nth_element(seconds.begin(), middle, seconds.end());
-  return *middle;
+  return median(std::move(seconds));
 }
 
 // "1.23 ms", "4.5 us".

@@ -1,6 +1,7 @@
 // Intervals and tests over seeds (statistics.hpp), with Boost.Math's Student t distribution.
 #include "statistics.hpp"
 
+#include <algorithm>
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 
@@ -70,6 +71,14 @@ double last_epoch_change(std::span<const double> values) {
     sxx += dx * dx;
   }
   return sxy / sxx * double(n - 1);
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0.0;
+  const auto upper = values.begin() + std::ptrdiff_t(values.size() / 2);
+  std::nth_element(values.begin(), upper, values.end());
+  if (values.size() % 2 == 1) return *upper;
+  return (*upper + *std::max_element(values.begin(), upper)) / 2.0;
 }
 
 }  // namespace linconv::cli

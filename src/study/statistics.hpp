@@ -10,13 +10,17 @@
 //                        Welch's t test (unequal variances; Welch-Satterthwaite degrees of
 //                        freedom), for two settings run with separate seeds;
 //   last_epoch_change(s) the change of a quantity over a run's last epoch that a least-squares
-//                        line through its steps gives: whether an alpha has settled.
+//                        line through its steps gives: whether an alpha has settled;
+//   median(v)            the middle value (the mean of the two middle ones for an even count):
+//                        a time measured on a shared machine, where a few slow outliers would
+//                        pull a mean up.
 //
 // The quantiles and tails are Boost.Math's (students_t): no table, no approximation here.
 // With the few seeds a study affords (3 to 10), t's quantile is large (4.30 for 3 seeds, 2.26
 // for 10): the intervals say how little three seeds pin down.
 #include <optional>
 #include <span>
+#include <vector>
 
 namespace linconv::cli {
 
@@ -46,5 +50,8 @@ std::optional<Difference> welch(std::span<const double> a, std::span<const doubl
 // slope * (n - 1). For the steps of a run's last epoch, the change over that epoch with the
 // step-to-step noise (Adam's steps, the batches) averaged out. 0 for fewer than two values.
 double last_epoch_change(std::span<const double> values);
+
+// The median of `values`; 0 for none.
+double median(std::vector<double> values);
 
 }  // namespace linconv::cli

@@ -21,6 +21,7 @@
 #include "common.hpp"
 #include "net_names.hpp"
 #include "report.hpp"
+#include "statistics.hpp"
 #include "sweep.hpp"
 #include "train.hpp"
 
@@ -149,33 +150,34 @@ std::string duration_text(double seconds) {
 }
 
 // --list: the runs of the sweep into s.out and where each stands, and the training time left at
-// the speed of the epochs done so far (on the threads per run they had), --jobs runs at a time;
-// writes nothing.
+// the median time of the epochs done so far (on the threads per run they had), --jobs runs at a
+// time; writes nothing. The median, because an epoch's seconds are wall time: the few epochs
+// that ran beside a build, or while the sweep was stopped (SIGSTOP), would pull a mean up.
 void list_runs(SweepSettings s, const std::map<std::string, std::string>& given) {
   if (fs::exists(s.out / "sweep.json")) apply_protocol(continued_protocol(s.out, protocol_json(s), given), s);
   const std::vector<PlannedRun> plan = plan_runs(s, 1);
   std::array<int, 3> counts{};
-  long epochs_left = 0, epochs_timed = 0;
-  double seconds_timed = 0.0;
+  long epochs_left = 0;
+  std::vector<double> epoch_seconds;
   for (const PlannedRun& run : plan) {
     const Start start = start_of(run.config);
     ++counts[std::size_t(start)];
     const EpochsDone done = start == Start::fresh ? EpochsDone{} : epochs_done(run.config);
     if (start != Start::skip) epochs_left += std::max(0, run.config.epochs - done.epochs);
-    epochs_timed += done.epochs;
-    seconds_timed += done.seconds;
+    epoch_seconds.insert(epoch_seconds.end(), done.seconds.begin(), done.seconds.end());
     std::printf("%-40s %-16s %s\n", run.name.c_str(), run.config.net.c_str(),
                 start == Start::skip ? "finished" : start == Start::resume ? "saved part-way" : "to train");
   }
   std::printf("%zu runs: %d finished, %d saved part-way, %d to train\n", plan.size(), counts[0], counts[1], counts[2]);
   const std::string left = std::to_string(epochs_left) + " epochs to train";
-  if (epochs_timed == 0)
+  if (epoch_seconds.empty()) {
     std::printf("%s (no epoch done yet to time)\n", left.c_str());
-  else
-    std::printf("%s: about %s at %.0f s an epoch (the mean of the %ld done), %s\n", left.c_str(),
-                duration_text(double(epochs_left) * seconds_timed / double(epochs_timed) / s.jobs).c_str(),
-                seconds_timed / double(epochs_timed), epochs_timed,
-                s.jobs == 1 ? "one run at a time" : (std::to_string(s.jobs) + " runs at a time").c_str());
+    return;
+  }
+  const double epoch = median(epoch_seconds);
+  std::printf("%s: about %s at %.0f s an epoch (the median of the %zu done), %s\n", left.c_str(),
+              duration_text(double(epochs_left) * epoch / s.jobs).c_str(), epoch, epoch_seconds.size(),
+              s.jobs == 1 ? "one run at a time" : (std::to_string(s.jobs) + " runs at a time").c_str());
 }
 
 void sweep(const NetworkList& networks, SweepSettings s, const std::map<std::string, std::string>& given) {

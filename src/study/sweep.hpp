@@ -104,10 +104,10 @@ bool valid_extra_seeds(const std::string& entry);
 
 // sweep_folder.cpp: what the run folders and the sweep directory hold.
 std::optional<Outcome> finished_outcome(const RunConfig& run);
-// The epochs a run has finished (rows of its epochs.csv) and their training seconds.
+// The epochs a run has finished (rows of its epochs.csv) and each one's training seconds.
 struct EpochsDone {
   int epochs = 0;
-  double seconds = 0.0;
+  std::vector<double> seconds;
 };
 EpochsDone epochs_done(const RunConfig& run);
 Start start_of(const RunConfig& run);

@@ -64,7 +64,7 @@ EpochsDone epochs_done(const RunConfig& run) {
   while (std::getline(in, line)) {
     const std::vector<std::string> cells = csv_cells(line);
     ++done.epochs;
-    if (cells.size() > 4) done.seconds += std::atof(cells[4].c_str());
+    if (cells.size() > 4) done.seconds.push_back(std::atof(cells[4].c_str()));
   }
   return done;
 }
