@@ -301,12 +301,13 @@ void add_sweep_command(CLI::App& app, const NetworkList& networks) {
            "More seeds for ReLU_alpha settings over --epochs, as REDUCTION:LAMBDA=N (its seeds become --seed-base "
            "and the N-1 after it, reusing the protocol's), e.g. mean:0.1=10,sum:2=10")
       ->delimiter(',')
+      ->type_name("REDUCTION:LAMBDA=N")
       ->check(CLI::Validator(
           [](std::string& text) -> std::string {
             return valid_extra_seeds(text) ? "" : "must be REDUCTION:LAMBDA=N (mean or sum, a lambda >= 0, 1 to 1000 "
                                                   "seeds), got " + text;
           },
-          "REDUCTION:LAMBDA=N", "extra_seeds"));
+          "", "extra_seeds"));
   protocol("long_seeds", s->long_seeds, "Seeds of the --long-lambdas runs and the long baselines (default: --seeds)")
       ->check(at_least(1));
   protocol_options["long_baselines"] =
