@@ -22,6 +22,7 @@
 #include "net_names.hpp"
 #include "report.hpp"
 #include "statistics.hpp"
+#include "study.hpp"
 #include "sweep.hpp"
 #include "train.hpp"
 
@@ -52,15 +53,10 @@ class Console {
 };
 
 std::string outcome_text(const Outcome& outcome) {
-  char cell[32];
-  std::snprintf(cell, sizeof cell, "test_acc %.4f", std::stod(outcome.test_acc));
-  std::string text = cell;
+  std::string text = format("test_acc %.4f", std::stod(outcome.test_acc));
   if (outcome.alphas[0].empty()) return text;
   text += "  alphas";
-  for (const std::string& alpha : outcome.alphas) {
-    std::snprintf(cell, sizeof cell, " %.3f", std::stod(alpha));
-    text += cell;
-  }
+  for (const std::string& alpha : outcome.alphas) text += format(" %.3f", std::stod(alpha));
   return text;
 }
 
