@@ -323,7 +323,7 @@ std::string sweep_json_before_controls(const std::string& data, const std::strin
 
 }  // namespace
 
-TEST_CASE("cli: sweep --controls plans issue 14's controls after the protocol, each run once", "[cli]") {
+TEST_CASE("cli: sweep --controls plans the study's controls after the protocol, each run once", "[cli]") {
   const TempDir dir;
   const std::string out = " --out " + (dir / "study").string();
   const Listing protocol = listing(linconv_cli("sweep --list" + out));

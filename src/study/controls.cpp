@@ -1,4 +1,4 @@
-// The controls' sections of the report (issue 14): each says why the control exists, tabulates
+// The controls' sections of the report: each says why the control exists, tabulates
 // its runs beside the protocol's runs they are compared with, and gives a verdict by a rule it
 // states; a control whose runs are missing says so ("not enough runs yet").
 #include <algorithm>

@@ -1,5 +1,5 @@
 #pragma once
-// The report's fold table (issue 15, item 4): what `linconv fold` makes of each finished run with
+// The report's fold table: what `linconv fold` makes of each finished run with
 // one learnable alpha a layer, and what the non-linearity that lambda kept costs.
 #include <string>
 #include <vector>

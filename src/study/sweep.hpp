@@ -90,7 +90,7 @@ nlohmann::json protocol_json(const SweepSettings& s);
 void apply_protocol(const nlohmann::json& j, SweepSettings& s);
 std::string flag_of(const std::string& key);
 void apply_quick(SweepSettings& s, std::map<std::string, std::string>& given);
-// --controls: issue 14's controls, for the control options the command line does not set.
+// --controls: the study's controls, for the control options the command line does not set.
 void apply_controls(SweepSettings& s, std::map<std::string, std::string>& given);
 // Whether a protocol key is a control's, which a continued sweep may change to add runs.
 bool is_control_key(const std::string& key);

@@ -101,7 +101,7 @@ void apply_quick(SweepSettings& s, std::map<std::string, std::string>& given) {
   set("long_lambdas", s.long_lambdas, std::vector<float>{0.5f});
 }
 
-// --controls: what issue 14 asks for. Ten seeds where the outcomes split between seeds (mean
+// --controls: the study's controls. Ten seeds where the outcomes split between seeds (mean
 // 0.1, sum 2 and 5), five for the long runs and their new baselines, raw input at three lambdas,
 // alpha from 0.9, 1 and 1.1, the scaled penalty at every --lambdas, SGD at three lambdas.
 void apply_controls(SweepSettings& s, std::map<std::string, std::string>& given) {
