@@ -682,6 +682,15 @@ TEST_CASE("report: bad study directories exit 1 with one line naming the file", 
   write_file(metrics, good);
   write_file(dir / "runs" / "a" / "config.json", std::string("{\"activation\": \"relu\"}"));
   require_error(linconv_cli("report " + dir.path().string()), 1, "config.json: not a linconv training configuration");
+  // Files cut short (a full disk, a copy broken off) are named on one line, whichever the report reads.
+  write_file(dir / "runs" / "a" / "config.json", std::string("{\"activation\": \"re"));
+  require_error(linconv_cli("report " + dir.path().string()), 1,
+                (dir / "runs" / "a" / "config.json").string() + ": not a JSON object (damaged or cut short?)");
+  write_fake_run(dir / "runs", "a", {"relu", 0.5, "mean", 0, {0.8}});
+  write_file(dir / "sweep.json", std::string("{\"epochs\": 3,"));
+  require_error(linconv_cli("report " + dir.path().string()), 1,
+                (dir / "sweep.json").string() + ": not a JSON object (damaged or cut short?)");
+  fs::remove(dir / "sweep.json");
 
   write_fake_run(dir / "runs", "b", {"relu", 0.5, "mean", 0, {0.8}});
   std::string config = read_file(dir / "runs" / "b" / "config.json");
@@ -927,4 +936,10 @@ TEST_CASE("report: the fold table snaps and folds each alpha run, with the snapp
   CHECK(table_row(kept, "| mixed |") == table_row(report, "| mixed |"));
   CHECK_THAT(kept, !Contains("| kept |"));
   CHECK_THAT(kept, Contains("- kept: no model.safetensors nor fold.json"));
+
+  // A fold.json cut short is named on one line, not read as a row.
+  const std::string row = read_file(runs / "zero" / "fold.json");
+  write_file(runs / "zero" / "fold.json", row.substr(0, row.size() / 2));
+  require_error(linconv_cli("report " + (dir / "study").string()), 1,
+                (runs / "zero" / "fold.json").string() + ": not a JSON object (damaged or cut short?)");
 }

@@ -46,7 +46,7 @@ double one_image_latency(const NetworkOps& network, const SafetensorsFile& conte
 }
 
 // "1.23 ms", "4.5 us".
-std::string duration_text(double seconds) {
+std::string latency_text(double seconds) {
   char text[32];
   if (seconds >= 1e-3)
     std::snprintf(text, sizeof text, "%.2f ms", seconds * 1e3);
@@ -126,8 +126,7 @@ void save_row(const fs::path& dir, const FoldRow& r) {
 
 FoldRow saved_row(const fs::path& dir) {
   const fs::path file = dir / row_file;
-  std::ifstream in(file);
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  const nlohmann::json j = read_json_object(file);
   try {
     return {.run = dir.filename().string(),
             .accuracy_before = j.at("accuracy_before"),
@@ -198,7 +197,7 @@ std::string fold_table_markdown(const NetworkList& networks, const std::vector<R
     char speedup[32] = "-";
     if (r.folded_flops < r.flops) std::snprintf(speedup, sizeof speedup, "%.1fx", r.latency / r.folded_latency);
     md << "| " << r.run << " " << numbers << " `" << r.folded_architecture << "` | " << with_unit(r.flops) << " | "
-       << with_unit(r.folded_flops) << " | " << duration_text(r.latency) << " | " << duration_text(r.folded_latency)
+       << with_unit(r.folded_flops) << " | " << latency_text(r.latency) << " | " << latency_text(r.folded_latency)
        << " | " << speedup << " |\n";
   }
   md << "\n";

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -552,8 +551,7 @@ ProtocolScope scope_of(const fs::path& dir) {
   ProtocolScope scope;
   const fs::path file = dir / "sweep.json";
   if (!fs::exists(file)) return scope;
-  std::ifstream in(file);
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  const nlohmann::json j = read_json_object(file);
   try {
     scope.alpha_init = j.at("alpha_init").get<float>();
     scope.input_scales = j.at("input_scale").get<std::vector<std::string>>();

@@ -115,9 +115,7 @@ std::vector<EpochRow> read_epochs(const fs::path& file, const std::vector<StepRo
 
 Run read_run(const fs::path& dir) {
   const fs::path file = dir / "config.json";
-  std::ifstream in(file);
-  if (!in) throw Error(file.string() + ": cannot read");
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  const nlohmann::json j = read_json_object(file);
   Run run;
   run.dir = dir;
   std::optional<long> max_steps;
@@ -187,6 +185,14 @@ std::vector<Run> read_runs(const fs::path& runs_dir) {
     return std::tie(a.setting, a.seed, a.dir) < std::tie(b.setting, b.seed, b.dir);
   });
   return runs;
+}
+
+nlohmann::json read_json_object(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw Error(file.string() + ": cannot read");
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (!j.is_object()) throw Error(file.string() + ": not a JSON object (damaged or cut short?)");
+  return j;
 }
 
 }  // namespace linconv::cli

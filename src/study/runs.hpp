@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "net_names.hpp"
 
 namespace linconv::cli {
@@ -72,5 +74,9 @@ struct Run {
 // config.json is not a run and is ignored; a run that has not finished one epoch yet is
 // returned with finished = false and no rows. Throws when `runs_dir` holds no run at all.
 std::vector<Run> read_runs(const std::filesystem::path& runs_dir);
+
+// The JSON object in `file` (a run's config.json or fold.json, a sweep's sweep.json); throws
+// linconv::Error naming the file when it cannot be read, is not JSON or holds no object.
+nlohmann::json read_json_object(const std::filesystem::path& file);
 
 }  // namespace linconv::cli

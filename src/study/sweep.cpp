@@ -139,7 +139,7 @@ void conclude(const NetworkList& networks, const SweepSettings& s, const std::ve
 }
 
 // "3 h 20 min", "12 min"
-std::string duration_text(double seconds) {
+std::string hours_minutes_text(double seconds) {
   const long minutes = std::lround(seconds / 60.0);
   return minutes >= 60 ? std::to_string(minutes / 60) + " h " + std::to_string(minutes % 60) + " min"
                        : std::to_string(minutes) + " min";
@@ -172,7 +172,7 @@ void list_runs(SweepSettings s, const std::map<std::string, std::string>& given)
   }
   const double epoch = median(epoch_seconds);
   std::printf("%s: about %s at %.0f s an epoch (the median of the %zu done), %s\n", left.c_str(),
-              duration_text(double(epochs_left) * epoch / s.jobs).c_str(), epoch, epoch_seconds.size(),
+              hours_minutes_text(double(epochs_left) * epoch / s.jobs).c_str(), epoch, epoch_seconds.size(),
               s.jobs == 1 ? "one run at a time" : (std::to_string(s.jobs) + " runs at a time").c_str());
 }
 

@@ -7,6 +7,7 @@
 
 #include "linconv/atomic_file.hpp"
 #include "net_names.hpp"
+#include "runs.hpp"
 #include "sweep.hpp"
 
 namespace linconv::cli {
@@ -97,13 +98,6 @@ void write_summary(const fs::path& out, const std::vector<PlannedRun>& plan) {
 
 namespace {
 
-nlohmann::json read_json(const fs::path& file) {
-  std::ifstream in(file);
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  if (!in || !j.is_object()) throw Error(file.string() + ": cannot read it as a JSON object");
-  return j;
-}
-
 void write_json(const fs::path& file, const nlohmann::json& j) {
   const std::string text = j.dump(2) + "\n";
   write_file_atomically(file, {std::as_bytes(std::span(text))});
@@ -142,7 +136,7 @@ void check_controls_add(const fs::path& out, const nlohmann::json& saved, const 
 nlohmann::json continued_protocol(const fs::path& out, const nlohmann::json& wanted,
                                   const std::map<std::string, std::string>& given) {
   const fs::path file = out / "sweep.json";
-  nlohmann::json saved = read_json(file);
+  nlohmann::json saved = read_json_object(file);
   if (!saved.contains("net")) saved["net"] = {report_net};  // sweeps started before --net existed
   const nlohmann::json defaults = protocol_json(SweepSettings{});
   nlohmann::json protocol = wanted;
@@ -179,7 +173,7 @@ nlohmann::json continued_protocol(const fs::path& out, const nlohmann::json& wan
 // later runs get the same threads per run as its first (and give the same results).
 void continue_execution(SweepSettings& s, bool jobs_given, bool threads_given) {
   if (!fs::exists(s.out / "sweep.json")) return;
-  const nlohmann::json saved = read_json(s.out / "sweep.json");
+  const nlohmann::json saved = read_json_object(s.out / "sweep.json");
   if (!jobs_given && saved.value("jobs", 0) >= 1) s.jobs = saved["jobs"];
   if (!threads_given && saved.value("threads", 0) >= 1) s.threads = saved["threads"].get<int>();
 }
@@ -204,7 +198,7 @@ nlohmann::json prepare_directory(const SweepSettings& s, const std::map<std::str
     const nlohmann::json protocol = continued_protocol(s.out, wanted, given);
     // Controls added: sweep.json keeps them for the sweeps that continue this one (and is left
     // as it is otherwise, without the keys of controls it predates).
-    nlohmann::json settings = read_json(s.out / "sweep.json");
+    nlohmann::json settings = read_json_object(s.out / "sweep.json");
     const nlohmann::json defaults = protocol_json(SweepSettings{});
     if (!std::ranges::all_of(protocol.items(), [&](const auto& item) {
           return item.value() == (settings.contains(item.key()) ? settings[item.key()] : defaults[item.key()]);
