@@ -435,7 +435,7 @@ TEST_CASE("report: table, findings and plot data from hand-written runs", "[cli]
   // 2 seeds, reaches far past 1 point; the sum setting has one seed of each.
   CHECK_THAT(report, Contains("agrees in 0, disagrees in 1 and is undecided in 1 of 2 settings"));
   // 9 points with 2 seeds a side: the interval is wide and holds 7.5.
-  CHECK_THAT(report, Contains("- linear 7.5 points less accurate than ReLU (mean reduction, unit input): "
+  CHECK_THAT(report, Contains("- linear 7.5 points less accurate than ReLU (mean reduction, unit input, 2 epochs): "
                               "**consistent**, the gap is 9.00 points (95 % interval "));
   CHECK_THAT(report, Contains("| 0.5 | 2 | mean reduction, unit input | 0.65 / 0.98 / 1.01 | 3 of 3 | +0.00 (95 % "
                               "interval "));

@@ -309,7 +309,7 @@ std::string linear_claim_markdown(const StudySummary& study) {
   std::ostringstream md;
   for (const auto& [relu, linear, gap, seeds] : baseline_pairs(study)) {
     md << "- linear " << claimed_linear_gap_points << " points less accurate than ReLU (" << group_of(relu->setting)
-       << "): ";
+       << ", " << epochs_text(relu->setting.epochs) << "): ";
     if (seeds)
       md << (seeds->interval.contains(claimed_linear_gap_points) ? "**consistent**" : "**disagrees**")
          << ", the gap is " << format("%.2f points (95 %% interval %.2f to %.2f)", gap, seeds->interval.low, seeds->interval.high) << ", "
