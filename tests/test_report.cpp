@@ -488,6 +488,17 @@ TEST_CASE("report: table, findings and plot data from hand-written runs", "[cli]
   CHECK_THAT(report, !Contains("first attempt"));  // no --net fashion-bn-pool run
 }
 
+TEST_CASE("report: lambdas too close to label apart on the log axis keep their tick, not their label", "[cli]") {
+  const TempDir dir;
+  for (const double lambda : {0.5, 0.7, 0.9, 2.0})
+    write_fake_run(dir / "runs", "l" + std::to_string(lambda), {"alpha", lambda, "mean", 0, {0.8}, {0.1, 0.2, 0.3}});
+  const Result r = linconv_cli("report " + dir.path().string());
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  // log10: 0.5 -0.30, 0.7 -0.15 (0.15 on), 0.9 -0.05 (0.11 after 0.7: unlabelled), 2 +0.30.
+  CHECK_THAT(read_file(dir / "figures" / "data" / "alpha-vs-lambda-e1.gp"), Contains("set xtics (0.5, 0.7, \"\" 0.9, 2)\n"));
+}
+
 TEST_CASE("report: reads as a paper, its controls judged from the runs, its links inside the folder", "[cli]") {
   const TempDir dir;
   const fs::path runs = dir / "runs";

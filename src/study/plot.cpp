@@ -1,7 +1,9 @@
 #include "plot.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "gnuplot.hpp"
@@ -58,8 +60,17 @@ std::string plot_commands(const Figure& figure, const fs::path& data) {
     if (panel.xtics.empty()) {
       gp << "set xtics autofreq\n";
     } else {
+      // On a log axis, a tick less than 0.12 decades (a 32nd of a 2-decade panel, about the
+      // width of a label) after the last labelled one keeps its mark without a label: "0.7" and
+      // "0.9" would print as one "0.70.9".
       gp << "set xtics (";
-      for (std::size_t i = 0; i < panel.xtics.size(); ++i) gp << (i ? ", " : "") << panel.xtics[i];
+      double labelled = -std::numeric_limits<double>::infinity();
+      for (std::size_t i = 0; i < panel.xtics.size(); ++i) {
+        const double x = panel.xtics[i];
+        const bool label = !panel.log_x || std::log10(x) - labelled >= 0.12;
+        if (label && panel.log_x) labelled = std::log10(x);
+        gp << (i ? ", " : "") << (label ? "" : "\"\" ") << x;
+      }
       gp << ")\n";
     }
     gp << "plot ";
