@@ -11,7 +11,6 @@
 
 #include "common.hpp"
 #include "fold.hpp"
-#include "linconv/atomic_file.hpp"
 #include "statistics.hpp"
 
 namespace linconv::cli {
@@ -120,8 +119,7 @@ void save_row(const fs::path& dir, const FoldRow& r) {
                             {"latency_seconds", r.latency},
                             {"folded_latency_seconds", r.folded_latency},
                             {"checkpoint_crc32", r.checkpoint_crc32 ? nlohmann::json(*r.checkpoint_crc32) : nullptr}};
-  const std::string text = j.dump(2) + "\n";
-  write_file_atomically(dir / row_file, {std::as_bytes(std::span(text))});
+  write_json_object(dir / row_file, j);
 }
 
 FoldRow saved_row(const fs::path& dir) {

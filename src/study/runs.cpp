@@ -7,9 +7,11 @@
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <sstream>
 #include <tuple>
 
+#include "linconv/atomic_file.hpp"
 #include "linconv/error.hpp"
 
 namespace linconv::cli {
@@ -193,6 +195,11 @@ nlohmann::json read_json_object(const fs::path& file) {
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (!j.is_object()) throw Error(file.string() + ": not a JSON object (damaged or cut short?)");
   return j;
+}
+
+void write_json_object(const fs::path& file, const nlohmann::json& j) {
+  const std::string text = j.dump(2) + "\n";
+  write_file_atomically(file, {std::as_bytes(std::span(text))});
 }
 
 }  // namespace linconv::cli

@@ -78,5 +78,7 @@ std::vector<Run> read_runs(const std::filesystem::path& runs_dir);
 // The JSON object in `file` (a run's config.json or fold.json, a sweep's sweep.json); throws
 // linconv::Error naming the file when it cannot be read, is not JSON or holds no object.
 nlohmann::json read_json_object(const std::filesystem::path& file);
+// Writes `j` to `file` indented by 2, whole or not at all (write_file_atomically).
+void write_json_object(const std::filesystem::path& file, const nlohmann::json& j);
 
 }  // namespace linconv::cli

@@ -150,7 +150,8 @@ std::string hours_minutes_text(double seconds) {
 // time; writes nothing. The median, because an epoch's seconds are wall time: the few epochs
 // that ran beside a build, or while the sweep was stopped (SIGSTOP), would pull a mean up.
 void list_runs(SweepSettings s, const std::map<std::string, std::string>& given) {
-  if (fs::exists(s.out / "sweep.json")) apply_protocol(continued_protocol(s.out, protocol_json(s), given), s);
+  if (fs::exists(s.out / "sweep.json"))
+    apply_protocol(continued_protocol(s.out, read_json_object(s.out / "sweep.json"), protocol_json(s), given), s);
   const std::vector<PlannedRun> plan = plan_runs(s, 1);
   std::array<int, 3> counts{};
   long epochs_left = 0;

@@ -112,7 +112,7 @@ struct EpochsDone {
 EpochsDone epochs_done(const RunConfig& run);
 Start start_of(const RunConfig& run);
 void write_summary(const std::filesystem::path& out, const std::vector<PlannedRun>& plan);
-nlohmann::json continued_protocol(const std::filesystem::path& out, const nlohmann::json& wanted,
+nlohmann::json continued_protocol(const std::filesystem::path& out, nlohmann::json saved, const nlohmann::json& wanted,
                                   const std::map<std::string, std::string>& given);
 void continue_execution(SweepSettings& s, bool jobs_given, bool threads_given);
 // Rank 0: makes s.out a sweep directory, or continues the one it is, and returns the protocol.

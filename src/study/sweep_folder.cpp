@@ -98,15 +98,6 @@ void write_summary(const fs::path& out, const std::vector<PlannedRun>& plan) {
 
 namespace {
 
-void write_json(const fs::path& file, const nlohmann::json& j) {
-  const std::string text = j.dump(2) + "\n";
-  write_file_atomically(file, {std::as_bytes(std::span(text))});
-}
-
-}  // namespace
-
-namespace {
-
 // Refuses (UsageError) controls `wanted` that would drop or change a run that `saved` plans:
 // controls may only add runs to a sweep.
 void check_controls_add(const fs::path& out, const nlohmann::json& saved, const nlohmann::json& wanted,
@@ -130,13 +121,13 @@ void check_controls_add(const fs::path& out, const nlohmann::json& saved, const 
 }  // namespace
 
 // The protocol of the sweep in `out`: the options `given` on the command line, the others as
-// sweep.json has them (control options it lacks, from before the controls, as their defaults).
+// `saved` (its sweep.json) has them (control options it lacks, from before the controls, as
+// their defaults).
 // Refuses given options of the protocol that differ from sweep.json's, and given controls that
 // do not only add runs.
-nlohmann::json continued_protocol(const fs::path& out, const nlohmann::json& wanted,
+nlohmann::json continued_protocol(const fs::path& out, nlohmann::json saved, const nlohmann::json& wanted,
                                   const std::map<std::string, std::string>& given) {
   const fs::path file = out / "sweep.json";
-  nlohmann::json saved = read_json_object(file);
   if (!saved.contains("net")) saved["net"] = {report_net};  // sweeps started before --net existed
   const nlohmann::json defaults = protocol_json(SweepSettings{});
   nlohmann::json protocol = wanted;
@@ -195,16 +186,16 @@ nlohmann::json prepare_directory(const SweepSettings& s, const std::map<std::str
   lock.emplace(s.out, lock_file, "--out " + s.out.string());
   const bool is_sweep = fs::exists(s.out / "sweep.json");
   if (is_sweep && !s.force) {
-    const nlohmann::json protocol = continued_protocol(s.out, wanted, given);
+    nlohmann::json settings = read_json_object(s.out / "sweep.json");
+    const nlohmann::json protocol = continued_protocol(s.out, settings, wanted, given);
     // Controls added: sweep.json keeps them for the sweeps that continue this one (and is left
     // as it is otherwise, without the keys of controls it predates).
-    nlohmann::json settings = read_json_object(s.out / "sweep.json");
     const nlohmann::json defaults = protocol_json(SweepSettings{});
     if (!std::ranges::all_of(protocol.items(), [&](const auto& item) {
           return item.value() == (settings.contains(item.key()) ? settings[item.key()] : defaults[item.key()]);
         })) {
       settings.update(protocol);
-      write_json(s.out / "sweep.json", settings);
+      write_json_object(s.out / "sweep.json", settings);
     }
     return protocol;
   }
@@ -216,7 +207,7 @@ nlohmann::json prepare_directory(const SweepSettings& s, const std::map<std::str
   if (ec) throw Error("--out " + s.out.string() + ": cannot create directory: " + ec.message());
   nlohmann::json settings = wanted;
   settings.update(execution);
-  write_json(s.out / "sweep.json", settings);
+  write_json_object(s.out / "sweep.json", settings);
   return wanted;
 }
 
